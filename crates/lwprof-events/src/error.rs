@@ -1,0 +1,66 @@
+//! The error type of `lwprof-events`.
+//!
+//! Every variant carries what a user needs to act: which event, which limit,
+//! which sysctl. Messages are one line and say what would fix the problem.
+
+use std::io;
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong talking to the kernel's perf interface.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// perf_event_open was refused for lack of privilege.
+    #[error("{event}: permission denied ({errno}); {advice}")]
+    Permission {
+        /// The event name.
+        event: String,
+        /// EACCES or EPERM.
+        errno: &'static str,
+        /// What the paranoid level allows and how to change it.
+        advice: String,
+    },
+    /// The event does not exist on this machine (e.g. no hardware PMU).
+    #[error("{event}: not supported: {reason}")]
+    NotSupported {
+        /// The event name.
+        event: String,
+        /// Why, in one phrase.
+        reason: String,
+    },
+    /// The target process or thread does not exist.
+    #[error("no such process or thread: {pid} (it may have exited; check `ps -p {pid}`)")]
+    NoSuchProcess {
+        /// The pid or tid.
+        pid: i32,
+    },
+    /// The kernel rejected the attribute.
+    #[error("{event}: the kernel rejected the event ({source}){hint}")]
+    Invalid {
+        /// The event name.
+        event: String,
+        /// The errno.
+        source: io::Error,
+        /// An extra hint, starting with "; " when present.
+        hint: String,
+    },
+    /// Any other system-call failure, with what we were doing.
+    #[error("{what}: {source}")]
+    Io {
+        /// What we were doing.
+        what: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// Wraps an I/O error with a description of what we were doing.
+    pub fn io(what: impl Into<String>, source: io::Error) -> Self {
+        Error::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}

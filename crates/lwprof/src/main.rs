@@ -1,0 +1,2 @@
+//! The lwprof command line: the CLI definition plus glue.
+fn main() {}
