@@ -15,6 +15,7 @@
 pub mod attr;
 pub mod counter;
 pub mod error;
+pub mod raw;
 pub mod security;
 pub mod sys;
 
