@@ -13,6 +13,8 @@
 #![deny(missing_docs)]
 
 pub mod attr;
+pub mod command;
+pub mod count;
 pub mod counter;
 pub mod error;
 pub mod raw;
