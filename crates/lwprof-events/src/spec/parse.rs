@@ -539,7 +539,13 @@ fn event_text(text: &str, column: usize) -> Result<EventAst, SpecError> {
     }
     let (target, mods) = match parts.len() {
         1 => (named_or_raw(name, text)?, None),
-        2 if is_modifier_text(parts[1]) => (named_or_raw(name, text)?, Some(parts[1])),
+        // `cycles:u` is an event with modifiers, `sched:sched_switch` a
+        // tracepoint: the second part is modifiers when it is made of
+        // modifier letters or when the first part is a built-in or raw name
+        // (so `cycles:uz` is a bad modifier, not a tracepoint).
+        2 if is_modifier_text(parts[1]) || is_builtin_or_raw(name) => {
+            (named_or_raw(name, text)?, Some(parts[1]))
+        }
         2 | 3 => {
             if parts[1].is_empty() {
                 return Err(SpecError::EmptyEvent {
@@ -570,6 +576,13 @@ fn event_text(text: &str, column: usize) -> Result<EventAst, SpecError> {
         set_mods(&mut ast, m, text.len() - m.len())?;
     }
     Ok(ast)
+}
+
+fn is_builtin_or_raw(name: &str) -> bool {
+    super::named::lookup(name, name).is_some()
+        || name
+            .strip_prefix('r')
+            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn named_or_raw(name: &str, text: &str) -> Result<EventTarget, SpecError> {
