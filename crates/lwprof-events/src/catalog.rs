@@ -239,21 +239,27 @@ impl Catalog {
     /// section keyword (`sw`, `hw`, `cache`, `pmu`, `raw`, `breakpoint`,
     /// `tracepoint`) keeps that whole section.
     pub fn filter(&self, filter: &str) -> Catalog {
-        let sections = self
-            .sections
-            .iter()
-            .filter_map(|s| {
-                if s.kind.keywords().iter().any(|k| k.eq_ignore_ascii_case(filter)) {
-                    return Some(s.clone());
-                }
-                let entries: Vec<_> =
-                    s.entries.iter().filter(|e| e.matches(filter)).cloned().collect();
-                (!entries.is_empty()).then_some(CatalogSection {
-                    kind: s.kind,
-                    entries,
+        let keyword = |s: &CatalogSection| {
+            s.kind
+                .keywords()
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(filter.trim()))
+        };
+        let sections = if self.sections.iter().any(keyword) {
+            self.sections.iter().filter(|s| keyword(s)).cloned().collect()
+        } else {
+            self.sections
+                .iter()
+                .filter_map(|s| {
+                    let entries: Vec<_> =
+                        s.entries.iter().filter(|e| e.matches(filter)).cloned().collect();
+                    (!entries.is_empty()).then_some(CatalogSection {
+                        kind: s.kind,
+                        entries,
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
         Catalog {
             sections,
             has_cpu_pmu: self.has_cpu_pmu,

@@ -426,7 +426,9 @@ fn word_mut(c: &mut EventConfig, w: ConfigWord) -> &mut u64 {
 }
 
 /// The up-to-three candidates closest to `input` (case-insensitive), best
-/// first; none when nothing is reasonably close.
+/// first; none when nothing is reasonably close. The score is the better of
+/// Jaro-Winkler and normalised Damerau-Levenshtein similarity; a candidate
+/// must score 0.75 and be within 0.1 of the best.
 pub fn suggest<'c>(input: &str, candidates: impl Iterator<Item = &'c str>) -> Vec<String> {
     let lower = input.to_ascii_lowercase();
     let mut scored: Vec<(f64, &str)> = candidates
@@ -439,6 +441,9 @@ pub fn suggest<'c>(input: &str, candidates: impl Iterator<Item = &'c str>) -> Ve
         .filter(|(s, _)| *s >= 0.75)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    // Keep only those about as close as the best one.
+    let best = scored.first().map_or(0.0, |s| s.0);
+    scored.retain(|s| s.0 >= best - 0.1);
     let mut out: Vec<String> = Vec::new();
     for (_, c) in scored {
         if !out.iter().any(|o| o == c) {
