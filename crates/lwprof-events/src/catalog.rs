@@ -86,16 +86,14 @@ impl CatalogEntry {
     pub fn matches(&self, filter: &str) -> bool {
         let f = filter.to_lowercase();
         let glob = is_glob(&f);
-        std::iter::once(&self.name)
-            .chain(&self.aliases)
-            .any(|n| {
-                let n = n.to_lowercase();
-                if glob {
-                    glob_match(&f, &n)
-                } else {
-                    n.contains(&f)
-                }
-            })
+        std::iter::once(&self.name).chain(&self.aliases).any(|n| {
+            let n = n.to_lowercase();
+            if glob {
+                glob_match(&f, &n)
+            } else {
+                n.contains(&f)
+            }
+        })
     }
 }
 
@@ -246,13 +244,21 @@ impl Catalog {
                 .any(|k| k.eq_ignore_ascii_case(filter.trim()))
         };
         let sections = if self.sections.iter().any(keyword) {
-            self.sections.iter().filter(|s| keyword(s)).cloned().collect()
+            self.sections
+                .iter()
+                .filter(|s| keyword(s))
+                .cloned()
+                .collect()
         } else {
             self.sections
                 .iter()
                 .filter_map(|s| {
-                    let entries: Vec<_> =
-                        s.entries.iter().filter(|e| e.matches(filter)).cloned().collect();
+                    let entries: Vec<_> = s
+                        .entries
+                        .iter()
+                        .filter(|e| e.matches(filter))
+                        .cloned()
+                        .collect();
                     (!entries.is_empty()).then_some(CatalogSection {
                         kind: s.kind,
                         entries,

@@ -29,4 +29,4 @@ pub use attr::{EventConfig, EventKind, Modifiers};
 pub use error::{Error, Result};
 pub use pmu::PmuRegistry;
 pub use spec::{parse_events, parse_events_system, EventGroupSpec, ResolvedEvent, SpecError};
-pub use tracefs::{TracepointSource, Tracefs};
+pub use tracefs::{Tracefs, TracepointSource};

@@ -78,8 +78,14 @@ impl FormatField {
                 Some((a, b)) => (a, b),
                 None => (r, r),
             };
-            let lo: u8 = lo.trim().parse().map_err(|_| format!("'{r}' is not a bit range"))?;
-            let hi: u8 = hi.trim().parse().map_err(|_| format!("'{r}' is not a bit range"))?;
+            let lo: u8 = lo
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{r}' is not a bit range"))?;
+            let hi: u8 = hi
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{r}' is not a bit range"))?;
             if lo > hi || hi > 63 {
                 return Err(format!("bit range '{r}' is not within 0-63"));
             }
@@ -193,7 +199,10 @@ impl Pmu {
         let type_ = type_text.parse().map_err(|_| {
             SpecError::io(
                 &type_path,
-                io::Error::new(io::ErrorKind::InvalidData, format!("'{type_text}' is not a PMU type")),
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("'{type_text}' is not a PMU type"),
+                ),
             )
         })?;
         let mut formats = BTreeMap::new();

@@ -153,7 +153,10 @@ impl TracepointSource for Tracefs {
             Ok(s) => s.trim().parse().map(Some).map_err(|_| {
                 SpecError::io(
                     &path,
-                    io::Error::new(io::ErrorKind::InvalidData, format!("'{}' is not an id", s.trim())),
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("'{}' is not an id", s.trim()),
+                    ),
                 )
             }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

@@ -1,7 +1,7 @@
 //! The pure event-spec parser: every form perf users type, on crafted
 //! strings, and every bad form's one-line error. No I/O.
 
-use lwprof_events::spec::{parse, parse_modifiers, EventTarget, SpecError, TermValue};
+use lwprof_events::spec::{parse, parse_modifiers, EventTarget, TermValue};
 use lwprof_events::Modifiers;
 use perf_event_open_sys::bindings as sys;
 
@@ -27,7 +27,16 @@ fn err(spec: &str) -> String {
 
 #[test]
 fn named_events_parse_as_names() {
-    for n in ["cpu-clock", "task-clock", "page-faults", "faults", "cs", "cycles", "LLC-loads", "L1-dcache-load-misses"] {
+    for n in [
+        "cpu-clock",
+        "task-clock",
+        "page-faults",
+        "faults",
+        "cs",
+        "cycles",
+        "LLC-loads",
+        "L1-dcache-load-misses",
+    ] {
         let e = one(n);
         assert_eq!(e.target, EventTarget::Named(n.into()));
         assert!(!e.has_modifiers);
@@ -76,16 +85,24 @@ fn raw_events_are_hex() {
     assert_eq!(e.target, EventTarget::Raw(0x3c));
     assert!(e.modifiers.exclude_kernel);
     // Names that start with r but are not hex stay names.
-    assert_eq!(one("ref-cycles").target, EventTarget::Named("ref-cycles".into()));
+    assert_eq!(
+        one("ref-cycles").target,
+        EventTarget::Named("ref-cycles".into())
+    );
     assert!(err("r11112222333344445").contains("r11112222333344445"));
 }
 
 #[test]
 fn pmu_terms() {
     let e = one("cpu/event=0x3c,umask=0x00,any,cmask=3/");
-    let EventTarget::Pmu { pmu, terms } = e.target else { panic!() };
+    let EventTarget::Pmu { pmu, terms } = e.target else {
+        panic!()
+    };
     assert_eq!(pmu, "cpu");
-    let got: Vec<_> = terms.iter().map(|t| (t.key.as_str(), t.value.clone())).collect();
+    let got: Vec<_> = terms
+        .iter()
+        .map(|t| (t.key.as_str(), t.value.clone()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -96,14 +113,18 @@ fn pmu_terms() {
         ]
     );
     let e = one("cpu/event=0x3c,name=my-cycles/u");
-    let EventTarget::Pmu { terms, .. } = &e.target else { panic!() };
+    let EventTarget::Pmu { terms, .. } = &e.target else {
+        panic!()
+    };
     assert_eq!(terms[1].value, TermValue::Str("my-cycles".into()));
     assert!(e.modifiers.exclude_kernel && !e.modifiers.exclude_user);
     // Modifier after a colon works too; spaces inside the slashes are fine.
     let e = one("msr/tsc/:k");
     assert!(e.modifiers.exclude_user);
     let e = one("cpu/ event = 1 , umask=2 /");
-    let EventTarget::Pmu { terms, .. } = &e.target else { panic!() };
+    let EventTarget::Pmu { terms, .. } = &e.target else {
+        panic!()
+    };
     assert_eq!(terms.len(), 2);
     assert_eq!(terms[0].value, TermValue::Num(1));
 }
@@ -115,7 +136,10 @@ fn pmu_alias() {
         e.target,
         EventTarget::Pmu {
             pmu: "msr".into(),
-            terms: vec![lwprof_events::spec::Term { key: "tsc".into(), value: TermValue::Flag }]
+            terms: vec![lwprof_events::spec::Term {
+                key: "tsc".into(),
+                value: TermValue::Flag
+            }]
         }
     );
     let e = one("msr/tsc/u");
@@ -127,14 +151,23 @@ fn tracepoints_and_their_modifiers() {
     let e = one("sched:sched_switch");
     assert_eq!(
         e.target,
-        EventTarget::Tracepoint { subsystem: "sched".into(), name: "sched_switch".into() }
+        EventTarget::Tracepoint {
+            subsystem: "sched".into(),
+            name: "sched_switch".into()
+        }
     );
     assert!(!e.has_modifiers);
     let e = one("sched:sched_switch:u");
     assert!(matches!(e.target, EventTarget::Tracepoint { .. }));
     assert!(e.has_modifiers && e.modifiers.exclude_kernel);
     let e = one("sched:*");
-    assert_eq!(e.target, EventTarget::Tracepoint { subsystem: "sched".into(), name: "*".into() });
+    assert_eq!(
+        e.target,
+        EventTarget::Tracepoint {
+            subsystem: "sched".into(),
+            name: "*".into()
+        }
+    );
     let e = one("syscalls:sys_enter_*:k");
     assert!(e.modifiers.exclude_user);
 }
@@ -143,15 +176,37 @@ fn tracepoints_and_their_modifiers() {
 fn breakpoints() {
     let rw = sys::HW_BREAKPOINT_RW;
     let bp = |s: &str| one(s).target;
-    assert_eq!(bp("mem:0x1000"), EventTarget::Breakpoint { addr: 0x1000, len: 4, access: rw });
-    assert_eq!(bp("mem:4096/8"), EventTarget::Breakpoint { addr: 4096, len: 8, access: rw });
+    assert_eq!(
+        bp("mem:0x1000"),
+        EventTarget::Breakpoint {
+            addr: 0x1000,
+            len: 4,
+            access: rw
+        }
+    );
+    assert_eq!(
+        bp("mem:4096/8"),
+        EventTarget::Breakpoint {
+            addr: 4096,
+            len: 8,
+            access: rw
+        }
+    );
     assert_eq!(
         bp("mem:0x1000/2:w"),
-        EventTarget::Breakpoint { addr: 0x1000, len: 2, access: sys::HW_BREAKPOINT_W }
+        EventTarget::Breakpoint {
+            addr: 0x1000,
+            len: 2,
+            access: sys::HW_BREAKPOINT_W
+        }
     );
     assert_eq!(
         bp("mem:0x1000:r"),
-        EventTarget::Breakpoint { addr: 0x1000, len: 4, access: sys::HW_BREAKPOINT_R }
+        EventTarget::Breakpoint {
+            addr: 0x1000,
+            len: 4,
+            access: sys::HW_BREAKPOINT_R
+        }
     );
     // x implies sizeof(long).
     assert_eq!(
@@ -163,11 +218,25 @@ fn breakpoints() {
         }
     );
     let e = one("mem:0x1000/1:rw:u");
-    assert_eq!(e.target, EventTarget::Breakpoint { addr: 0x1000, len: 1, access: rw });
+    assert_eq!(
+        e.target,
+        EventTarget::Breakpoint {
+            addr: 0x1000,
+            len: 1,
+            access: rw
+        }
+    );
     assert!(e.modifiers.exclude_kernel);
     // Modifiers without an access type.
     let e = one("mem:0x1000:k");
-    assert_eq!(e.target, EventTarget::Breakpoint { addr: 0x1000, len: 4, access: rw });
+    assert_eq!(
+        e.target,
+        EventTarget::Breakpoint {
+            addr: 0x1000,
+            len: 4,
+            access: rw
+        }
+    );
     assert!(e.modifiers.exclude_user);
 }
 
@@ -178,7 +247,10 @@ fn groups_and_lists() {
     assert!(g[0].is_group && !g[1].is_group && g[2].is_group);
     assert_eq!(g[0].events.len(), 2);
     assert!(g[0].modifiers.unwrap().exclude_kernel);
-    assert_eq!(g[1].events[0].target, EventTarget::Named("task-clock".into()));
+    assert_eq!(
+        g[1].events[0].target,
+        EventTarget::Named("task-clock".into())
+    );
     assert_eq!(g[2].events[1].text, "msr/tsc/");
     assert!(g[2].modifiers.is_none());
     // Commas inside a PMU's slashes belong to the event.
@@ -249,4 +321,43 @@ fn bad_breakpoints() {
     assert!(err("mem:0x1000:rr").contains("'r' given twice"));
     assert!(err("mem:0x1000:w:u:k").contains("too many ':'"));
     assert!(err("mem:0x1000:w:z").contains("bad modifier 'z'"));
+}
+
+#[test]
+fn arbitrary_text_never_panics_and_errors_are_one_line() {
+    // A deterministic xorshift stream over perf's special characters: the
+    // parser must answer Ok or a one-line error for every string.
+    let alphabet: Vec<char> = "{}:/,=rmem0x1fuUkpP*? \tabc-é.".chars().collect();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut errors = 0;
+    for _ in 0..20_000 {
+        let len = (next() % 24) as usize;
+        let s: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        if let Err(e) = parse(&s) {
+            errors += 1;
+            assert!(!e.to_string().contains('\n'), "{s:?}: {e}");
+        }
+    }
+    assert!(errors > 0);
+}
+
+#[test]
+fn glob_matching() {
+    use lwprof_events::spec::glob_match;
+    assert!(glob_match("sched:*", "sched:sched_switch"));
+    assert!(glob_match("*switch", "sched_switch"));
+    assert!(glob_match("sys_?nter_*", "sys_enter_read"));
+    assert!(glob_match("irq_[a-h]*", "irq_handler_entry"));
+    assert!(!glob_match("irq_[!h]*", "irq_handler_entry"));
+    assert!(!glob_match("sched_*", "irq_handler"));
+    assert!(glob_match("a[b", "a[b"));
+    assert!(glob_match("*", ""));
 }

@@ -6,13 +6,15 @@
 use lwprof_events::catalog::{Catalog, CatalogKind};
 use lwprof_events::pmu::{ConfigWord, PmuRegistry};
 use lwprof_events::spec::{parse_events, EventGroupSpec, SpecError};
-use lwprof_events::tracefs::{TracepointSource, Tracefs};
+use lwprof_events::tracefs::{Tracefs, TracepointSource};
 use lwprof_events::EventKind;
 use perf_event_open_sys::bindings as sys;
 use std::path::PathBuf;
 
 fn data(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(p)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(p)
 }
 
 fn registry() -> PmuRegistry {
@@ -56,17 +58,29 @@ fn registry_reads_the_fake_tree() {
     assert_eq!(cpu.formats.len(), 8);
     assert_eq!(cpu.formats["cmask"].word, ConfigWord::Config);
     assert_eq!(cpu.formats["ldlat"].word, ConfigWord::Config1);
-    assert_eq!(cpu.aliases["mem-loads"].terms, "event=0xcd,umask=0x1,ldlat=3");
+    assert_eq!(
+        cpu.aliases["mem-loads"].terms,
+        "event=0xcd,umask=0x1,ldlat=3"
+    );
     assert_eq!(cpu.cpumask, None);
     assert_eq!(r.get("uncore_imc_0").unwrap().cpumask.as_deref(), Some("0"));
-    assert_eq!(r.alias_scale("cpu", "topdown-total-slots"), (4.0, Some("slots")));
+    assert_eq!(
+        r.alias_scale("cpu", "topdown-total-slots"),
+        (4.0, Some("slots"))
+    );
     assert_eq!(r.alias_scale("msr", "tsc"), (1.0, None));
     assert_eq!(r.by_type(9).unwrap().name, "msr");
     // A registry without a CPU PMU flags hardware events unavailable.
     let no_cpu = PmuRegistry::from_pmus(r.pmus().filter(|p| p.name != "cpu").cloned());
     assert!(!no_cpu.has_cpu_pmu());
     // A missing root is an empty registry, not an error.
-    assert_eq!(PmuRegistry::discover(data("nowhere")).unwrap().names().len(), 0);
+    assert_eq!(
+        PmuRegistry::discover(data("nowhere"))
+            .unwrap()
+            .names()
+            .len(),
+        0
+    );
 }
 
 #[test]
@@ -90,7 +104,11 @@ fn software_events_and_aliases() {
     ];
     for &(name, config) in cases {
         let e = one(name).config;
-        assert_eq!((e.kind, e.type_, e.config), (EventKind::Software, sys::PERF_TYPE_SOFTWARE, config as u64), "{name}");
+        assert_eq!(
+            (e.kind, e.type_, e.config),
+            (EventKind::Software, sys::PERF_TYPE_SOFTWARE, config as u64),
+            "{name}"
+        );
         assert_eq!(e.name, name);
     }
 }
@@ -102,20 +120,39 @@ fn hardware_events_and_aliases() {
         ("cpu-cycles", sys::PERF_COUNT_HW_CPU_CYCLES),
         ("instructions", sys::PERF_COUNT_HW_INSTRUCTIONS),
         ("branches", sys::PERF_COUNT_HW_BRANCH_INSTRUCTIONS),
-        ("branch-instructions", sys::PERF_COUNT_HW_BRANCH_INSTRUCTIONS),
+        (
+            "branch-instructions",
+            sys::PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
+        ),
         ("branch-misses", sys::PERF_COUNT_HW_BRANCH_MISSES),
         ("cache-references", sys::PERF_COUNT_HW_CACHE_REFERENCES),
         ("cache-misses", sys::PERF_COUNT_HW_CACHE_MISSES),
         ("bus-cycles", sys::PERF_COUNT_HW_BUS_CYCLES),
         ("ref-cycles", sys::PERF_COUNT_HW_REF_CPU_CYCLES),
-        ("stalled-cycles-frontend", sys::PERF_COUNT_HW_STALLED_CYCLES_FRONTEND),
-        ("idle-cycles-frontend", sys::PERF_COUNT_HW_STALLED_CYCLES_FRONTEND),
-        ("stalled-cycles-backend", sys::PERF_COUNT_HW_STALLED_CYCLES_BACKEND),
-        ("idle-cycles-backend", sys::PERF_COUNT_HW_STALLED_CYCLES_BACKEND),
+        (
+            "stalled-cycles-frontend",
+            sys::PERF_COUNT_HW_STALLED_CYCLES_FRONTEND,
+        ),
+        (
+            "idle-cycles-frontend",
+            sys::PERF_COUNT_HW_STALLED_CYCLES_FRONTEND,
+        ),
+        (
+            "stalled-cycles-backend",
+            sys::PERF_COUNT_HW_STALLED_CYCLES_BACKEND,
+        ),
+        (
+            "idle-cycles-backend",
+            sys::PERF_COUNT_HW_STALLED_CYCLES_BACKEND,
+        ),
     ];
     for &(name, config) in cases {
         let e = one(name).config;
-        assert_eq!((e.kind, e.type_, e.config), (EventKind::Hardware, sys::PERF_TYPE_HARDWARE, config as u64), "{name}");
+        assert_eq!(
+            (e.kind, e.type_, e.config),
+            (EventKind::Hardware, sys::PERF_TYPE_HARDWARE, config as u64),
+            "{name}"
+        );
     }
 }
 
@@ -123,16 +160,35 @@ fn hardware_events_and_aliases() {
 fn cache_events_follow_perfs_naming() {
     use sys::*;
     let cfg = |id: u32, op: u32, res: u32| id as u64 | (op as u64) << 8 | (res as u64) << 16;
-    let (r, w, p) = (PERF_COUNT_HW_CACHE_OP_READ, PERF_COUNT_HW_CACHE_OP_WRITE, PERF_COUNT_HW_CACHE_OP_PREFETCH);
-    let (acc, miss) = (PERF_COUNT_HW_CACHE_RESULT_ACCESS, PERF_COUNT_HW_CACHE_RESULT_MISS);
+    let (r, w, p) = (
+        PERF_COUNT_HW_CACHE_OP_READ,
+        PERF_COUNT_HW_CACHE_OP_WRITE,
+        PERF_COUNT_HW_CACHE_OP_PREFETCH,
+    );
+    let (acc, miss) = (
+        PERF_COUNT_HW_CACHE_RESULT_ACCESS,
+        PERF_COUNT_HW_CACHE_RESULT_MISS,
+    );
     let cases = [
         ("L1-dcache-loads", cfg(PERF_COUNT_HW_CACHE_L1D, r, acc)),
-        ("L1-dcache-load-misses", cfg(PERF_COUNT_HW_CACHE_L1D, r, miss)),
+        (
+            "L1-dcache-load-misses",
+            cfg(PERF_COUNT_HW_CACHE_L1D, r, miss),
+        ),
         ("L1-dcache-stores", cfg(PERF_COUNT_HW_CACHE_L1D, w, acc)),
-        ("L1-dcache-store-misses", cfg(PERF_COUNT_HW_CACHE_L1D, w, miss)),
+        (
+            "L1-dcache-store-misses",
+            cfg(PERF_COUNT_HW_CACHE_L1D, w, miss),
+        ),
         ("L1-dcache-prefetches", cfg(PERF_COUNT_HW_CACHE_L1D, p, acc)),
-        ("L1-dcache-prefetch-misses", cfg(PERF_COUNT_HW_CACHE_L1D, p, miss)),
-        ("L1-icache-load-misses", cfg(PERF_COUNT_HW_CACHE_L1I, r, miss)),
+        (
+            "L1-dcache-prefetch-misses",
+            cfg(PERF_COUNT_HW_CACHE_L1D, p, miss),
+        ),
+        (
+            "L1-icache-load-misses",
+            cfg(PERF_COUNT_HW_CACHE_L1I, r, miss),
+        ),
         ("l1i-loads", cfg(PERF_COUNT_HW_CACHE_L1I, r, acc)),
         ("LLC-loads", cfg(PERF_COUNT_HW_CACHE_LL, r, acc)),
         ("LLC-load-misses", cfg(PERF_COUNT_HW_CACHE_LL, r, miss)),
@@ -148,12 +204,19 @@ fn cache_events_follow_perfs_naming() {
         ("node-store-misses", cfg(PERF_COUNT_HW_CACHE_NODE, w, miss)),
         ("node-prefetches", cfg(PERF_COUNT_HW_CACHE_NODE, p, acc)),
         ("L1-dcache-read-miss", cfg(PERF_COUNT_HW_CACHE_L1D, r, miss)),
-        ("LLC-speculative-read-misses", cfg(PERF_COUNT_HW_CACHE_LL, p, miss)),
+        (
+            "LLC-speculative-read-misses",
+            cfg(PERF_COUNT_HW_CACHE_LL, p, miss),
+        ),
         ("dTLB", cfg(PERF_COUNT_HW_CACHE_DTLB, r, acc)),
     ];
     for (name, config) in cases {
         let e = one(name).config;
-        assert_eq!((e.kind, e.type_, e.config), (EventKind::HardwareCache, PERF_TYPE_HW_CACHE, config), "{name}");
+        assert_eq!(
+            (e.kind, e.type_, e.config),
+            (EventKind::HardwareCache, PERF_TYPE_HW_CACHE, config),
+            "{name}"
+        );
     }
     assert!(err("LLC-bogus").starts_with("unknown event 'LLC-bogus'"));
 }
@@ -161,12 +224,18 @@ fn cache_events_follow_perfs_naming() {
 #[test]
 fn raw_and_breakpoint_configs() {
     let e = one("r1a8:u").config;
-    assert_eq!((e.kind, e.type_, e.config), (EventKind::Raw, sys::PERF_TYPE_RAW, 0x1a8));
+    assert_eq!(
+        (e.kind, e.type_, e.config),
+        (EventKind::Raw, sys::PERF_TYPE_RAW, 0x1a8)
+    );
     assert!(e.modifiers.exclude_kernel && !e.modifiers.exclude_user);
     let e = one("mem:0x1000/8:w").config;
     assert_eq!(e.kind, EventKind::Breakpoint);
     assert_eq!(e.type_, sys::PERF_TYPE_BREAKPOINT);
-    assert_eq!((e.config1, e.config2, e.bp_type), (0x1000, 8, sys::HW_BREAKPOINT_W));
+    assert_eq!(
+        (e.config1, e.config2, e.bp_type),
+        (0x1000, 8, sys::HW_BREAKPOINT_W)
+    );
 }
 
 #[test]
@@ -174,7 +243,10 @@ fn pmu_terms_are_encoded_through_format() {
     let e = one("cpu/event=0x3c,umask=0x01,edge,any,inv,cmask=2/").config;
     assert_eq!(e.kind, EventKind::Pmu("cpu".into()));
     assert_eq!(e.type_, 4);
-    assert_eq!(e.config, 0x3c | 0x01 << 8 | 1 << 18 | 1 << 21 | 1 << 23 | 2 << 24);
+    assert_eq!(
+        e.config,
+        0x3c | 0x01 << 8 | 1 << 18 | 1 << 21 | 1 << 23 | 2 << 24
+    );
     // config1 and a split config3 field.
     let e = one("cpu/event=1,ldlat=30,split=0x1f/").config;
     assert_eq!((e.config, e.config1), (1, 30));
@@ -215,21 +287,36 @@ fn pmu_aliases_expand_to_their_terms() {
 #[test]
 fn tracepoints_resolve_to_tracefs_ids() {
     let e = one("sched:sched_switch").config;
-    assert_eq!((e.kind, e.type_, e.config), (EventKind::Tracepoint, sys::PERF_TYPE_TRACEPOINT, 316));
+    assert_eq!(
+        (e.kind, e.type_, e.config),
+        (EventKind::Tracepoint, sys::PERF_TYPE_TRACEPOINT, 316)
+    );
     let e = one("sched:sched_wakeup:k").config;
     assert_eq!(e.config, 318);
     assert!(e.modifiers.exclude_user);
     // A glob outside braces gives one independent item per tracepoint.
     let g = resolve("sched:*:u").unwrap();
     let names: Vec<_> = g.iter().map(|g| g.events[0].config.name.as_str()).collect();
-    assert_eq!(names, ["sched:sched_process_exec:u", "sched:sched_switch:u", "sched:sched_wakeup:u"]);
-    assert!(g.iter().all(|g| !g.is_group && g.events[0].config.modifiers.exclude_kernel));
+    assert_eq!(
+        names,
+        [
+            "sched:sched_process_exec:u",
+            "sched:sched_switch:u",
+            "sched:sched_wakeup:u"
+        ]
+    );
+    assert!(g
+        .iter()
+        .all(|g| !g.is_group && g.events[0].config.modifiers.exclude_kernel));
     let ids: Vec<_> = g.iter().map(|g| g.events[0].config.config).collect();
     assert_eq!(ids, [300, 316, 318]);
     // Inside braces the expansion stays one group.
     let g = resolve("{syscalls:sys_*_read}").unwrap();
     assert_eq!(g.len(), 1);
-    assert_eq!(g[0].configs().iter().map(|c| c.config).collect::<Vec<_>>(), [700, 699]);
+    assert_eq!(
+        g[0].configs().iter().map(|c| c.config).collect::<Vec<_>>(),
+        [700, 699]
+    );
     assert_eq!(resolve("*:irq_*").unwrap()[0].events[0].config.config, 100);
     assert!(err("sched:nothing_*").starts_with("no tracepoint matches 'sched:nothing_*'"));
 }
@@ -251,14 +338,20 @@ fn groups_resolve_with_group_modifiers() {
 #[test]
 fn unknown_event_suggests_close_names() {
     let e = err("pagefaults");
-    assert!(e.starts_with("unknown event 'pagefaults'; did you mean 'page-faults'"), "{e}");
+    assert!(
+        e.starts_with("unknown event 'pagefaults'; did you mean 'page-faults'"),
+        "{e}"
+    );
     assert!(e.ends_with("? (run `lwprof list`)"), "{e}");
     let e = err("task-clok");
     assert!(e.contains("did you mean 'task-clock'"), "{e}");
     let e = err("cylces");
     assert!(e.contains("'cycles'"), "{e}");
     // Nothing close: no guess, still the hint.
-    assert_eq!(err("zzzzzzzzzzzzzzzz"), "unknown event 'zzzzzzzzzzzzzzzz' (run `lwprof list`)");
+    assert_eq!(
+        err("zzzzzzzzzzzzzzzz"),
+        "unknown event 'zzzzzzzzzzzzzzzz' (run `lwprof list`)"
+    );
 }
 
 #[test]
@@ -284,14 +377,22 @@ fn tracepoint_errors_suggest() {
     let e = err("shed:sched_switch");
     assert!(e.contains("did you mean 'sched:sched_switch'"), "{e}");
     let reg = registry();
-    let e = parse_events("sched:sched_switch", &reg, None).unwrap_err().to_string();
-    assert!(e.contains("needs tracefs") && e.contains("mount -t tracefs"), "{e}");
+    let e = parse_events("sched:sched_switch", &reg, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("needs tracefs") && e.contains("mount -t tracefs"),
+        "{e}"
+    );
 }
 
 #[test]
 fn spec_error_converts_into_the_crate_error() {
     let e: lwprof_events::Error = resolve("pagefaults").unwrap_err().into();
-    assert!(matches!(e, lwprof_events::Error::Spec(SpecError::UnknownEvent { .. })));
+    assert!(matches!(
+        e,
+        lwprof_events::Error::Spec(SpecError::UnknownEvent { .. })
+    ));
     assert!(e.to_string().starts_with("unknown event 'pagefaults'"));
 }
 
@@ -314,12 +415,23 @@ fn catalogue_lists_every_usable_event() {
         ]
     );
     let names: Vec<String> = cat.entries().map(|e| e.display_name()).collect();
-    for n in ["page-faults OR faults", "cpu-cycles OR cycles", "LLC-load-misses", "msr/tsc/", "cpu/mem-loads/", "sched:sched_switch", "rNNN"] {
+    for n in [
+        "page-faults OR faults",
+        "cpu-cycles OR cycles",
+        "LLC-load-misses",
+        "msr/tsc/",
+        "cpu/mem-loads/",
+        "sched:sched_switch",
+        "rNNN",
+    ] {
         assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
     }
     // Every listed name (not descriptors) resolves.
     let t_dyn: &dyn TracepointSource = &t;
-    for e in cat.entries().filter(|e| !matches!(e.kind, CatalogKind::Raw | CatalogKind::Breakpoint)) {
+    for e in cat
+        .entries()
+        .filter(|e| !matches!(e.kind, CatalogKind::Raw | CatalogKind::Breakpoint))
+    {
         for n in std::iter::once(&e.name).chain(&e.aliases) {
             parse_events(n, &reg, Some(t_dyn)).unwrap_or_else(|err| panic!("{n}: {err}"));
         }
@@ -328,13 +440,23 @@ fn catalogue_lists_every_usable_event() {
     let no_cpu = PmuRegistry::from_pmus(reg.pmus().filter(|p| p.name != "cpu").cloned());
     let cat2 = Catalog::build(&no_cpu, None).unwrap();
     assert!(!cat2.has_cpu_pmu);
-    assert!(cat2.sections.iter().all(|s| !matches!(s.kind, CatalogKind::Hardware | CatalogKind::HardwareCache | CatalogKind::Tracepoint)));
+    assert!(cat2.sections.iter().all(|s| !matches!(
+        s.kind,
+        CatalogKind::Hardware | CatalogKind::HardwareCache | CatalogKind::Tracepoint
+    )));
     // Filters: substring, glob, section keyword.
     let f = cat.filter("fault");
     assert!(f.entries().all(|e| e.display_name().contains("fault")));
     assert_eq!(f.len(), 5);
     let f = cat.filter("sched:*");
-    assert_eq!(f.entries().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["sched:sched_process_exec", "sched:sched_switch", "sched:sched_wakeup"]);
+    assert_eq!(
+        f.entries().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        [
+            "sched:sched_process_exec",
+            "sched:sched_switch",
+            "sched:sched_wakeup"
+        ]
+    );
     assert_eq!(cat.filter("sw").len(), 12);
     assert_eq!(cat.filter("msr/").len(), 2);
     assert!(cat.filter("no-such-thing").is_empty());

@@ -82,7 +82,11 @@ pub enum SpecError {
         reason: String,
     },
     /// An event name that is not known.
-    #[error("unknown event '{name}'{}{}", did_you_mean(suggestions), " (run `lwprof list`)")]
+    #[error(
+        "unknown event '{name}'{}{}",
+        did_you_mean(suggestions),
+        " (run `lwprof list`)"
+    )]
     UnknownEvent {
         /// The name as typed.
         name: String,
@@ -169,7 +173,9 @@ pub enum SpecError {
         reason: String,
     },
     /// `mem:...` that is not a valid breakpoint.
-    #[error("bad breakpoint '{text}': {reason}; write it as mem:ADDR[/LEN][:rwx] (LEN 1, 2, 4 or 8)")]
+    #[error(
+        "bad breakpoint '{text}': {reason}; write it as mem:ADDR[/LEN][:rwx] (LEN 1, 2, 4 or 8)"
+    )]
     BadBreakpoint {
         /// The event text.
         text: String,
@@ -177,7 +183,10 @@ pub enum SpecError {
         reason: String,
     },
     /// A tracepoint that tracefs does not have.
-    #[error("unknown tracepoint '{subsystem}:{name}'{}; run `lwprof list '{subsystem}:*'`", did_you_mean(suggestions))]
+    #[error(
+        "unknown tracepoint '{subsystem}:{name}'{}; run `lwprof list '{subsystem}:*'`",
+        did_you_mean(suggestions)
+    )]
     UnknownTracepoint {
         /// The subsystem.
         subsystem: String,

@@ -18,7 +18,7 @@ pub use parse::{parse, parse_modifiers, EventAst, EventTarget, GroupAst, Term, T
 pub use resolve::{suggest, EventGroupSpec, ResolvedEvent, Resolver};
 
 use crate::pmu::PmuRegistry;
-use crate::tracefs::{TracepointSource, Tracefs};
+use crate::tracefs::{Tracefs, TracepointSource};
 
 /// Parses `spec` and resolves it against `pmus` and `tracefs`.
 pub fn parse_events(
@@ -36,9 +36,10 @@ pub fn parse_events(
 pub fn parse_events_system(spec: &str) -> Result<Vec<EventGroupSpec>, SpecError> {
     let ast = parse(spec)?;
     let pmus = PmuRegistry::system()?;
-    let wants_tracefs = ast.iter().flat_map(|g| &g.events).any(|e| {
-        matches!(e.target, EventTarget::Tracepoint { .. })
-    });
+    let wants_tracefs = ast
+        .iter()
+        .flat_map(|g| &g.events)
+        .any(|e| matches!(e.target, EventTarget::Tracepoint { .. }));
     let tracefs = if wants_tracefs {
         Some(Tracefs::find_or_mount()?)
     } else {
@@ -53,8 +54,8 @@ pub fn is_glob(s: &str) -> bool {
 }
 
 /// Matches `text` against a shell-style glob: `*` (any run), `?` (one
-/// character) and `[abc]` / `[a-z]` / `[!a]` classes. Pure and
-/// allocation-free apart from nothing; case-sensitive.
+/// character) and `[abc]` / `[a-z]` / `[!a]` classes. Pure;
+/// case-sensitive. An unterminated `[` matches itself.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();

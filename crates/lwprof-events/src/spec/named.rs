@@ -26,8 +26,16 @@ pub const SOFTWARE: &[NamedEvent] = &[
     ev!("cpu-clock", [], sys::PERF_COUNT_SW_CPU_CLOCK),
     ev!("task-clock", [], sys::PERF_COUNT_SW_TASK_CLOCK),
     ev!("page-faults", ["faults"], sys::PERF_COUNT_SW_PAGE_FAULTS),
-    ev!("context-switches", ["cs"], sys::PERF_COUNT_SW_CONTEXT_SWITCHES),
-    ev!("cpu-migrations", ["migrations"], sys::PERF_COUNT_SW_CPU_MIGRATIONS),
+    ev!(
+        "context-switches",
+        ["cs"],
+        sys::PERF_COUNT_SW_CONTEXT_SWITCHES
+    ),
+    ev!(
+        "cpu-migrations",
+        ["migrations"],
+        sys::PERF_COUNT_SW_CPU_MIGRATIONS
+    ),
     ev!("minor-faults", [], sys::PERF_COUNT_SW_PAGE_FAULTS_MIN),
     ev!("major-faults", [], sys::PERF_COUNT_SW_PAGE_FAULTS_MAJ),
     ev!("alignment-faults", [], sys::PERF_COUNT_SW_ALIGNMENT_FAULTS),
@@ -43,7 +51,11 @@ pub const HARDWARE: &[NamedEvent] = &[
     ev!("instructions", [], sys::PERF_COUNT_HW_INSTRUCTIONS),
     ev!("cache-references", [], sys::PERF_COUNT_HW_CACHE_REFERENCES),
     ev!("cache-misses", [], sys::PERF_COUNT_HW_CACHE_MISSES),
-    ev!("branch-instructions", ["branches"], sys::PERF_COUNT_HW_BRANCH_INSTRUCTIONS),
+    ev!(
+        "branch-instructions",
+        ["branches"],
+        sys::PERF_COUNT_HW_BRANCH_INSTRUCTIONS
+    ),
     ev!("branch-misses", [], sys::PERF_COUNT_HW_BRANCH_MISSES),
     ev!("bus-cycles", [], sys::PERF_COUNT_HW_BUS_CYCLES),
     ev!(
@@ -128,7 +140,12 @@ pub const CACHES: &[CacheType] = &[
 const OPS: &[(u64, &str, &str, &[&str])] = &[
     (R, "load", "loads", &["read"]),
     (W, "store", "stores", &["write"]),
-    (P, "prefetch", "prefetches", &["speculative-read", "speculative-load"]),
+    (
+        P,
+        "prefetch",
+        "prefetches",
+        &["speculative-read", "speculative-load"],
+    ),
 ];
 
 /// perf's spellings of cache results: (result, names).
@@ -246,9 +263,8 @@ pub fn lookup(name: &str, shown: &str) -> Option<EventConfig> {
     if let Some(e) = hardware(name) {
         return Some(EventConfig::hardware(shown, e.config));
     }
-    cache_config(name).map(|c| {
-        EventConfig::new(shown, EventKind::HardwareCache, sys::PERF_TYPE_HW_CACHE, c)
-    })
+    cache_config(name)
+        .map(|c| EventConfig::new(shown, EventKind::HardwareCache, sys::PERF_TYPE_HW_CACHE, c))
 }
 
 /// Every built-in name and alias, for "did you mean" suggestions.

@@ -483,7 +483,11 @@ fn event_text(text: &str, column: usize) -> Result<EventAst, SpecError> {
 
     if let Some(slash) = text.find('/') {
         let pmu = text[..slash].trim();
-        let close = slash + 1 + text[slash + 1..].find('/').unwrap_or(text.len() - slash - 1);
+        let close = slash
+            + 1
+            + text[slash + 1..]
+                .find('/')
+                .unwrap_or(text.len() - slash - 1);
         if close >= text.len() {
             return Err(SpecError::BadPmuSyntax {
                 text: text.to_string(),
@@ -622,8 +626,11 @@ fn breakpoint<'t>(text: &str, bp: &'t str) -> Result<(EventTarget, Option<&'t st
     if addr_s.is_empty() {
         return Err(bad("no address after 'mem:'".into()));
     }
-    let addr = parse_number(addr_s)
-        .ok_or_else(|| bad(format!("'{addr_s}' is not an address (hex 0x... or decimal)")))?;
+    let addr = parse_number(addr_s).ok_or_else(|| {
+        bad(format!(
+            "'{addr_s}' is not an address (hex 0x... or decimal)"
+        ))
+    })?;
     let mut access_s = None;
     let mut mods = None;
     match (parts.next(), parts.next(), parts.next()) {
@@ -649,7 +656,11 @@ fn breakpoint<'t>(text: &str, bp: &'t str) -> Result<(EventTarget, Option<&'t st
                 'r' => sys::HW_BREAKPOINT_R,
                 'w' => sys::HW_BREAKPOINT_W,
                 'x' => sys::HW_BREAKPOINT_X,
-                c => return Err(bad(format!("'{c}' is not an access type; use r, w, x or rw"))),
+                c => {
+                    return Err(bad(format!(
+                        "'{c}' is not an access type; use r, w, x or rw"
+                    )))
+                }
             };
             if access & bit != 0 {
                 return Err(bad(format!("'{c}' given twice")));
@@ -669,8 +680,7 @@ fn breakpoint<'t>(text: &str, bp: &'t str) -> Result<(EventTarget, Option<&'t st
         None if access == sys::HW_BREAKPOINT_X => long,
         None => sys::HW_BREAKPOINT_LEN_4 as u64,
         Some(l) => {
-            let len = parse_number(l)
-                .ok_or_else(|| bad(format!("'{l}' is not a length")))?;
+            let len = parse_number(l).ok_or_else(|| bad(format!("'{l}' is not a length")))?;
             if !matches!(len, 1 | 2 | 4 | 8) {
                 return Err(bad(format!("length {len} is not 1, 2, 4 or 8")));
             }

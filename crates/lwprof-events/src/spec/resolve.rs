@@ -7,7 +7,9 @@
 
 use super::error::{quoted_list, SpecError};
 use super::named;
-use super::parse::{merge_modifiers, parse_terms, EventAst, EventTarget, GroupAst, Term, TermValue};
+use super::parse::{
+    merge_modifiers, parse_terms, EventAst, EventTarget, GroupAst, Term, TermValue,
+};
 use super::{glob_match, is_glob};
 use crate::attr::{EventConfig, EventKind, Modifiers};
 use crate::pmu::{ConfigWord, Pmu, PmuRegistry};
@@ -84,7 +86,9 @@ impl std::fmt::Debug for Resolver<'_> {
 }
 
 /// Keywords perf accepts inside `pmu//` besides format terms.
-const KEYWORDS: &[&str] = &["config", "config1", "config2", "config3", "name", "period", "freq"];
+const KEYWORDS: &[&str] = &[
+    "config", "config1", "config2", "config3", "name", "period", "freq",
+];
 
 /// perf keywords lwprof does not take inside `//`; the message names the
 /// command-line option to use instead.
@@ -92,7 +96,10 @@ const UNSUPPORTED_KEYWORDS: &[(&str, &str)] = &[
     ("call-graph", "use `--call-graph`"),
     ("stack-size", "use `--call-graph dwarf,SIZE`"),
     ("max-stack", "use the command's --max-stack option"),
-    ("inherit", "inherit is the default; use `--no-inherit` to turn it off"),
+    (
+        "inherit",
+        "inherit is the default; use `--no-inherit` to turn it off",
+    ),
     ("no-inherit", "use `--no-inherit`"),
     ("overwrite", "not supported"),
     ("no-overwrite", "not supported"),
@@ -171,9 +178,7 @@ impl<'a> Resolver<'a> {
                 vec![ResolvedEvent::new(c)]
             }
             EventTarget::Pmu { pmu, terms } => vec![self.pmu_event(pmu, terms, &ev.text)?],
-            EventTarget::Tracepoint { subsystem, name } => {
-                self.tracepoints(subsystem, name, ev)?
-            }
+            EventTarget::Tracepoint { subsystem, name } => self.tracepoints(subsystem, name, ev)?,
         };
         for r in &mut out {
             r.config.modifiers = mods;
@@ -217,7 +222,12 @@ impl<'a> Resolver<'a> {
         })
     }
 
-    fn pmu_event(&self, pmu_name: &str, terms: &[Term], text: &str) -> Result<ResolvedEvent, SpecError> {
+    fn pmu_event(
+        &self,
+        pmu_name: &str,
+        terms: &[Term],
+        text: &str,
+    ) -> Result<ResolvedEvent, SpecError> {
         let Some(pmu) = self.pmus.get(pmu_name) else {
             let names = self.pmus.names();
             return Err(SpecError::UnknownPmu {
