@@ -45,6 +45,9 @@ pub enum Error {
         /// An extra hint, starting with "; " when present.
         hint: String,
     },
+    /// A bad event specification, or a sysfs/tracefs problem resolving it.
+    #[error(transparent)]
+    Spec(#[from] crate::spec::SpecError),
     /// Any other system-call failure, with what we were doing.
     #[error("{what}: {source}")]
     Io {

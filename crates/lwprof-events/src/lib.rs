@@ -6,20 +6,49 @@
 //! - [`spec`]: event specifications in the syntax perf users type
 //!   (`cycles:u`, `{a,b}`, `msr/tsc/`, `sched:sched_switch`, `mem:0x1000:rw`);
 //! - [`pmu`]: sysfs PMU discovery, with the sysfs root as a parameter;
+//! - [`tracefs`]: tracepoint lookup, with the tracefs root as a parameter;
+//! - [`catalog`]: every event usable here, for `lwprof list`;
 //! - [`attr`]: the plain description of one event, turned into a
 //!   `perf_event_attr`;
 //! - [`counter`]: counters and groups, read with one read(2) into a stack buffer;
+//! - [`count`]: counting a list of events on a task, a process or every CPU;
+//! - [`command`]: starting a command stopped before exec, for enable-on-exec;
+//! - [`record`]: typed perf records parsed from ring or perf.data bytes,
+//!   zero-copy across the ring's wrap, in either byte order;
+//! - [`sampling`]: sampling events, opened to write records into a ring;
+//! - [`ring`]: ring buffers read in place (forward, overwrite, AUX), with
+//!   lost-record accounting;
+//! - [`budget`]: the process-wide locked-memory budget rings draw from;
+//! - [`poll`]: epoll over many rings, woken by watermarks;
+//! - [`selfmon`]: the user page's self-monitoring fields (seqlock, rdpmc);
+//! - [`security`]: disabling monitoring (prctl, seccomp) and permission advice;
 //! - [`sys`]: thin, documented wrappers over the system calls.
 #![deny(missing_docs)]
 
 pub mod attr;
+pub mod budget;
+pub mod catalog;
 pub mod command;
 pub mod count;
 pub mod counter;
 pub mod error;
+pub mod pmu;
+pub mod poll;
 pub mod raw;
+pub mod record;
+pub mod ring;
+pub mod sampling;
 pub mod security;
+pub mod selfmon;
+pub mod spec;
 pub mod sys;
+pub mod tracefs;
 
 pub use attr::{EventConfig, EventKind, Modifiers};
 pub use error::{Error, Result};
+pub use pmu::PmuRegistry;
+pub use raw::RawData;
+pub use ring::{Ring, RingOptions, RingStats};
+pub use sampling::{SampleConfig, SamplingEvent};
+pub use spec::{parse_events, parse_events_system, EventGroupSpec, ResolvedEvent, SpecError};
+pub use tracefs::{Tracefs, TracepointSource};
