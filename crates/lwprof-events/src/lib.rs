@@ -9,6 +9,8 @@
 //! - [`attr`]: the plain description of one event, turned into a
 //!   `perf_event_attr`;
 //! - [`counter`]: counters and groups, read with one read(2) into a stack buffer;
+//! - [`record`]: typed perf records parsed from ring or perf.data bytes,
+//!   zero-copy across the ring's wrap, in either byte order;
 //! - [`sys`]: thin, documented wrappers over the system calls.
 #![deny(missing_docs)]
 
@@ -16,6 +18,7 @@ pub mod attr;
 pub mod counter;
 pub mod error;
 pub mod raw;
+pub mod record;
 pub mod security;
 pub mod sys;
 
