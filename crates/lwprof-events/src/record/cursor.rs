@@ -102,6 +102,12 @@ impl<'a> Cursor<'a> {
         self.cur.len() + self.next.len()
     }
 
+    /// Byte offset of the next read within the record.
+    #[inline(always)]
+    pub(crate) fn offset(&self) -> usize {
+        self.offset
+    }
+
     #[cold]
     #[inline(never)]
     fn truncated(&self, field: &'static str, needed: usize) -> ParseError {

@@ -282,7 +282,8 @@ impl<'a> RawRecord<'a> {
             self.record_type(),
         );
         if self.header.record_type == PERF_RECORD_SAMPLE {
-            return SampleRecord::parse(&mut c, info, self.header.misc).map(Record::Sample);
+            return SampleRecord::parse(&mut c, self.body, info, self.header.misc)
+                .map(Record::Sample);
         }
         other::parse_non_sample(self, info)
     }
@@ -388,7 +389,7 @@ impl Record<'_> {
     /// The record's timestamp: a sample's time, or the trailer's.
     pub fn time(&self) -> Option<u64> {
         match self {
-            Record::Sample(s) => s.time,
+            Record::Sample(s) => s.time(),
             other => other.sample_id().and_then(|s| s.time),
         }
     }
