@@ -542,11 +542,11 @@ fn sample_read_single_layouts() {
             let get = |i: usize| words.get(i).copied();
             assert_eq!(
                 time_enabled,
-                (rf & read_format::TOTAL_TIME_ENABLED != 0).then(|| 6)
+                (rf & read_format::TOTAL_TIME_ENABLED != 0).then_some(6)
             );
             assert_eq!(
                 time_running,
-                (rf & read_format::TOTAL_TIME_RUNNING != 0).then(|| 7)
+                (rf & read_format::TOTAL_TIME_RUNNING != 0).then_some(7)
             );
             assert_eq!(id, (rf & read_format::ID != 0).then(|| get(3).unwrap_or(0)));
             assert_eq!(
