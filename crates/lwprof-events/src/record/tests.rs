@@ -1,0 +1,1320 @@
+//! Crafted-bytes tests: every record type, every sample field, both byte
+//! orders, every split point and every truncation.
+
+use super::*;
+
+/// Writes record bytes in a chosen byte order.
+struct Builder {
+    order: Endianness,
+    out: Vec<u8>,
+}
+
+impl Builder {
+    fn new(order: Endianness) -> Self {
+        Builder {
+            order,
+            out: Vec::new(),
+        }
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        let b = match self.order {
+            Endianness::Little => v.to_le_bytes(),
+            Endianness::Big => v.to_be_bytes(),
+        };
+        self.out.extend_from_slice(&b);
+        self
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        let b = match self.order {
+            Endianness::Little => v.to_le_bytes(),
+            Endianness::Big => v.to_be_bytes(),
+        };
+        self.out.extend_from_slice(&b);
+        self
+    }
+    fn u16(&mut self, v: u16) -> &mut Self {
+        let b = match self.order {
+            Endianness::Little => v.to_le_bytes(),
+            Endianness::Big => v.to_be_bytes(),
+        };
+        self.out.extend_from_slice(&b);
+        self
+    }
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.out.extend_from_slice(b);
+        self
+    }
+    /// A NUL-terminated string padded to 8 bytes, as the kernel writes it.
+    fn cstr(&mut self, s: &str) -> &mut Self {
+        self.out.extend_from_slice(s.as_bytes());
+        self.out.push(0);
+        self.pad8()
+    }
+    fn pad8(&mut self) -> &mut Self {
+        while self.out.len() % 8 != 0 {
+            self.out.push(0);
+        }
+        self
+    }
+    /// The trailer for `t` with recognisable values.
+    fn sample_id(&mut self, t: u64) -> &mut Self {
+        if t & sample_type::TID != 0 {
+            self.u32(TRAILER_PID).u32(TRAILER_TID);
+        }
+        if t & sample_type::TIME != 0 {
+            self.u64(TRAILER_TIME);
+        }
+        if t & sample_type::ID != 0 {
+            self.u64(TRAILER_ID);
+        }
+        if t & sample_type::STREAM_ID != 0 {
+            self.u64(TRAILER_STREAM);
+        }
+        if t & sample_type::CPU != 0 {
+            self.u32(TRAILER_CPU).u32(0);
+        }
+        if t & sample_type::IDENTIFIER != 0 {
+            self.u64(TRAILER_ID);
+        }
+        self
+    }
+    /// Header + body.
+    fn record(&self, record_type: u32, misc: u16) -> Vec<u8> {
+        let size = u16::try_from(self.out.len() + 8).expect("test record fits a u16 size");
+        let mut b = Builder::new(self.order);
+        b.u32(record_type).u16(misc).u16(size).bytes(&self.out);
+        b.out
+    }
+}
+
+const TRAILER_PID: u32 = 4242;
+const TRAILER_TID: u32 = 4243;
+const TRAILER_TIME: u64 = 0x1122_3344_5566_7788;
+const TRAILER_ID: u64 = 77;
+const TRAILER_STREAM: u64 = 78;
+const TRAILER_CPU: u32 = 3;
+
+const TRAILER_ALL: u64 = sample_type::TID
+    | sample_type::TIME
+    | sample_type::ID
+    | sample_type::STREAM_ID
+    | sample_type::CPU
+    | sample_type::IDENTIFIER;
+
+const ORDERS: [Endianness; 2] = [Endianness::Little, Endianness::Big];
+
+fn expected_trailer() -> SampleId {
+    SampleId {
+        pid: Some(TRAILER_PID),
+        tid: Some(TRAILER_TID),
+        time: Some(TRAILER_TIME),
+        id: Some(TRAILER_ID),
+        stream_id: Some(TRAILER_STREAM),
+        cpu: Some(TRAILER_CPU),
+    }
+}
+
+/// Debug output with every split view rewritten as one contiguous view, so a
+/// record parsed across a seam compares equal to the contiguous parse.
+fn canon(record: &Record<'_>) -> String {
+    let s = format!("{record:?}");
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(at) = rest.find("Split([") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "Split([".len()..];
+        let mid = after.find("], [").expect("split view prints two slices");
+        let a = &after[..mid];
+        let after_b = &after[mid + 4..];
+        let end = after_b.find("])").expect("split view ends");
+        let b = &after_b[..end];
+        out.push_str("Single([");
+        out.push_str(a);
+        out.push_str(", ");
+        out.push_str(b);
+        out.push_str("])");
+        rest = &after_b[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Parses `bytes` whole, then split at every offset, and checks that every
+/// split parse equals the contiguous one. Returns the canonical form.
+fn parse_everywhere(bytes: &[u8], info: &RecordParseInfo) -> String {
+    let whole = parse_record(RawData::Single(bytes), info).expect("contiguous record parses");
+    let want = canon(&whole);
+    for k in 1..bytes.len() {
+        let (a, b) = bytes.split_at(k);
+        let split =
+            parse_record(RawData::new(a, b), info).unwrap_or_else(|e| panic!("split at {k}: {e}"));
+        assert_eq!(canon(&split), want, "split at {k}");
+    }
+    want
+}
+
+/// Cuts the record at every length: the header's size says the shorter
+/// length and the data is that long. Nothing may panic; lengths below
+/// `min_ok` must be errors.
+fn truncations(bytes: &[u8], info: &RecordParseInfo, min_ok: usize) {
+    for len in 0..bytes.len() {
+        let mut cut = bytes[..len].to_vec();
+        if len >= 8 {
+            let size = u16::try_from(len).expect("small");
+            let b = match info.endianness {
+                Endianness::Little => size.to_le_bytes(),
+                Endianness::Big => size.to_be_bytes(),
+            };
+            cut[6..8].copy_from_slice(&b);
+        }
+        let r = parse_record(RawData::Single(&cut), info);
+        if len < min_ok {
+            assert!(r.is_err(), "length {len} of {} parsed: {r:?}", bytes.len());
+        }
+        // The whole record but data cut short: the size now lies.
+        let r = parse_record(RawData::Single(&bytes[..len]), info);
+        assert!(r.is_err(), "data cut at {len} must be an error");
+    }
+}
+
+fn bytes_of(v: RawData<'_>) -> Vec<u8> {
+    v.as_contiguous().into_owned()
+}
+
+// ---------------------------------------------------------------- samples
+
+const ALL_SAMPLE: u64 = sample_type::IDENTIFIER
+    | sample_type::IP
+    | sample_type::TID
+    | sample_type::TIME
+    | sample_type::ADDR
+    | sample_type::ID
+    | sample_type::STREAM_ID
+    | sample_type::CPU
+    | sample_type::PERIOD
+    | sample_type::READ
+    | sample_type::CALLCHAIN
+    | sample_type::RAW
+    | sample_type::BRANCH_STACK
+    | sample_type::REGS_USER
+    | sample_type::STACK_USER
+    | sample_type::DATA_SRC
+    | sample_type::TRANSACTION
+    | sample_type::REGS_INTR
+    | sample_type::PHYS_ADDR
+    | sample_type::CGROUP
+    | sample_type::DATA_PAGE_SIZE
+    | sample_type::CODE_PAGE_SIZE
+    | sample_type::AUX;
+
+const REGS_USER_MASK: u64 = 0b1011_0001; // regs 0, 4, 5, 7
+const REGS_INTR_MASK: u64 = 0b110; // regs 1, 2
+const ALL_READ: u64 = read_format::GROUP
+    | read_format::TOTAL_TIME_ENABLED
+    | read_format::TOTAL_TIME_RUNNING
+    | read_format::ID
+    | read_format::LOST;
+
+fn all_info(order: Endianness, weight_bit: u64) -> RecordParseInfo {
+    RecordParseInfo::new(ALL_SAMPLE | weight_bit)
+        .with_read_format(ALL_READ)
+        .with_regs(REGS_USER_MASK, REGS_INTR_MASK)
+        .with_branch_sample_type(branch_sample_type::HW_INDEX | branch_sample_type::COUNTERS)
+        .with_endianness(order)
+}
+
+/// A sample with every field, values derived from their position.
+fn all_sample(order: Endianness) -> Vec<u8> {
+    let mut b = Builder::new(order);
+    b.u64(500) // identifier
+        .u64(0xffff_ffff_8100_0000) // ip
+        .u32(10)
+        .u32(11) // pid, tid
+        .u64(123_456_789) // time
+        .u64(0xdead_beef) // addr
+        .u64(500) // id
+        .u64(501) // stream_id
+        .u32(1)
+        .u32(0) // cpu, res
+        .u64(100_000) // period
+        // read: group of 2, enabled, running, {value, id, lost} x2
+        .u64(2)
+        .u64(1000)
+        .u64(900)
+        .u64(41)
+        .u64(500)
+        .u64(0)
+        .u64(42)
+        .u64(502)
+        .u64(1)
+        // callchain: 3 entries
+        .u64(3)
+        .u64(0xffff_ffff_ffff_fe00) // PERF_CONTEXT_USER
+        .u64(0x40_1000)
+        .u64(0x40_2000)
+        // raw: 12 bytes, so size + data = 16
+        .u32(12)
+        .bytes(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+        // branch stack: nr 2, hw_idx, 2 entries, 2 counters
+        .u64(2)
+        .u64(7)
+        .u64(0x10)
+        .u64(0x20)
+        .u64(0x1 | (33 << 4) | (5 << 20))
+        .u64(0x30)
+        .u64(0x40)
+        .u64(0x2)
+        .u64(9)
+        .u64(8)
+        // regs user: abi 64, 4 regs
+        .u64(2)
+        .u64(100)
+        .u64(104)
+        .u64(105)
+        .u64(107)
+        // stack user: 16 bytes, dyn_size 12
+        .u64(16)
+        .bytes(&[0xaa; 16])
+        .u64(12)
+        // weight (either form)
+        .u64(0x0003_0002_0000_0001)
+        .u64(0x1234) // data_src
+        .u64(0x5678) // transaction
+        // regs intr: abi 64, 2 regs
+        .u64(2)
+        .u64(201)
+        .u64(202)
+        .u64(0x8000_0000) // phys_addr
+        .u64(99) // cgroup
+        .u64(4096) // data_page_size
+        .u64(2 << 20) // code_page_size
+        // aux: 8 bytes
+        .u64(8)
+        .bytes(&[9, 8, 7, 6, 5, 4, 3, 2]);
+    b.record(PERF_RECORD_SAMPLE, misc::EXACT_IP | 2)
+}
+
+fn check_all_sample(r: &Record<'_>, weight_struct: bool) {
+    let Record::Sample(s) = r else {
+        panic!("not a sample: {r:?}")
+    };
+    assert_eq!(s.cpumode(), CpuMode::User);
+    assert!(s.exact_ip());
+    assert_eq!(s.id(), Some(500));
+    assert_eq!(s.ip(), Some(0xffff_ffff_8100_0000));
+    assert_eq!((s.pid(), s.tid()), (Some(10), Some(11)));
+    assert_eq!(s.time(), Some(123_456_789));
+    assert_eq!(s.addr(), Some(0xdead_beef));
+    assert_eq!(s.stream_id(), Some(501));
+    assert_eq!(s.cpu(), Some(1));
+    assert_eq!(s.period(), Some(100_000));
+    let Some(ReadValues::Group {
+        time_enabled,
+        time_running,
+        members,
+    }) = s.read()
+    else {
+        panic!("group read expected: {:?}", s.read())
+    };
+    assert_eq!((time_enabled, time_running), (Some(1000), Some(900)));
+    assert_eq!(members.len(), 2);
+    let m: Vec<_> = members.iter().collect();
+    assert_eq!(
+        m,
+        vec![
+            ReadGroupMember {
+                value: 41,
+                id: Some(500),
+                lost: Some(0)
+            },
+            ReadGroupMember {
+                value: 42,
+                id: Some(502),
+                lost: Some(1)
+            }
+        ]
+    );
+    let cc = s.callchain().expect("callchain");
+    assert_eq!(cc.len(), 3);
+    assert_eq!(
+        cc.to_vec(),
+        vec![0xffff_ffff_ffff_fe00, 0x40_1000, 0x40_2000]
+    );
+    assert_eq!(cc.get(2), Some(0x40_2000));
+    assert_eq!(cc.get(3), None);
+    assert_eq!(
+        bytes_of(s.raw().expect("raw")),
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    );
+    let bs = s.branch_stack().expect("branch stack");
+    assert_eq!(bs.hw_idx, Some(7));
+    assert_eq!(bs.len(), 2);
+    let e: Vec<_> = bs.iter().collect();
+    assert_eq!(
+        e[0],
+        BranchEntry {
+            from: 0x10,
+            to: 0x20,
+            flags: 0x1 | (33 << 4) | (5 << 20)
+        }
+    );
+    assert!(e[0].mispred() && !e[0].predicted());
+    assert_eq!(e[0].cycles(), 33);
+    assert_eq!(e[0].branch_type(), 5);
+    assert_eq!(
+        e[1],
+        BranchEntry {
+            from: 0x30,
+            to: 0x40,
+            flags: 0x2
+        }
+    );
+    assert!(e[1].predicted());
+    assert_eq!(bs.counters.expect("counters").to_vec(), vec![9, 8]);
+    let ru = s.regs_user().expect("regs user");
+    assert_eq!(ru.abi, 2);
+    assert_eq!(ru.values.to_vec(), vec![100, 104, 105, 107]);
+    assert_eq!(
+        (ru.get(0), ru.get(4), ru.get(5), ru.get(7)),
+        (Some(100), Some(104), Some(105), Some(107))
+    );
+    assert_eq!((ru.get(1), ru.get(64)), (None, None));
+    let su = s.stack_user().expect("stack user");
+    assert_eq!(bytes_of(su.data), vec![0xaa; 16]);
+    assert_eq!(su.dyn_size, 12);
+    assert_eq!(bytes_of(su.valid()), vec![0xaa; 12]);
+    let w = s.weight().expect("weight");
+    assert_eq!(w.full, 0x0003_0002_0000_0001);
+    assert_eq!(w.is_struct, weight_struct);
+    assert_eq!((w.var1_dw(), w.var2_w(), w.var3_w()), (1, 2, 3));
+    assert_eq!(s.data_src(), Some(0x1234));
+    assert_eq!(s.transaction(), Some(0x5678));
+    let ri = s.regs_intr().expect("regs intr");
+    assert_eq!(
+        (ri.get(1), ri.get(2), ri.get(0)),
+        (Some(201), Some(202), None)
+    );
+    assert_eq!(s.phys_addr(), Some(0x8000_0000));
+    assert_eq!(s.cgroup(), Some(99));
+    assert_eq!(s.data_page_size(), Some(4096));
+    assert_eq!(s.code_page_size(), Some(2 << 20));
+    assert_eq!(
+        bytes_of(s.aux().expect("aux")),
+        vec![9, 8, 7, 6, 5, 4, 3, 2]
+    );
+}
+
+#[test]
+fn sample_with_every_field_in_both_orders_and_both_weight_forms() {
+    for order in ORDERS {
+        for (bit, is_struct) in [
+            (sample_type::WEIGHT, false),
+            (sample_type::WEIGHT_STRUCT, true),
+        ] {
+            let info = all_info(order, bit);
+            let bytes = all_sample(order);
+            let r = parse_record(RawData::Single(&bytes), &info).expect("parses");
+            check_all_sample(&r, is_struct);
+            parse_everywhere(&bytes, &info);
+            truncations(&bytes, &info, bytes.len());
+        }
+    }
+}
+
+#[test]
+fn other_order_differs_from_native_on_the_same_bytes() {
+    // Guards the test above: reading big-endian bytes as little-endian must
+    // not give the same answer, or the order parameter would be untested.
+    let bytes = all_sample(Endianness::Big);
+    let info = all_info(Endianness::Little, sample_type::WEIGHT);
+    assert!(parse_record(RawData::Single(&bytes), &info).is_err());
+}
+
+/// Each sample field alone, so a field's position cannot hide behind
+/// another's.
+#[test]
+fn each_sample_field_alone() {
+    let fixed = [
+        (sample_type::IP, "ip"),
+        (sample_type::TIME, "time"),
+        (sample_type::ADDR, "addr"),
+        (sample_type::ID, "id"),
+        (sample_type::IDENTIFIER, "id"),
+        (sample_type::STREAM_ID, "stream_id"),
+        (sample_type::PERIOD, "period"),
+        (sample_type::DATA_SRC, "data_src"),
+        (sample_type::TRANSACTION, "transaction"),
+        (sample_type::PHYS_ADDR, "phys_addr"),
+        (sample_type::CGROUP, "cgroup"),
+        (sample_type::DATA_PAGE_SIZE, "data_page_size"),
+        (sample_type::CODE_PAGE_SIZE, "code_page_size"),
+        (sample_type::WEIGHT, "weight"),
+        (sample_type::WEIGHT_STRUCT, "weight"),
+    ];
+    for order in ORDERS {
+        for (bit, name) in fixed {
+            let mut b = Builder::new(order);
+            b.u64(0x0102_0304_0506_0708);
+            let bytes = b.record(PERF_RECORD_SAMPLE, 1);
+            let info = RecordParseInfo::new(bit).with_endianness(order);
+            let r = parse_record(RawData::Single(&bytes), &info).expect("parses");
+            let Record::Sample(s) = r else { panic!() };
+            let got = match name {
+                "ip" => s.ip(),
+                "time" => s.time(),
+                "addr" => s.addr(),
+                "id" => s.id(),
+                "stream_id" => s.stream_id(),
+                "period" => s.period(),
+                "data_src" => s.data_src(),
+                "transaction" => s.transaction(),
+                "phys_addr" => s.phys_addr(),
+                "cgroup" => s.cgroup(),
+                "data_page_size" => s.data_page_size(),
+                "code_page_size" => s.code_page_size(),
+                "weight" => s.weight().map(|w| w.full),
+                _ => unreachable!(),
+            };
+            assert_eq!(
+                got,
+                Some(0x0102_0304_0506_0708),
+                "{name} ({bit:#x}) {order:?}"
+            );
+            assert_eq!(s.cpumode(), CpuMode::Kernel);
+            parse_everywhere(&bytes, &info);
+            truncations(&bytes, &info, bytes.len());
+        }
+        // TID and CPU are two u32.
+        let mut b = Builder::new(order);
+        b.u32(5).u32(6).u32(7).u32(0xffff_ffff);
+        let bytes = b.record(PERF_RECORD_SAMPLE, 0);
+        let info = RecordParseInfo::new(sample_type::TID | sample_type::CPU).with_endianness(order);
+        let Record::Sample(s) = parse_record(RawData::Single(&bytes), &info).expect("parses")
+        else {
+            panic!()
+        };
+        assert_eq!((s.pid(), s.tid(), s.cpu()), (Some(5), Some(6), Some(7)));
+        truncations(&bytes, &info, bytes.len());
+    }
+}
+
+#[test]
+fn sample_read_single_layouts() {
+    let cases: [(u64, &[u64]); 3] = [
+        (0, &[5]),
+        (
+            read_format::TOTAL_TIME_ENABLED | read_format::TOTAL_TIME_RUNNING,
+            &[5, 6, 7],
+        ),
+        (
+            read_format::TOTAL_TIME_ENABLED
+                | read_format::TOTAL_TIME_RUNNING
+                | read_format::ID
+                | read_format::LOST,
+            &[5, 6, 7, 8, 9],
+        ),
+    ];
+    for order in ORDERS {
+        for (rf, words) in cases {
+            let mut b = Builder::new(order);
+            for &w in words {
+                b.u64(w);
+            }
+            let bytes = b.record(PERF_RECORD_SAMPLE, 0);
+            let info = RecordParseInfo::new(sample_type::READ)
+                .with_read_format(rf)
+                .with_endianness(order);
+            let Record::Sample(s) = parse_record(RawData::Single(&bytes), &info).expect("parses")
+            else {
+                panic!()
+            };
+            let Some(ReadValues::Single {
+                value,
+                time_enabled,
+                time_running,
+                id,
+                lost,
+            }) = s.read()
+            else {
+                panic!("single read: {:?}", s.read())
+            };
+            assert_eq!(value, 5);
+            let get = |i: usize| words.get(i).copied();
+            assert_eq!(
+                time_enabled,
+                (rf & read_format::TOTAL_TIME_ENABLED != 0).then_some(6)
+            );
+            assert_eq!(
+                time_running,
+                (rf & read_format::TOTAL_TIME_RUNNING != 0).then_some(7)
+            );
+            assert_eq!(id, (rf & read_format::ID != 0).then(|| get(3).unwrap_or(0)));
+            assert_eq!(
+                lost,
+                (rf & read_format::LOST != 0).then(|| get(4).unwrap_or(0))
+            );
+            truncations(&bytes, &info, bytes.len());
+        }
+    }
+}
+
+#[test]
+fn sample_regs_with_abi_none_carry_no_values_and_empty_user_stack_has_no_dyn_size() {
+    for order in ORDERS {
+        let mut b = Builder::new(order);
+        b.u64(0) // regs_user abi none: no values follow
+            .u64(0) // stack_user size 0: no data, no dyn_size
+            .u64(0xabc); // phys_addr proves the position
+        let bytes = b.record(PERF_RECORD_SAMPLE, 0);
+        let info = RecordParseInfo::new(
+            sample_type::REGS_USER | sample_type::STACK_USER | sample_type::PHYS_ADDR,
+        )
+        .with_regs(0xff, 0)
+        .with_endianness(order);
+        let Record::Sample(s) = parse_record(RawData::Single(&bytes), &info).expect("parses")
+        else {
+            panic!()
+        };
+        let ru = s.regs_user().expect("regs");
+        assert_eq!((ru.abi, ru.values.len(), ru.get(0)), (0, 0, None));
+        let su = s.stack_user().expect("stack");
+        assert_eq!((su.data.len(), su.dyn_size), (0, 0));
+        assert_eq!(s.phys_addr(), Some(0xabc));
+        parse_everywhere(&bytes, &info);
+    }
+}
+
+#[test]
+fn branch_stack_without_hw_index_or_counters() {
+    let mut b = Builder::new(Endianness::NATIVE);
+    b.u64(1).u64(0x10).u64(0x20).u64(0).u64(0x77);
+    let bytes = b.record(PERF_RECORD_SAMPLE, 0);
+    let info = RecordParseInfo::new(sample_type::BRANCH_STACK | sample_type::PHYS_ADDR);
+    let Record::Sample(s) = parse_record(RawData::Single(&bytes), &info).expect("parses") else {
+        panic!()
+    };
+    let bs = s.branch_stack().expect("branch stack");
+    assert_eq!((bs.hw_idx, bs.counters, bs.len()), (None, None, 1));
+    assert_eq!(s.phys_addr(), Some(0x77));
+    // The same bytes with HW_INDEX read the first entry's `from` as hw_idx
+    // and run out of bytes: the flag changes the layout.
+    let info = info.with_branch_sample_type(branch_sample_type::HW_INDEX);
+    assert!(parse_record(RawData::Single(&bytes), &info).is_err());
+}
+
+#[test]
+fn huge_counts_are_errors_not_panics() {
+    for (t, bst) in [
+        (sample_type::CALLCHAIN, 0),
+        (sample_type::BRANCH_STACK, 0),
+        (sample_type::BRANCH_STACK, branch_sample_type::COUNTERS),
+        (sample_type::STACK_USER, 0),
+        (sample_type::AUX, 0),
+        (sample_type::READ, 0),
+    ] {
+        let mut b = Builder::new(Endianness::NATIVE);
+        b.u64(u64::MAX).u64(u64::MAX / 3).u64(1);
+        let bytes = b.record(PERF_RECORD_SAMPLE, 0);
+        let info = RecordParseInfo::new(t)
+            .with_branch_sample_type(bst)
+            .with_read_format(read_format::GROUP | read_format::ID);
+        let e = parse_record(RawData::Single(&bytes), &info).expect_err("cannot fit");
+        assert!(
+            matches!(
+                e,
+                ParseError::Truncated {
+                    record: RecordType(9),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn error_names_record_field_and_offset() {
+    let mut b = Builder::new(Endianness::NATIVE);
+    b.u64(1).u64(2);
+    let bytes = b.record(PERF_RECORD_SAMPLE, 0);
+    let info = RecordParseInfo::new(sample_type::IP | sample_type::TIME | sample_type::PERIOD);
+    let e = parse_record(RawData::Single(&bytes), &info).expect_err("period missing");
+    assert_eq!(
+        e,
+        ParseError::Truncated {
+            record: RecordType(9),
+            field: "period",
+            offset: 24,
+            needed: 8,
+            available: 0
+        }
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("PERF_RECORD_SAMPLE") && msg.contains("`period`") && msg.contains("byte 24"),
+        "{msg}"
+    );
+}
+
+// ---------------------------------------------------------- other records
+
+/// One crafted record of each type: (bytes' builder, type, misc, the
+/// smallest valid length with the full trailer, a check).
+type Check = fn(&Record<'_>);
+
+fn non_sample_cases(order: Endianness, t: u64) -> Vec<(&'static str, Vec<u8>, usize, Check)> {
+    let trailer = RecordParseInfo::new(t)
+        .with_sample_id_all(true)
+        .sample_id_len();
+    let mut cases: Vec<(&'static str, Vec<u8>, usize, Check)> = Vec::new();
+    let mut b = Builder::new(order);
+
+    b.u32(1)
+        .u32(2)
+        .u64(0x40_0000)
+        .u64(0x1000)
+        .u64(0x2000)
+        .cstr("/usr/bin/true")
+        .sample_id(t);
+    cases.push((
+        "mmap",
+        b.record(PERF_RECORD_MMAP, misc::MMAP_DATA | 2),
+        8 + 32 + trailer,
+        |r| {
+            let Record::Mmap(m) = r else { panic!("{r:?}") };
+            assert_eq!(
+                (m.pid, m.tid, m.addr, m.len, m.pgoff),
+                (1, 2, 0x40_0000, 0x1000, 0x2000)
+            );
+            assert!(m.is_data);
+            assert_eq!(m.cpumode, CpuMode::User);
+            assert_eq!(bytes_of(m.filename), b"/usr/bin/true");
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u32(1)
+        .u32(2)
+        .u64(0x40_0000)
+        .u64(0x1000)
+        .u64(0)
+        .u32(8)
+        .u32(1)
+        .u64(12345)
+        .u64(6);
+    b.u32(5).u32(2).cstr("/lib/libc.so.6").sample_id(t);
+    cases.push((
+        "mmap2",
+        b.record(PERF_RECORD_MMAP2, 2),
+        8 + 64 + trailer,
+        |r| {
+            let Record::Mmap2(m) = r else { panic!("{r:?}") };
+            assert_eq!(
+                m.file_id,
+                Mmap2FileId::Inode {
+                    maj: 8,
+                    min: 1,
+                    ino: 12345,
+                    ino_generation: 6
+                }
+            );
+            assert_eq!(m.file_id.build_id(), None);
+            assert_eq!((m.prot, m.flags, m.is_data), (5, 2, false));
+            assert_eq!(bytes_of(m.filename), b"/lib/libc.so.6");
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    let id: [u8; 20] = std::array::from_fn(|i| i as u8 + 1);
+    b.u32(1)
+        .u32(2)
+        .u64(0x40_0000)
+        .u64(0x1000)
+        .u64(0)
+        .bytes(&[20, 0, 0, 0])
+        .bytes(&id);
+    b.u32(5).u32(2).cstr("x").sample_id(t);
+    cases.push((
+        "mmap2 build id",
+        b.record(PERF_RECORD_MMAP2, misc::MMAP_BUILD_ID),
+        8 + 64 + trailer,
+        |r| {
+            let Record::Mmap2(m) = r else { panic!("{r:?}") };
+            let want: [u8; 20] = std::array::from_fn(|i| i as u8 + 1);
+            assert_eq!(m.file_id.build_id(), Some(&want[..]));
+            assert_eq!((m.prot, m.flags), (5, 2));
+            assert_eq!(bytes_of(m.filename), b"x");
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u32(7).u32(8).cstr("lwprof-spin").sample_id(t);
+    cases.push((
+        "comm",
+        b.record(PERF_RECORD_COMM, misc::COMM_EXEC),
+        8 + 8 + trailer,
+        |r| {
+            let Record::Comm(c) = r else { panic!("{r:?}") };
+            assert_eq!((c.pid, c.tid, c.is_exec), (7, 8, true));
+            assert_eq!(bytes_of(c.comm), b"lwprof-spin");
+        },
+    ));
+
+    for (ty, name) in [(PERF_RECORD_FORK, "fork"), (PERF_RECORD_EXIT, "exit")] {
+        let mut b = Builder::new(order);
+        b.u32(10).u32(1).u32(11).u32(2).u64(999).sample_id(t);
+        cases.push((name, b.record(ty, 0), 8 + 24 + trailer, |r| {
+            let (Record::Fork(f) | Record::Exit(f)) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!((f.pid, f.ppid, f.tid, f.ptid, f.time), (10, 1, 11, 2, 999));
+        }));
+    }
+
+    let mut b = Builder::new(order);
+    b.u64(55).u64(1000).sample_id(t);
+    cases.push((
+        "lost",
+        b.record(PERF_RECORD_LOST, 0),
+        8 + 16 + trailer,
+        |r| {
+            let Record::Lost(l) = r else { panic!("{r:?}") };
+            assert_eq!((l.id, l.lost), (55, 1000));
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u64(31).sample_id(t);
+    cases.push((
+        "lost samples",
+        b.record(PERF_RECORD_LOST_SAMPLES, 0),
+        8 + 8 + trailer,
+        |r| {
+            let Record::LostSamples(l) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(l.lost, 31);
+        },
+    ));
+
+    for (ty, name) in [
+        (PERF_RECORD_THROTTLE, "throttle"),
+        (PERF_RECORD_UNTHROTTLE, "unthrottle"),
+    ] {
+        let mut b = Builder::new(order);
+        b.u64(5000).u64(3).u64(4).sample_id(t);
+        cases.push((name, b.record(ty, 0), 8 + 24 + trailer, |r| {
+            let (Record::Throttle(x) | Record::Unthrottle(x)) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!((x.time, x.id, x.stream_id), (5000, 3, 4));
+        }));
+    }
+
+    let mut b = Builder::new(order);
+    b.sample_id(t);
+    cases.push((
+        "switch",
+        b.record(
+            PERF_RECORD_SWITCH,
+            misc::SWITCH_OUT | misc::SWITCH_OUT_PREEMPT,
+        ),
+        8 + trailer,
+        |r| {
+            let Record::Switch(s) = r else {
+                panic!("{r:?}")
+            };
+            assert!(s.is_out && s.is_preempt);
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u32(300).u32(301).sample_id(t);
+    cases.push((
+        "switch cpu wide",
+        b.record(PERF_RECORD_SWITCH_CPU_WIDE, 0),
+        8 + 8 + trailer,
+        |r| {
+            let Record::SwitchCpuWide(s) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(
+                (s.is_out, s.is_preempt, s.next_prev_pid, s.next_prev_tid),
+                (false, false, 300, 301)
+            );
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u32(1)
+        .u32(2)
+        .u64(2)
+        .u64(4)
+        .u64(0xf000_0001)
+        .u64(4)
+        .u64(0xf000_0002)
+        .sample_id(t);
+    cases.push((
+        "namespaces",
+        b.record(PERF_RECORD_NAMESPACES, 0),
+        8 + 48 + trailer,
+        |r| {
+            let Record::Namespaces(n) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!((n.pid, n.tid, n.namespaces.len()), (1, 2, 2));
+            let v: Vec<_> = n.namespaces.iter().collect();
+            assert_eq!(
+                v[1],
+                NamespaceEntry {
+                    dev: 4,
+                    inode: 0xf000_0002
+                }
+            );
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u64(0xffff_ffff_c000_0000)
+        .u32(0x80)
+        .u16(1)
+        .u16(0)
+        .cstr("bpf_prog_6deef7357e7b4530")
+        .sample_id(t);
+    cases.push((
+        "ksymbol",
+        b.record(PERF_RECORD_KSYMBOL, 0),
+        8 + 16 + trailer,
+        |r| {
+            let Record::Ksymbol(k) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(
+                (k.addr, k.len, k.ksym_type, k.flags),
+                (0xffff_ffff_c000_0000, 0x80, 1, 0)
+            );
+            assert_eq!(bytes_of(k.name), b"bpf_prog_6deef7357e7b4530");
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u16(1)
+        .u16(0)
+        .u32(42)
+        .bytes(&[1, 2, 3, 4, 5, 6, 7, 8])
+        .sample_id(t);
+    cases.push((
+        "bpf event",
+        b.record(PERF_RECORD_BPF_EVENT, 0),
+        8 + 16 + trailer,
+        |r| {
+            let Record::BpfEvent(e) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(
+                (e.event_type, e.flags, e.id, e.tag),
+                (1, 0, 42, [1, 2, 3, 4, 5, 6, 7, 8])
+            );
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u64(1234).cstr("/sys/fs/cgroup/user.slice").sample_id(t);
+    cases.push((
+        "cgroup",
+        b.record(PERF_RECORD_CGROUP, 0),
+        8 + 8 + trailer,
+        |r| {
+            let Record::Cgroup(c) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(c.id, 1234);
+            assert_eq!(bytes_of(c.path), b"/sys/fs/cgroup/user.slice");
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u64(0xffff_ffff_8100_1000)
+        .u16(5)
+        .u16(5)
+        .bytes(&[0x0f, 0x1f, 0x44, 0, 0, 0xe8, 1, 2, 3, 4])
+        .pad8()
+        .sample_id(t);
+    cases.push((
+        "text poke",
+        b.record(PERF_RECORD_TEXT_POKE, 0),
+        8 + 22 + trailer,
+        |r| {
+            let Record::TextPoke(p) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(p.addr, 0xffff_ffff_8100_1000);
+            assert_eq!(bytes_of(p.old_bytes), [0x0f, 0x1f, 0x44, 0, 0]);
+            assert_eq!(bytes_of(p.new_bytes), [0xe8, 1, 2, 3, 4]);
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u64(4096).u64(8192).u64(1).sample_id(t);
+    cases.push(
+        ("aux", b.record(PERF_RECORD_AUX, 0), 8 + 24 + trailer, |r| {
+            let Record::Aux(a) = r else { panic!("{r:?}") };
+            assert_eq!((a.aux_offset, a.aux_size, a.flags), (4096, 8192, 1));
+        }),
+    );
+
+    let mut b = Builder::new(order);
+    b.u32(20).u32(21).sample_id(t);
+    cases.push((
+        "itrace start",
+        b.record(PERF_RECORD_ITRACE_START, 0),
+        8 + 8 + trailer,
+        |r| {
+            let Record::ItraceStart(i) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!((i.pid, i.tid), (20, 21));
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u32(20)
+        .u32(21)
+        .u64(1)
+        .u64(10)
+        .u64(9)
+        .u64(333)
+        .u64(5)
+        .sample_id(t);
+    cases.push((
+        "read",
+        b.record(PERF_RECORD_READ, 0),
+        8 + 48 + trailer,
+        |r| {
+            let Record::Read(x) = r else { panic!("{r:?}") };
+            assert_eq!((x.pid, x.tid), (20, 21));
+            let ReadValues::Group {
+                time_enabled,
+                time_running,
+                members,
+            } = x.values
+            else {
+                panic!("{x:?}")
+            };
+            assert_eq!((time_enabled, time_running), (Some(10), Some(9)));
+            assert_eq!(
+                members.iter().collect::<Vec<_>>(),
+                vec![ReadGroupMember {
+                    value: 333,
+                    id: Some(5),
+                    lost: None
+                }]
+            );
+        },
+    ));
+
+    let mut b = Builder::new(order);
+    b.u64(0x77).sample_id(t);
+    cases.push((
+        "aux output hw id",
+        b.record(PERF_RECORD_AUX_OUTPUT_HW_ID, 0),
+        8 + 8 + trailer,
+        |r| {
+            let Record::AuxOutputHwId(a) = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(a.hw_id, 0x77);
+        },
+    ));
+    cases
+}
+
+#[test]
+fn every_non_sample_record_in_both_orders_with_and_without_trailer() {
+    let read_format = read_format::GROUP
+        | read_format::TOTAL_TIME_ENABLED
+        | read_format::TOTAL_TIME_RUNNING
+        | read_format::ID;
+    for order in ORDERS {
+        for (t, id_all) in [
+            (TRAILER_ALL, true),
+            (0, false),
+            (sample_type::TID | sample_type::TIME, true),
+        ] {
+            let info = RecordParseInfo::new(t)
+                .with_sample_id_all(id_all)
+                .with_read_format(read_format)
+                .with_endianness(order);
+            let cases = non_sample_cases(order, if id_all { t } else { 0 });
+            assert_eq!(cases.len(), 21, "every record type is covered");
+            for (name, bytes, min_ok, check) in cases {
+                let r = parse_record(RawData::Single(&bytes), &info)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                check(&r);
+                let sid = r
+                    .sample_id()
+                    .unwrap_or_else(|| panic!("{name} has a trailer"));
+                if id_all && t == TRAILER_ALL {
+                    assert_eq!(*sid, expected_trailer(), "{name} trailer");
+                    assert_eq!(r.time(), Some(TRAILER_TIME));
+                } else if id_all {
+                    assert_eq!(
+                        (sid.pid, sid.tid, sid.time, sid.id),
+                        (
+                            Some(TRAILER_PID),
+                            Some(TRAILER_TID),
+                            Some(TRAILER_TIME),
+                            None
+                        )
+                    );
+                } else {
+                    assert_eq!(*sid, SampleId::default(), "{name}");
+                }
+                parse_everywhere(&bytes, &info);
+                truncations(&bytes, &info, min_ok);
+            }
+        }
+    }
+}
+
+#[test]
+fn header_misc_bits() {
+    let h = |record_type, misc| RecordHeader {
+        record_type,
+        misc,
+        size: 8,
+    };
+    assert_eq!(h(PERF_RECORD_SAMPLE, 1).cpumode(), CpuMode::Kernel);
+    assert_eq!(h(PERF_RECORD_SAMPLE, 2).cpumode(), CpuMode::User);
+    assert_eq!(h(PERF_RECORD_SAMPLE, 3).cpumode(), CpuMode::Hypervisor);
+    assert_eq!(h(PERF_RECORD_SAMPLE, 4).cpumode(), CpuMode::GuestKernel);
+    assert_eq!(h(PERF_RECORD_SAMPLE, 5).cpumode(), CpuMode::GuestUser);
+    assert_eq!(h(PERF_RECORD_SAMPLE, 0).cpumode(), CpuMode::Unknown);
+    assert_eq!(h(PERF_RECORD_SAMPLE, 7).cpumode(), CpuMode::Other(7));
+    assert!(h(PERF_RECORD_SAMPLE, misc::EXACT_IP).exact_ip());
+    // Bit 14 means different things per type.
+    assert!(!h(PERF_RECORD_MMAP2, misc::EXACT_IP).exact_ip());
+    assert!(h(PERF_RECORD_MMAP2, misc::MMAP_BUILD_ID).mmap_build_id());
+    assert!(h(PERF_RECORD_SWITCH, misc::SWITCH_OUT_PREEMPT).switch_out_preempt());
+    assert!(!h(PERF_RECORD_SAMPLE, misc::SWITCH_OUT_PREEMPT).switch_out_preempt());
+    // Bit 13 likewise.
+    assert!(h(PERF_RECORD_MMAP, misc::MMAP_DATA).mmap_data());
+    assert!(h(PERF_RECORD_COMM, misc::COMM_EXEC).comm_exec());
+    assert!(h(PERF_RECORD_SWITCH_CPU_WIDE, misc::SWITCH_OUT).switch_out());
+    assert!(!h(PERF_RECORD_COMM, misc::SWITCH_OUT).switch_out());
+    // Parsed from bytes in both orders.
+    for order in ORDERS {
+        let bytes = Builder::new(order).record(PERF_RECORD_SWITCH, misc::SWITCH_OUT | 2);
+        let h = RecordHeader::parse(RawData::Single(&bytes), order).expect("8 bytes");
+        assert_eq!(
+            h,
+            RecordHeader {
+                record_type: PERF_RECORD_SWITCH,
+                misc: misc::SWITCH_OUT | 2,
+                size: 8
+            }
+        );
+    }
+}
+
+#[test]
+fn unknown_types_come_back_raw() {
+    for ty in [0u32, 22, 64, 68, 0xffff_ffff] {
+        let mut b = Builder::new(Endianness::NATIVE);
+        b.u64(1).u64(2);
+        let bytes = b.record(ty, 5);
+        let info = RecordParseInfo::new(TRAILER_ALL).with_sample_id_all(true);
+        let r = parse_record(RawData::Single(&bytes), &info).expect("unknown is not an error");
+        assert_eq!(
+            r,
+            Record::Unknown {
+                record_type: ty,
+                misc: 5,
+                data: RawData::Single(&bytes[8..])
+            }
+        );
+        assert_eq!(r.sample_id(), None);
+    }
+}
+
+#[test]
+fn bad_header_sizes_are_errors() {
+    let mut bytes = Builder::new(Endianness::NATIVE).record(PERF_RECORD_SWITCH, 0);
+    for size in [0u16, 7, 9, 100] {
+        bytes[6..8].copy_from_slice(&size.to_ne_bytes());
+        let e = parse_record(RawData::Single(&bytes), &RecordParseInfo::default())
+            .expect_err("bad size");
+        assert!(matches!(e, ParseError::BadSize { .. }), "{e}");
+    }
+    // Longer data than the record: the rest is ignored.
+    let mut bytes = Builder::new(Endianness::NATIVE).record(PERF_RECORD_SWITCH, 0);
+    bytes.extend_from_slice(&[0xff; 16]);
+    let raw = RawRecord::from_data(RawData::Single(&bytes), Endianness::NATIVE).expect("header");
+    assert_eq!(raw.body.len(), 0);
+}
+
+// ------------------------------------------------------------------- ids
+
+#[test]
+fn id_position_matches_perf() {
+    use sample_type as st;
+    let p = RecordParseInfo::new(st::IDENTIFIER | st::IP | st::ID)
+        .with_sample_id_all(true)
+        .id_position();
+    assert_eq!(
+        p,
+        IdPosition {
+            in_sample: Some(0),
+            from_end: Some(1)
+        }
+    );
+    let p = RecordParseInfo::new(st::IP | st::TID | st::TIME | st::ID | st::CPU)
+        .with_sample_id_all(true)
+        .id_position();
+    assert_eq!(
+        p,
+        IdPosition {
+            in_sample: Some(3),
+            from_end: Some(2)
+        }
+    );
+    let p =
+        RecordParseInfo::new(st::IP | st::ADDR | st::ID | st::STREAM_ID | st::CPU).id_position();
+    assert_eq!(
+        p,
+        IdPosition {
+            in_sample: Some(2),
+            from_end: None
+        }
+    );
+    assert_eq!(
+        RecordParseInfo::new(st::IP).id_position(),
+        IdPosition {
+            in_sample: None,
+            from_end: None
+        }
+    );
+
+    let a = RecordParseInfo::new(st::IDENTIFIER | st::IP | st::CALLCHAIN).with_sample_id_all(true);
+    let b = RecordParseInfo::new(st::IDENTIFIER | st::TID | st::RAW).with_sample_id_all(true);
+    let c = RecordParseInfo::new(st::ID | st::IP).with_sample_id_all(true);
+    assert_eq!(IdPosition::common([&a, &b]), Some(a.id_position()));
+    assert_eq!(IdPosition::common([&a, &c]), None);
+}
+
+#[test]
+fn find_id_agrees_with_the_full_parse() {
+    use sample_type as st;
+    for order in ORDERS {
+        // Samples: ID after IP and TIME, and IDENTIFIER first.
+        for t in [
+            st::IP | st::TIME | st::ID | st::CPU,
+            st::IDENTIFIER | st::IP | st::ID,
+        ] {
+            let info = RecordParseInfo::new(t).with_endianness(order);
+            let mut b = Builder::new(order);
+            if t & st::IDENTIFIER != 0 {
+                b.u64(4711);
+            }
+            b.u64(0x1000);
+            if t & st::TIME != 0 {
+                b.u64(5);
+            }
+            b.u64(4711);
+            if t & st::CPU != 0 {
+                b.u32(1).u32(0);
+            }
+            let bytes = b.record(PERF_RECORD_SAMPLE, 0);
+            let raw = RawRecord::from_data(RawData::Single(&bytes), order).expect("header");
+            let Record::Sample(s) = raw.parse(&info).expect("parses") else {
+                panic!()
+            };
+            assert_eq!(s.id(), Some(4711));
+            assert_eq!(raw.id(&info.id_position()), Some(4711));
+        }
+        // Non-samples: ID before STREAM_ID and CPU, and IDENTIFIER last.
+        for t in [TRAILER_ALL, TRAILER_ALL & !st::IDENTIFIER] {
+            let info = RecordParseInfo::new(t)
+                .with_sample_id_all(true)
+                .with_endianness(order);
+            for (name, bytes, _, _) in non_sample_cases(order, t) {
+                let raw = RawRecord::from_data(RawData::Single(&bytes), order).expect("header");
+                assert_eq!(raw.id(&info.id_position()), Some(TRAILER_ID), "{name}");
+                let r = raw.parse(&info).expect("parses");
+                assert_eq!(r.sample_id().and_then(|s| s.id), Some(TRAILER_ID), "{name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn from_attr_takes_the_layout_fields() {
+    let mut attr = perf_event_open_sys::bindings::perf_event_attr {
+        sample_type: sample_type::IP | sample_type::REGS_USER,
+        read_format: read_format::ID,
+        sample_regs_user: 0xff,
+        sample_regs_intr: 0x3,
+        branch_sample_type: branch_sample_type::HW_INDEX,
+        ..Default::default()
+    };
+    let info = RecordParseInfo::from_attr(&attr);
+    assert!(!info.sample_id_all);
+    attr.set_sample_id_all(1);
+    let info = RecordParseInfo::from_attr(&attr);
+    assert_eq!(
+        info,
+        RecordParseInfo {
+            sample_type: sample_type::IP | sample_type::REGS_USER,
+            read_format: read_format::ID,
+            sample_id_all: true,
+            sample_regs_user: 0xff,
+            sample_regs_intr: 0x3,
+            branch_sample_type: branch_sample_type::HW_INDEX,
+            endianness: Endianness::NATIVE,
+        }
+    );
+}
+
+#[test]
+fn a_ring_of_records_split_at_the_wrap() {
+    // Several records back to back, the whole run cut at every offset as a
+    // ring would be: walking it by header sizes finds the same records.
+    let order = Endianness::NATIVE;
+    let info = all_info(order, sample_type::WEIGHT).with_sample_id_all(true);
+    let mut ring = all_sample(order);
+    for (name, bytes, _, _) in non_sample_cases(order, info.sample_type) {
+        // The READ case is crafted for another read_format.
+        if name != "read" {
+            ring.extend_from_slice(&bytes);
+        }
+    }
+    let walk = |data: RawData<'_>| {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < data.len() {
+            let rest = data.slice(at, data.len() - at).expect("in range");
+            let raw = RawRecord::from_data(rest, order).expect("header");
+            out.push(canon(&raw.parse(&info).expect("parses")));
+            at += usize::from(raw.header.size);
+        }
+        out
+    };
+    let want = walk(RawData::Single(&ring));
+    assert_eq!(want.len(), 21);
+    for k in (0..ring.len()).step_by(8) {
+        let (a, b) = ring.split_at(k);
+        assert_eq!(walk(RawData::new(a, b)), want, "wrap at {k}");
+    }
+}
+
+#[test]
+fn records_stay_small_enough_to_move_cheaply() {
+    // A ring drain moves one Record per sample; the first version carried
+    // every sample field inline (696 bytes) and spent a third of its time in
+    // memmove. Keep it compact.
+    assert!(
+        std::mem::size_of::<Record<'_>>() <= 192,
+        "{}",
+        std::mem::size_of::<Record<'_>>()
+    );
+}
