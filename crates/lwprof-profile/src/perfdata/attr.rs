@@ -2,8 +2,9 @@
 //! bytes, trimmed to a size Linux perf understands, and back.
 
 use perf_event_open_sys::bindings::{
-    __BindgenBitfieldUnit, perf_event_attr, perf_event_attr__bindgen_ty_1, perf_event_attr__bindgen_ty_2,
-    perf_event_attr__bindgen_ty_3, perf_event_attr__bindgen_ty_4, perf_event_attr__bindgen_ty_5,
+    __BindgenBitfieldUnit, perf_event_attr, perf_event_attr__bindgen_ty_1,
+    perf_event_attr__bindgen_ty_2, perf_event_attr__bindgen_ty_3, perf_event_attr__bindgen_ty_4,
+    perf_event_attr__bindgen_ty_5,
 };
 
 /// `PERF_ATTR_SIZE_VER0`: the smallest attribute any reader accepts.
@@ -90,15 +91,23 @@ pub fn attr_from_bytes(bytes: &[u8]) -> perf_event_attr {
         type_: u32_at(&b, 0),
         size: u32_at(&b, 4),
         config: u64_at(&b, 8),
-        __bindgen_anon_1: perf_event_attr__bindgen_ty_1 { sample_period: u64_at(&b, 16) },
+        __bindgen_anon_1: perf_event_attr__bindgen_ty_1 {
+            sample_period: u64_at(&b, 16),
+        },
         sample_type: u64_at(&b, 24),
         read_format: u64_at(&b, 32),
         _bitfield_align_1: [],
         _bitfield_1: __BindgenBitfieldUnit::new(bits),
-        __bindgen_anon_2: perf_event_attr__bindgen_ty_2 { wakeup_events: u32_at(&b, 48) },
+        __bindgen_anon_2: perf_event_attr__bindgen_ty_2 {
+            wakeup_events: u32_at(&b, 48),
+        },
         bp_type: u32_at(&b, 52),
-        __bindgen_anon_3: perf_event_attr__bindgen_ty_3 { config1: u64_at(&b, 56) },
-        __bindgen_anon_4: perf_event_attr__bindgen_ty_4 { config2: u64_at(&b, 64) },
+        __bindgen_anon_3: perf_event_attr__bindgen_ty_3 {
+            config1: u64_at(&b, 56),
+        },
+        __bindgen_anon_4: perf_event_attr__bindgen_ty_4 {
+            config2: u64_at(&b, 64),
+        },
         branch_sample_type: u64_at(&b, 72),
         sample_regs_user: u64_at(&b, 80),
         sample_stack_user: u32_at(&b, 88),
@@ -108,48 +117,12 @@ pub fn attr_from_bytes(bytes: &[u8]) -> perf_event_attr {
         sample_max_stack: u16_at(&b, 108),
         __reserved_2: u16_at(&b, 110),
         aux_sample_size: u32_at(&b, 112),
-        __bindgen_anon_5: perf_event_attr__bindgen_ty_5 { aux_action: u32_at(&b, 116) },
+        __bindgen_anon_5: perf_event_attr__bindgen_ty_5 {
+            aux_action: u32_at(&b, 116),
+        },
         sig_data: u64_at(&b, 120),
         config3: u64_at(&b, 128),
         config4: u64_at(&b, 136),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_round_trip_through_the_struct() {
-        // Every byte distinct, so a field read from the wrong offset shows.
-        let bytes: Vec<u8> = (0..FULL).map(|i| (i * 7 + 3) as u8).collect();
-        let attr = attr_from_bytes(&bytes);
-        assert_eq!(&lwprof_events::sys::attr_bytes(&attr)[..], &bytes[..]);
-    }
-
-    #[test]
-    fn short_attrs_are_zero_extended() {
-        let mut bytes = vec![0u8; ATTR_SIZE_VER0];
-        bytes[0] = 1; // PERF_TYPE_SOFTWARE
-        bytes[4] = 64;
-        bytes[24] = 0x7; // IP|TID|TIME
-        let attr = attr_from_bytes(&bytes);
-        assert_eq!((attr.type_, attr.size, attr.sample_type, attr.config3), (1, 64, 7, 0));
-    }
-
-    #[test]
-    fn file_bytes_are_128_unless_later_fields_are_set() {
-        let mut attr = lwprof_events::EventConfig::software("cpu-clock", 0).to_attr();
-        attr.sample_type = 0x1ff;
-        attr.set_sample_id_all(1);
-        let bytes = file_attr_bytes(&attr);
-        assert_eq!(bytes.len(), 128);
-        assert_eq!(attr_from_bytes(&bytes).size, 128);
-        assert_eq!(attr_from_bytes(&bytes).sample_id_all(), 1);
-        attr.config3 = 5;
-        let bytes = file_attr_bytes(&attr);
-        assert_eq!(bytes.len(), 136);
-        assert_eq!(attr_from_bytes(&bytes).config3, 5);
     }
 }
 
@@ -187,5 +160,62 @@ pub fn default_event_name(attr: &perf_event_attr) -> String {
         1 => SW.get(attr.config as usize),
         _ => None,
     };
-    known.map_or_else(|| format!("{}:{:#x}", attr.type_, attr.config), |s| (*s).to_string())
+    known.map_or_else(
+        || format!("{}:{:#x}", attr.type_, attr.config),
+        |s| (*s).to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_through_the_struct() {
+        // Every byte distinct, so a field read from the wrong offset shows.
+        let bytes: Vec<u8> = (0..FULL).map(|i| (i * 7 + 3) as u8).collect();
+        let attr = attr_from_bytes(&bytes);
+        assert_eq!(&lwprof_events::sys::attr_bytes(&attr)[..], &bytes[..]);
+    }
+
+    #[test]
+    fn default_names_follow_perf() {
+        let mut attr = attr_from_bytes(&[0u8; 128]);
+        attr.type_ = 1;
+        assert_eq!(default_event_name(&attr), "cpu-clock");
+        attr.type_ = 0;
+        attr.config = 1;
+        assert_eq!(default_event_name(&attr), "instructions");
+        attr.type_ = 9;
+        attr.config = 0x10;
+        assert_eq!(default_event_name(&attr), "9:0x10");
+    }
+
+    #[test]
+    fn short_attrs_are_zero_extended() {
+        let mut bytes = vec![0u8; ATTR_SIZE_VER0];
+        bytes[0] = 1; // PERF_TYPE_SOFTWARE
+        bytes[4] = 64;
+        bytes[24] = 0x7; // IP|TID|TIME
+        let attr = attr_from_bytes(&bytes);
+        assert_eq!(
+            (attr.type_, attr.size, attr.sample_type, attr.config3),
+            (1, 64, 7, 0)
+        );
+    }
+
+    #[test]
+    fn file_bytes_are_128_unless_later_fields_are_set() {
+        let mut attr = lwprof_events::EventConfig::software("cpu-clock", 0).to_attr();
+        attr.sample_type = 0x1ff;
+        attr.set_sample_id_all(1);
+        let bytes = file_attr_bytes(&attr);
+        assert_eq!(bytes.len(), 128);
+        assert_eq!(attr_from_bytes(&bytes).size, 128);
+        assert_eq!(attr_from_bytes(&bytes).sample_id_all(), 1);
+        attr.config3 = 5;
+        let bytes = file_attr_bytes(&attr);
+        assert_eq!(bytes.len(), 136);
+        assert_eq!(attr_from_bytes(&bytes).config3, 5);
+    }
 }

@@ -18,7 +18,9 @@ pub enum PerfDataError {
         source: std::io::Error,
     },
     /// The first 8 bytes are not "PERFILE2".
-    #[error("{path}: not a perf.data file: the magic at offset 0 is {found:?}, expected \"PERFILE2\"")]
+    #[error(
+        "{path}: not a perf.data file: the magic at offset 0 is {found:?}, expected \"PERFILE2\""
+    )]
     NotPerfData {
         /// The file.
         path: PathBuf,
@@ -84,17 +86,27 @@ pub enum PerfDataError {
 }
 
 impl PerfDataError {
-    pub(crate) fn io(path: &std::path::Path, action: impl Into<String>, source: std::io::Error) -> Self {
-        PerfDataError::Io { path: path.to_path_buf(), action: action.into(), source }
+    pub(crate) fn io(
+        path: &std::path::Path,
+        action: impl Into<String>,
+        source: std::io::Error,
+    ) -> Self {
+        PerfDataError::Io {
+            path: path.to_path_buf(),
+            action: action.into(),
+            source,
+        }
     }
 
     /// The file offset the error is about, when it is about file content.
     pub fn offset(&self) -> Option<u64> {
         match self {
-            PerfDataError::Truncated { offset, .. } | PerfDataError::Corrupt { offset, .. } => Some(*offset),
-            PerfDataError::NotPerfData { .. } | PerfDataError::ByteSwapped { .. } | PerfDataError::PipeMode { .. } => {
-                Some(0)
+            PerfDataError::Truncated { offset, .. } | PerfDataError::Corrupt { offset, .. } => {
+                Some(*offset)
             }
+            PerfDataError::NotPerfData { .. }
+            | PerfDataError::ByteSwapped { .. }
+            | PerfDataError::PipeMode { .. } => Some(0),
             PerfDataError::Unfinished { data_offset, .. } => Some(*data_offset),
             PerfDataError::Io { .. } | PerfDataError::InvalidInput(_) => None,
         }

@@ -136,7 +136,10 @@ fn encode_build_ids(entries: &[BuildIdEntry]) -> Result<Vec<u8>, PerfDataError> 
         let name_len = (e.path.len() + 1).next_multiple_of(NAME_ALIGN);
         let size = BUILD_ID_EVENT_SIZE + name_len;
         let size = u16::try_from(size).map_err(|_| {
-            PerfDataError::InvalidInput(format!("path of build id entry too long: {} bytes", e.path.len()))
+            PerfDataError::InvalidInput(format!(
+                "path of build id entry too long: {} bytes",
+                e.path.len()
+            ))
         })?;
         put_u32(&mut out, 0); // type: unused in the feature section
         out.extend_from_slice(&(e.misc | MISC_BUILD_ID_SIZE).to_ne_bytes());
@@ -237,7 +240,9 @@ pub(crate) fn encode(
     }
     out.insert(feature::EVENT_DESC, event_desc);
     if let (Some(t), Some(n)) = (&f.cpu_topology, f.nr_cpus) {
-        if t.cpus.len() != n.available as usize || (!t.die_siblings.is_empty() && t.die_ids.len() != t.cpus.len()) {
+        if t.cpus.len() != n.available as usize
+            || (!t.die_siblings.is_empty() && t.die_ids.len() != t.cpus.len())
+        {
             return Err(PerfDataError::InvalidInput(format!(
                 "CPU topology lists {} CPUs ({} die ids) but NRCPUS says {} are available",
                 t.cpus.len(),
@@ -267,7 +272,9 @@ pub(crate) fn encode(
     }
     for (&bit, bytes) in &f.other {
         if bit == 0 || bit >= feature::BITMAP_BITS {
-            return Err(PerfDataError::InvalidInput(format!("feature bit {bit} is outside 1..256")));
+            return Err(PerfDataError::InvalidInput(format!(
+                "feature bit {bit} is outside 1..256"
+            )));
         }
         out.entry(bit).or_insert_with(|| bytes.clone());
     }
@@ -288,7 +295,13 @@ pub(crate) struct Bytes<'a> {
 
 impl<'a> Bytes<'a> {
     pub(crate) fn new(data: &'a [u8], base: u64, path: &'a Path, what: &'static str) -> Self {
-        Bytes { data, pos: 0, base, path, what }
+        Bytes {
+            data,
+            pos: 0,
+            base,
+            path,
+            what,
+        }
     }
     fn offset(&self) -> u64 {
         self.base + self.pos as u64
@@ -331,7 +344,10 @@ impl<'a> Bytes<'a> {
         // Each string needs at least its 4-byte length: a count larger than
         // that is garbage, not a reason to allocate.
         if n as usize > self.remaining() / 4 {
-            return Err(self.corrupt(format!("{field}: count {n} does not fit in {} bytes", self.remaining())));
+            return Err(self.corrupt(format!(
+                "{field}: count {n} does not fit in {} bytes",
+                self.remaining()
+            )));
         }
         (0..n).map(|_| self.string(field)).collect()
     }
@@ -368,7 +384,10 @@ pub(crate) fn decode_event_desc(mut b: Bytes<'_>) -> Result<Vec<DecodedDesc>, Pe
         let nr_ids = b.u32("id count")? as usize;
         let name = b.string("event name")?;
         if nr_ids > b.remaining() / 8 {
-            return Err(b.corrupt(format!("{nr_ids} ids do not fit in {} bytes", b.remaining())));
+            return Err(b.corrupt(format!(
+                "{nr_ids} ids do not fit in {} bytes",
+                b.remaining()
+            )));
         }
         let ids = (0..nr_ids).map(|_| b.u64("id")).collect::<Result<_, _>>()?;
         out.push(DecodedDesc { name, ids });
@@ -385,7 +404,11 @@ fn decode_build_ids(mut b: Bytes<'_>) -> Result<Vec<BuildIdEntry>, PerfDataError
         let size = u16::from_ne_bytes([head[6], head[7]]) as usize;
         let pid = i32::from_ne_bytes([head[8], head[9], head[10], head[11]]);
         let id = &head[12..36];
-        let len = if misc & MISC_BUILD_ID_SIZE != 0 { (id[20] as usize).min(BUILD_ID_MAX) } else { BUILD_ID_MAX };
+        let len = if misc & MISC_BUILD_ID_SIZE != 0 {
+            (id[20] as usize).min(BUILD_ID_MAX)
+        } else {
+            BUILD_ID_MAX
+        };
         let Some(name_len) = size.checked_sub(BUILD_ID_EVENT_SIZE) else {
             return Err(PerfDataError::Corrupt {
                 path: b.path.to_path_buf(),
@@ -405,7 +428,10 @@ fn decode_build_ids(mut b: Bytes<'_>) -> Result<Vec<BuildIdEntry>, PerfDataError
     Ok(out)
 }
 
-fn decode_topology(mut b: Bytes<'_>, nr_cpus: Option<NrCpus>) -> Result<CpuTopology, PerfDataError> {
+fn decode_topology(
+    mut b: Bytes<'_>,
+    nr_cpus: Option<NrCpus>,
+) -> Result<CpuTopology, PerfDataError> {
     let mut t = CpuTopology {
         core_siblings: b.string_list("core siblings")?,
         thread_siblings: b.string_list("thread siblings")?,
@@ -430,7 +456,11 @@ fn decode_topology(mut b: Bytes<'_>, nr_cpus: Option<NrCpus>) -> Result<CpuTopol
 }
 
 /// Decodes one feature section into `f`. EVENT_DESC is handled by the caller.
-pub(crate) fn decode_into(f: &mut Features, bit: u32, mut b: Bytes<'_>) -> Result<(), PerfDataError> {
+pub(crate) fn decode_into(
+    f: &mut Features,
+    bit: u32,
+    mut b: Bytes<'_>,
+) -> Result<(), PerfDataError> {
     match bit {
         feature::BUILD_ID => f.build_ids = decode_build_ids(b)?,
         feature::HOSTNAME => f.hostname = Some(b.string("hostname")?),
@@ -440,7 +470,10 @@ pub(crate) fn decode_into(f: &mut Features, bit: u32, mut b: Bytes<'_>) -> Resul
         feature::CPUDESC => f.cpu_desc = Some(b.string("cpu description")?),
         feature::CPUID => f.cpuid = Some(b.string("cpuid")?),
         feature::NRCPUS => {
-            f.nr_cpus = Some(NrCpus { available: b.u32("cpus available")?, online: b.u32("cpus online")? })
+            f.nr_cpus = Some(NrCpus {
+                available: b.u32("cpus available")?,
+                online: b.u32("cpus online")?,
+            })
         }
         feature::TOTAL_MEM => f.total_mem_kb = Some(b.u64("total memory")?),
         feature::CMDLINE => f.cmdline = Some(b.string_list("command line")?),
@@ -453,7 +486,9 @@ pub(crate) fn decode_into(f: &mut Features, bit: u32, mut b: Bytes<'_>) -> Resul
             }
             f.pmu_mappings = v;
         }
-        feature::SAMPLE_TIME => f.sample_time = Some((b.u64("first sample time")?, b.u64("last sample time")?)),
+        feature::SAMPLE_TIME => {
+            f.sample_time = Some((b.u64("first sample time")?, b.u64("last sample time")?))
+        }
         feature::CLOCKID => f.clockid_res_ns = Some(b.u64("clock resolution")?),
         _ => {
             f.other.insert(bit, b.data.to_vec());
@@ -500,14 +535,32 @@ mod tests {
             os_release: Some("6.18.0".into()),
             version: Some("lwprof 0.1.0".into()),
             arch: Some("x86_64".into()),
-            nr_cpus: Some(NrCpus { available: 2, online: 2 }),
+            nr_cpus: Some(NrCpus {
+                available: 2,
+                online: 2,
+            }),
             cpu_desc: Some("Some CPU".into()),
             cpuid: Some("GenuineIntel,6,85,7".into()),
             total_mem_kb: Some(123456),
-            cmdline: Some(vec!["/usr/bin/lwprof".into(), "record".into(), "--".into(), "ls -l".into()]),
+            cmdline: Some(vec![
+                "/usr/bin/lwprof".into(),
+                "record".into(),
+                "--".into(),
+                "ls -l".into(),
+            ]),
             build_ids: vec![
-                BuildIdEntry { pid: -1, misc: 1, build_id: vec![0xab; 20], path: "[kernel.kallsyms]".into() },
-                BuildIdEntry { pid: -1, misc: 2, build_id: vec![1, 2, 3, 4, 5, 6, 7, 8], path: "/usr/bin/x".into() },
+                BuildIdEntry {
+                    pid: -1,
+                    misc: 1,
+                    build_id: vec![0xab; 20],
+                    path: "[kernel.kallsyms]".into(),
+                },
+                BuildIdEntry {
+                    pid: -1,
+                    misc: 2,
+                    build_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
+                    path: "/usr/bin/x".into(),
+                },
             ],
             cpu_topology: Some(CpuTopology {
                 core_siblings: vec!["0-1".into()],
@@ -534,7 +587,12 @@ mod tests {
         let mut back = Features::default();
         for (bit, bytes) in &sections {
             if *bit != feature::EVENT_DESC {
-                decode_into(&mut back, *bit, Bytes::new(bytes, 0, Path::new("t"), name(*bit))).unwrap();
+                decode_into(
+                    &mut back,
+                    *bit,
+                    Bytes::new(bytes, 0, Path::new("t"), name(*bit)),
+                )
+                .unwrap();
             }
         }
         assert_eq!(back, f);
@@ -558,13 +616,22 @@ mod tests {
         put_string_list(&mut v, &["a".into(), "b".into()]);
         v.truncate(v.len() - 10);
         let mut f = Features::default();
-        let err = decode_into(&mut f, feature::CMDLINE, Bytes::new(&v, 0x1000, Path::new("p"), "CMDLINE"))
-            .unwrap_err();
+        let err = decode_into(
+            &mut f,
+            feature::CMDLINE,
+            Bytes::new(&v, 0x1000, Path::new("p"), "CMDLINE"),
+        )
+        .unwrap_err();
         assert_eq!(err.offset(), Some(0x1000 + 4 + 68 + 4));
         assert!(err.to_string().contains("CMDLINE"), "{err}");
         // a count that cannot fit is corrupt, not an allocation
         let bad = u32::MAX.to_ne_bytes();
-        let err = decode_into(&mut f, feature::CMDLINE, Bytes::new(&bad, 0, Path::new("p"), "CMDLINE")).unwrap_err();
+        let err = decode_into(
+            &mut f,
+            feature::CMDLINE,
+            Bytes::new(&bad, 0, Path::new("p"), "CMDLINE"),
+        )
+        .unwrap_err();
         assert!(matches!(err, PerfDataError::Corrupt { .. }), "{err}");
     }
 }

@@ -54,7 +54,8 @@ fn topology(available: u32) -> CpuTopology {
         push_unique(&mut core, cpu, "core_siblings_list");
         push_unique(&mut thread, cpu, "thread_siblings_list");
         push_unique(&mut die, cpu, "die_cpus_list");
-        t.cpus.push((id(cpu, "core_id"), id(cpu, "physical_package_id")));
+        t.cpus
+            .push((id(cpu, "core_id"), id(cpu, "physical_package_id")));
         t.die_ids.push(id(cpu, "die_id"));
     }
     t.core_siblings = core;
@@ -75,10 +76,13 @@ impl Features {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let present = read_trimmed("/sys/devices/system/cpu/present").map(|s| parse_cpu_list(&s));
         let online = read_trimmed("/sys/devices/system/cpu/online").map(|s| parse_cpu_list(&s));
-        let nr_cpus = present.as_ref().and_then(|p| p.iter().max()).map(|&max| NrCpus {
-            available: max + 1,
-            online: online.as_ref().map_or(max + 1, |o| o.len() as u32),
-        });
+        let nr_cpus = present
+            .as_ref()
+            .and_then(|p| p.iter().max())
+            .map(|&max| NrCpus {
+                available: max + 1,
+                online: online.as_ref().map_or(max + 1, |o| o.len() as u32),
+            });
         let cpuid = match (
             cpuinfo_field(&cpuinfo, "vendor_id"),
             cpuinfo_field(&cpuinfo, "cpu family"),
@@ -102,7 +106,11 @@ impl Features {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                let ty = fs::read_to_string(e.path().join("type")).ok()?.trim().parse().ok()?;
+                let ty = fs::read_to_string(e.path().join("type"))
+                    .ok()?
+                    .trim()
+                    .parse()
+                    .ok()?;
                 Some((ty, name))
             })
             .collect();
@@ -138,12 +146,21 @@ mod tests {
     #[test]
     fn host_features_match_proc() {
         let f = Features::from_host("lwprof test", vec!["a".into()]);
-        assert_eq!(f.hostname.as_deref(), Some(read_trimmed("/proc/sys/kernel/hostname").unwrap().as_str()));
-        assert_eq!(f.os_release.as_deref(), Some(read_trimmed("/proc/sys/kernel/osrelease").unwrap().as_str()));
+        assert_eq!(
+            f.hostname.as_deref(),
+            Some(read_trimmed("/proc/sys/kernel/hostname").unwrap().as_str())
+        );
+        assert_eq!(
+            f.os_release.as_deref(),
+            Some(read_trimmed("/proc/sys/kernel/osrelease").unwrap().as_str())
+        );
         let n = f.nr_cpus.expect("sysfs lists present CPUs");
         assert!(n.online >= 1 && n.online <= n.available);
         let t = f.cpu_topology.expect("topology");
         assert_eq!(t.cpus.len(), n.available as usize);
-        assert!(f.pmu_mappings.iter().any(|(ty, name)| *ty == 1 && name == "software"));
+        assert!(f
+            .pmu_mappings
+            .iter()
+            .any(|(ty, name)| *ty == 1 && name == "software"));
     }
 }

@@ -53,18 +53,27 @@ fn id_pos(a: &EventAttr) -> IdPos {
     } else {
         None
     };
-    IdPos { sample, other_from_end }
+    IdPos {
+        sample,
+        other_from_end,
+    }
 }
 
 fn time_pos(a: &EventAttr) -> TimePos {
     let st = a.attr.sample_type;
     if st & S_TIME == 0 {
-        return TimePos { sample: None, other_from_end: None };
+        return TimePos {
+            sample: None,
+            other_from_end: None,
+        };
     }
     let sample = Some(8 + n(st, S_IDENTIFIER) + n(st, S_IP) + n(st, S_TID));
     let other_from_end = (a.attr.sample_id_all() != 0)
         .then(|| 8 + n(st, S_ID) + n(st, S_STREAM_ID) + n(st, S_CPU) + n(st, S_IDENTIFIER));
-    TimePos { sample, other_from_end }
+    TimePos {
+        sample,
+        other_from_end,
+    }
 }
 
 /// Maps records to the attribute they belong to, and reads their time.
@@ -87,7 +96,11 @@ impl AttrResolver {
         }
         let first = attrs.first().map(id_pos);
         let id_pos = first.filter(|p| attrs.iter().all(|a| id_pos(a) == *p));
-        AttrResolver { ids, id_pos, times: attrs.iter().map(time_pos).collect() }
+        AttrResolver {
+            ids,
+            id_pos,
+            times: attrs.iter().map(time_pos).collect(),
+        }
     }
 
     /// The attribute index of a record, `None` for user records and where the
@@ -135,7 +148,11 @@ mod tests {
         let mut attr = attr_from_bytes(&[0u8; 128]);
         attr.sample_type = sample_type;
         attr.set_sample_id_all(id_all as u64);
-        EventAttr { attr, name: "e".into(), ids: ids.to_vec() }
+        EventAttr {
+            attr,
+            name: "e".into(),
+            ids: ids.to_vec(),
+        }
     }
 
     fn record(type_: u32, words: &[u64]) -> Vec<u8> {
@@ -186,6 +203,9 @@ mod tests {
     #[test]
     fn mismatched_id_positions_give_no_index() {
         let r = AttrResolver::new(&[ev(S_IDENTIFIER, true, &[1]), ev(S_ID | S_IP, true, &[2])]);
-        assert_eq!(r.attr_index(9, RawData::Single(&record(9, &[1, 0, 2]))), None);
+        assert_eq!(
+            r.attr_index(9, RawData::Single(&record(9, &[1, 0, 2]))),
+            None
+        );
     }
 }

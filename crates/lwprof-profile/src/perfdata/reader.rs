@@ -18,6 +18,10 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+/// Record types from here on are garbage: the kernel's are below 64 and
+/// perf's own (64..) stop well before 128.
+const MAX_RECORD_TYPE: u32 = 128;
+
 /// The fixed file header (`struct perf_file_header`). Sections are
 /// (file offset, size in bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +71,9 @@ pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfData
     }
     let magic = u64_at(b, 0);
     if magic == MAGIC.swap_bytes() {
-        return Err(PerfDataError::ByteSwapped { path: path.to_path_buf() });
+        return Err(PerfDataError::ByteSwapped {
+            path: path.to_path_buf(),
+        });
     }
     if magic != MAGIC {
         return Err(PerfDataError::NotPerfData {
@@ -77,7 +83,10 @@ pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfData
     }
     let size = u64_at(b, 8);
     if size == 16 {
-        return Err(PerfDataError::PipeMode { path: path.to_path_buf(), header_size: size });
+        return Err(PerfDataError::PipeMode {
+            path: path.to_path_buf(),
+            header_size: size,
+        });
     }
     if size != HEADER_SIZE {
         return Err(PerfDataError::Corrupt {
@@ -145,7 +154,10 @@ pub struct RecordReader<R: Read> {
 
 impl<R: Read> std::fmt::Debug for RecordReader<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecordReader").field("pos", &self.pos).field("end", &self.end).finish()
+        f.debug_struct("RecordReader")
+            .field("pos", &self.pos)
+            .field("end", &self.end)
+            .finish()
     }
 }
 
@@ -159,15 +171,22 @@ impl<R: Read> RecordReader<R> {
         } else {
             " in the data section (corrupt record size?)".to_string()
         };
-        PerfDataError::Truncated { path: self.path.clone(), what, offset: self.pos, needed, available, hint }
+        PerfDataError::Truncated {
+            path: self.path.clone(),
+            what,
+            offset: self.pos,
+            needed,
+            available,
+            hint,
+        }
     }
 
     fn read_exact_at(&mut self, from: usize, len: usize, what: &str) -> Result<(), PerfDataError> {
         self.buf.resize(from + len, 0);
         let pos = self.pos;
-        self.reader
-            .read_exact(&mut self.buf[from..])
-            .map_err(|e| PerfDataError::io(&self.path, format!("reading {what} at offset {pos:#x}"), e))
+        self.reader.read_exact(&mut self.buf[from..]).map_err(|e| {
+            PerfDataError::io(&self.path, format!("reading {what} at offset {pos:#x}"), e)
+        })
     }
 
     /// The next record, `Ok(None)` at the end of the data section, or the
@@ -186,7 +205,14 @@ impl<R: Read> RecordReader<R> {
                 let raw = RawData::Single(bytes);
                 let attr_index = self.resolver.attr_index(type_, raw);
                 let time = attr_index.and_then(|i| self.resolver.time(type_, raw, i));
-                Ok(Some(RawRecord { offset, type_, misc, bytes, attr_index, time }))
+                Ok(Some(RawRecord {
+                    offset,
+                    type_,
+                    misc,
+                    bytes,
+                    attr_index,
+                    time,
+                }))
             }
             Ok(None) => {
                 self.done = true;
@@ -214,16 +240,32 @@ impl<R: Read> RecordReader<R> {
         self.read_exact_at(0, 8, "a record header")?;
         let type_ = u32::from_ne_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
         let size = u64::from(u16::from_ne_bytes([self.buf[6], self.buf[7]]));
+        if type_ == 0 || type_ >= MAX_RECORD_TYPE {
+            return Err(PerfDataError::Corrupt {
+                path: self.path.clone(),
+                what: "record header".into(),
+                offset: self.pos,
+                detail: format!(
+                    "type {type_} is not a record type (kernel types are below 64, perf's below {MAX_RECORD_TYPE})"
+                ),
+            });
+        }
         if size < 8 {
             return Err(PerfDataError::Corrupt {
                 path: self.path.clone(),
                 what: "record header".into(),
                 offset: self.pos,
-                detail: format!("record of type {type_} claims {size} bytes, less than its own 8-byte header"),
+                detail: format!(
+                    "record of type {type_} claims {size} bytes, less than its own 8-byte header"
+                ),
             });
         }
         if size > remaining {
-            return Err(self.truncated(format!("record of type {type_} (claims {size} bytes)"), size, remaining));
+            return Err(self.truncated(
+                format!("record of type {type_} (claims {size} bytes)"),
+                size,
+                remaining,
+            ));
         }
         self.read_exact_at(8, size as usize - 8, "a record")?;
         let mut len = size;
@@ -285,7 +327,10 @@ impl PerfDataFile {
 
     fn open_impl(path: &Path, allow_unfinished: bool) -> Result<Self, PerfDataError> {
         let mut file = File::open(path).map_err(|e| PerfDataError::io(path, "opening", e))?;
-        let file_len = file.metadata().map_err(|e| PerfDataError::io(path, "reading the file size", e))?.len();
+        let file_len = file
+            .metadata()
+            .map_err(|e| PerfDataError::io(path, "reading the file size", e))?
+            .len();
         let mut head = Vec::with_capacity(HEADER_SIZE as usize);
         (&mut file)
             .take(HEADER_SIZE)
@@ -334,7 +379,13 @@ impl PerfDataFile {
                 hint: " in the file (file truncated?)".into(),
             });
         }
-        let io = |e| PerfDataError::io(&self.path, format!("reading {what} at offset {offset:#x}"), e);
+        let io = |e| {
+            PerfDataError::io(
+                &self.path,
+                format!("reading {what} at offset {offset:#x}"),
+                e,
+            )
+        };
         self.file.seek(SeekFrom::Start(offset)).map_err(io)?;
         let mut v = vec![0u8; len as usize];
         self.file.read_exact(&mut v).map_err(io)?;
@@ -351,10 +402,14 @@ impl PerfDataFile {
             detail,
         };
         if entry < ATTR_SIZE_VER0 as u64 + 16 || entry > 4096 {
-            return Err(corrupt(format!("entry size {entry} (header offset 16) is not a perf_file_attr size")));
+            return Err(corrupt(format!(
+                "entry size {entry} (header offset 16) is not a perf_file_attr size"
+            )));
         }
         if size == 0 || size % entry != 0 {
-            return Err(corrupt(format!("section size {size} is not a non-zero multiple of the entry size {entry}")));
+            return Err(corrupt(format!(
+                "section size {size} is not a non-zero multiple of the entry size {entry}"
+            )));
         }
         let bytes = self.read_at(off, size, "attribute section")?;
         let attr_len = (entry - 16) as usize;
@@ -362,13 +417,19 @@ impl PerfDataFile {
         for (i, chunk) in bytes.chunks_exact(entry as usize).enumerate() {
             let at = off + i as u64 * entry;
             let declared = u32::from_ne_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
-            let declared = if declared == 0 { ATTR_SIZE_VER0 } else { declared };
+            let declared = if declared == 0 {
+                ATTR_SIZE_VER0
+            } else {
+                declared
+            };
             if declared > attr_len {
                 return Err(PerfDataError::Corrupt {
                     path: self.path.clone(),
                     what: "attribute".into(),
                     offset: at + 4,
-                    detail: format!("size field {declared} exceeds the {attr_len}-byte entries of this file"),
+                    detail: format!(
+                        "size field {declared} exceeds the {attr_len}-byte entries of this file"
+                    ),
                 });
             }
             let attr = attr_from_bytes(&chunk[..declared]);
@@ -387,7 +448,11 @@ impl PerfDataFile {
                 .chunks_exact(8)
                 .map(|c| u64_at(c, 0))
                 .collect();
-            attrs.push(EventAttr { name: default_event_name(&attr), attr, ids });
+            attrs.push(EventAttr {
+                name: default_event_name(&attr),
+                attr,
+                ids,
+            });
         }
         Ok(attrs)
     }
@@ -476,7 +541,11 @@ impl PerfDataFile {
         let mut file = self.file.try_clone().map_err(io)?;
         let start = self.header.data.0;
         file.seek(SeekFrom::Start(start)).map_err(io)?;
-        let declared_end = if self.unfinished { self.file_len } else { start.saturating_add(self.header.data.1) };
+        let declared_end = if self.unfinished {
+            self.file_len
+        } else {
+            start.saturating_add(self.header.data.1)
+        };
         Ok(RecordReader {
             reader: BufReader::with_capacity(256 * 1024, file),
             path: self.path.clone(),
@@ -492,7 +561,10 @@ impl PerfDataFile {
     /// Calls `f` for every record in file order; returns how many there were
     /// and what stopped the walk early, if anything.
     pub fn for_each_record(&self, mut f: impl FnMut(&RawRecord<'_>)) -> RecordWalk {
-        let mut walk = RecordWalk { records: 0, error: None };
+        let mut walk = RecordWalk {
+            records: 0,
+            error: None,
+        };
         let mut reader = match self.records() {
             Ok(r) => r,
             Err(e) => {

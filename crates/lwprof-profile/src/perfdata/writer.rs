@@ -103,8 +103,14 @@ fn feature_block(start: u64, sections: &[(u32, Vec<u8>)]) -> (Vec<u8>, [u64; 4])
 }
 
 fn event_desc(events: &[(Vec<u8>, String, Vec<u64>)], attr_size: usize) -> Vec<u8> {
-    let desc: Vec<DescEvent<'_>> =
-        events.iter().map(|(b, n, ids)| DescEvent { attr_bytes: b, name: n, ids }).collect();
+    let desc: Vec<DescEvent<'_>> = events
+        .iter()
+        .map(|(b, n, ids)| DescEvent {
+            attr_bytes: b,
+            name: n,
+            ids,
+        })
+        .collect();
     encode_event_desc(&desc, attr_size)
 }
 
@@ -123,7 +129,9 @@ impl<W: Write + Seek> PerfDataWriter<W> {
     /// Like [`new`](Self::new), naming the file in error messages.
     pub fn with_path(out: W, events: &[EventAttr], path: PathBuf) -> Result<Self, PerfDataError> {
         if events.is_empty() {
-            return Err(PerfDataError::InvalidInput("a perf.data file needs at least one event".into()));
+            return Err(PerfDataError::InvalidInput(
+                "a perf.data file needs at least one event".into(),
+            ));
         }
         let mut bytes: Vec<Vec<u8>> = events.iter().map(|e| file_attr_bytes(&e.attr)).collect();
         // One attr size for the whole file: perf derives the attribute count
@@ -165,7 +173,11 @@ impl<W: Write + Seek> PerfDataWriter<W> {
         Ok(PerfDataWriter {
             out,
             path,
-            events: events.iter().zip(bytes).map(|(e, b)| (b, e.name.clone(), e.ids.clone())).collect(),
+            events: events
+                .iter()
+                .zip(bytes)
+                .map(|(e, b)| (b, e.name.clone(), e.ids.clone()))
+                .collect(),
             attr_size,
             attrs_offset,
             data_offset,
@@ -193,12 +205,18 @@ impl<W: Write + Seek> PerfDataWriter<W> {
     /// otherwise.
     pub fn write_raw(&mut self, record: RawData<'_>) -> Result<(), PerfDataError> {
         if self.broken {
-            return Err(PerfDataError::InvalidInput("an earlier write failed; the file needs repair".into()));
+            return Err(PerfDataError::InvalidInput(
+                "an earlier write failed; the file needs repair".into(),
+            ));
         }
         let len = record.len();
-        let (Some(type_), Some(size)) = (record.read_u32(0), record.read_array::<2>(6).map(u16::from_ne_bytes))
-        else {
-            return Err(PerfDataError::InvalidInput(format!("a record needs an 8-byte header, got {len} bytes")));
+        let (Some(type_), Some(size)) = (
+            record.read_u32(0),
+            record.read_array::<2>(6).map(u16::from_ne_bytes),
+        ) else {
+            return Err(PerfDataError::InvalidInput(format!(
+                "a record needs an 8-byte header, got {len} bytes"
+            )));
         };
         if usize::from(size) != len || len < 8 {
             return Err(PerfDataError::InvalidInput(format!(
@@ -206,7 +224,10 @@ impl<W: Write + Seek> PerfDataWriter<W> {
             )));
         }
         if type_ == RECORD_SAMPLE {
-            if let Some(t) = self.resolver.attr_index(type_, record).and_then(|i| self.resolver.time(type_, record, i))
+            if let Some(t) = self
+                .resolver
+                .attr_index(type_, record)
+                .and_then(|i| self.resolver.time(type_, record, i))
             {
                 let (first, last) = self.sample_time.get_or_insert((t, t));
                 *first = (*first).min(t);
@@ -219,7 +240,11 @@ impl<W: Write + Seek> PerfDataWriter<W> {
         };
         if let Err(e) = res {
             self.broken = true;
-            return Err(PerfDataError::io(&self.path, "writing a record to the data section", e));
+            return Err(PerfDataError::io(
+                &self.path,
+                "writing a record to the data section",
+                e,
+            ));
         }
         self.data_size += len as u64;
         self.records += 1;
@@ -253,7 +278,9 @@ impl<W: Write + Seek> PerfDataWriter<W> {
 
     /// Pushes buffered records to the output (the header stays unfinished).
     pub fn flush(&mut self) -> Result<(), PerfDataError> {
-        self.out.flush().map_err(|e| PerfDataError::io(&self.path, "flushing the data section", e))
+        self.out
+            .flush()
+            .map_err(|e| PerfDataError::io(&self.path, "flushing the data section", e))
     }
 
     /// Writes the feature sections (EVENT_DESC from the attributes, the rest
@@ -272,19 +299,30 @@ impl<W: Write + Seek> PerfDataWriter<W> {
         let (block, bitmap) = feature_block(feat_offset, &sections);
         let header = FileHeader {
             attr_size: self.attr_size as u64 + 16,
-            attrs: (self.attrs_offset, self.events.len() as u64 * (self.attr_size as u64 + 16)),
+            attrs: (
+                self.attrs_offset,
+                self.events.len() as u64 * (self.attr_size as u64 + 16),
+            ),
             data: (self.data_offset, self.data_size),
             event_types: (0, 0),
             features: bitmap,
         };
         let path = self.path.clone();
-        let io = |e| PerfDataError::io(&path, "writing the feature sections and the final header", e);
+        let io = |e| {
+            PerfDataError::io(
+                &path,
+                "writing the feature sections and the final header",
+                e,
+            )
+        };
         self.out.write_all(&block).map_err(io)?;
         self.out.seek(SeekFrom::Start(0)).map_err(io)?;
         self.out.write_all(&header_bytes(&header)).map_err(io)?;
         self.out.flush().map_err(io)?;
         let mut inner = self.out.into_inner().map_err(|e| io(e.into_error()))?;
-        inner.seek(SeekFrom::Start(feat_offset + block.len() as u64)).map_err(io)?;
+        inner
+            .seek(SeekFrom::Start(feat_offset + block.len() as u64))
+            .map_err(io)?;
         Ok(inner)
     }
 }
@@ -354,11 +392,20 @@ pub fn repair(path: &Path, features: &Features) -> Result<RepairReport, PerfData
     f.set_len(end).map_err(io)?;
     f.seek(SeekFrom::Start(end)).map_err(io)?;
     f.write_all(&block).map_err(io)?;
-    let final_header = FileHeader { data: (header.data.0, data_size), features: bitmap, ..header };
+    let final_header = FileHeader {
+        data: (header.data.0, data_size),
+        features: bitmap,
+        ..header
+    };
     f.seek(SeekFrom::Start(0)).map_err(io)?;
     f.write_all(&header_bytes(&final_header)).map_err(io)?;
     f.sync_all().map_err(io)?;
-    Ok(RepairReport { records, data_size, dropped_bytes: file_len - end, damage })
+    Ok(RepairReport {
+        records,
+        data_size,
+        dropped_bytes: file_len - end,
+        damage,
+    })
 }
 
 #[cfg(test)]
