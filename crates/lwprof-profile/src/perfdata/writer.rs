@@ -411,7 +411,94 @@ pub fn repair(path: &Path, features: &Features) -> Result<RepairReport, PerfData
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::perfdata::attr::attr_from_bytes;
     use crate::perfdata::reader::parse_header;
+    use crate::perfdata::{feature, RECORD_SAMPLE};
+
+    /// A record of `type_` whose body is `words`.
+    fn record(type_: u32, words: &[u64]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&type_.to_ne_bytes());
+        v.extend_from_slice(&0u16.to_ne_bytes());
+        v.extend_from_slice(&((8 + words.len() * 8) as u16).to_ne_bytes());
+        for w in words {
+            v.extend_from_slice(&w.to_ne_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn crafted_records_round_trip_with_attr_indexes_and_times() {
+        // Two events, IDENTIFIER|IP|TIME, sample_id_all.
+        let ev = |name: &str, ids: Vec<u64>| {
+            let mut attr = attr_from_bytes(&[0u8; 128]);
+            attr.type_ = 1;
+            attr.sample_type = (1 << 16) | 1 | 4;
+            attr.set_sample_id_all(1);
+            EventAttr {
+                attr,
+                name: name.into(),
+                ids,
+            }
+        };
+        let events = [ev("cpu-clock", vec![7, 8]), ev("task-clock", vec![9])];
+        let dir = std::env::temp_dir().join(format!("lwprof-perfdata-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("crafted.data");
+        let mut w = PerfDataWriter::new(std::fs::File::create(&path).unwrap(), &events).unwrap();
+        let s1 = record(RECORD_SAMPLE, &[9, 0x1000, 500]);
+        let s2 = record(RECORD_SAMPLE, &[8, 0x2000, 300]);
+        let comm = record(3, &[42, 0x6f6f66, 400, 7]); // pid/tid, "foo", time, identifier
+        w.write_record(&s1).unwrap();
+        let (a, b) = s2.split_at(11); // wraps the ring
+        w.write_record_parts(a, b).unwrap();
+        w.write_record(&comm).unwrap();
+        w.write_finished_round().unwrap();
+        // Lies about its size: refused, nothing written.
+        let mut bad = s1.clone();
+        bad[6] = 16;
+        assert!(matches!(
+            w.write_record(&bad),
+            Err(PerfDataError::InvalidInput(_))
+        ));
+        assert!(w.write_record(&[1, 2, 3]).is_err());
+        assert_eq!(w.records(), 4);
+        assert_eq!(w.sample_time(), Some((300, 500)));
+        w.finish(&Features {
+            hostname: Some("h".into()),
+            ..Features::default()
+        })
+        .unwrap();
+
+        let f = PerfDataFile::open(&path).unwrap();
+        assert!(f.feature_errors().is_empty(), "{:?}", f.feature_errors());
+        let names: Vec<&str> = f.attrs().iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["cpu-clock", "task-clock"]);
+        assert_eq!(f.attrs()[0].ids, [7, 8]);
+        assert_eq!(f.attrs()[0].attr.size, 128);
+        assert_eq!(f.features().hostname.as_deref(), Some("h"));
+        assert_eq!(f.features().sample_time, Some((300, 500)));
+        assert!(f.header().has_feature(feature::EVENT_DESC));
+        let mut got = Vec::new();
+        let walk =
+            f.for_each_record(|r| got.push((r.type_, r.attr_index, r.time, r.bytes.to_vec())));
+        assert!(walk.error.is_none());
+        assert_eq!(
+            got,
+            [
+                (RECORD_SAMPLE, Some(1), Some(500), s1),
+                (RECORD_SAMPLE, Some(0), Some(300), s2),
+                (3, Some(0), Some(400), comm),
+                (
+                    RECORD_FINISHED_ROUND,
+                    None,
+                    None,
+                    record(RECORD_FINISHED_ROUND, &[])
+                ),
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn header_round_trips() {
