@@ -3,3 +3,5 @@
 //! `unsafe`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+pub mod perfdata;
