@@ -44,7 +44,10 @@ pub fn permission_advice(pid: i32, cpu: i32) -> String {
     }
     let level = paranoid_level();
     let level_text = match level {
-        Some(l) => format!("kernel.perf_event_paranoid is {l} ({})", paranoid_meaning(l)),
+        Some(l) => format!(
+            "kernel.perf_event_paranoid is {l} ({})",
+            paranoid_meaning(l)
+        ),
         None => "kernel.perf_event_paranoid could not be read".to_string(),
     };
     if root {

@@ -12,9 +12,7 @@ use std::process::Command;
 use lwprof_profile::model::{
     CpuMode, FrameAddress, MappingInput, ProfileBuilder, SampleInput, SampleKind,
 };
-use lwprof_profile::symbols::{
-    hex, ElfSymbols, SymbolWarning, Symbolizer, SymbolizerConfig,
-};
+use lwprof_profile::symbols::{hex, ElfSymbols, SymbolWarning, Symbolizer, SymbolizerConfig};
 
 const SOURCE: &str = include_str!("data/inline.c");
 
@@ -112,7 +110,10 @@ fn pie_functions_resolve_by_symtab_and_dwarf() {
     let mut s = Symbolizer::new(config(vec![]));
 
     let plain = &p["plain"];
-    assert_ne!(plain.pgoff, 0, "a PIE's text is mapped at a non-zero offset");
+    assert_ne!(
+        plain.pgoff, 0,
+        "a PIE's text is mapped at a non-zero offset"
+    );
     let frames = s.symbolize_file_offset(&plain.path, None, plain.file_offset());
     assert_eq!(names(&frames), ["lwprof_plain"]);
     assert_eq!(frames[0].line, Some(marker_line("MARK_PLAIN_BODY")));
@@ -123,7 +124,10 @@ fn pie_functions_resolve_by_symtab_and_dwarf() {
 
     let outer = &p["outer"];
     let frames = s.symbolize_file_offset(&outer.path, None, outer.file_offset());
-    assert_eq!(frames.last().map(|f| f.function.as_str()), Some("lwprof_outer"));
+    assert_eq!(
+        frames.last().map(|f| f.function.as_str()),
+        Some("lwprof_outer")
+    );
 
     // Symbol table only: same names, no lines.
     let mut no_dwarf = Symbolizer::new(SymbolizerConfig {
@@ -294,7 +298,11 @@ fn stripped_binary_uses_the_build_id_tree() {
     assert_eq!(frames[0].line, Some(marker_line("MARK_INNER_CALL")));
     let plain = &p["plain"];
     let frames = s.symbolize_file_offset(stripped, None, plain.file_offset());
-    assert_eq!(names(&frames), ["lwprof_plain"], "build id read from the binary");
+    assert_eq!(
+        names(&frames),
+        ["lwprof_plain"],
+        "build id read from the binary"
+    );
     assert!(s.warnings().is_empty(), "{:?}", s.warnings());
 }
 
@@ -309,11 +317,8 @@ fn stripped_binary_uses_its_debuglink() {
     std::fs::copy(&debug, dot_debug.join("prog.debug")).expect("copy");
     let mut s = Symbolizer::new(config(vec![]));
     let plain = &p["plain"];
-    let frames = s.symbolize_file_offset(
-        stripped.to_str().expect("utf-8"),
-        None,
-        plain.file_offset(),
-    );
+    let frames =
+        s.symbolize_file_offset(stripped.to_str().expect("utf-8"), None, plain.file_offset());
     assert_eq!(names(&frames), ["lwprof_plain"]);
     assert_eq!(frames[0].line, Some(marker_line("MARK_PLAIN_BODY")));
 
@@ -326,11 +331,8 @@ fn stripped_binary_uses_its_debuglink() {
         .arg(&other_debug));
     std::fs::copy(&other_debug, dot_debug.join("prog.debug")).expect("copy");
     let mut s = Symbolizer::new(config(vec![]));
-    let frames = s.symbolize_file_offset(
-        stripped.to_str().expect("utf-8"),
-        None,
-        plain.file_offset(),
-    );
+    let frames =
+        s.symbolize_file_offset(stripped.to_str().expect("utf-8"), None, plain.file_offset());
     assert!(frames.is_empty(), "{frames:?}");
     assert!(
         s.warnings()

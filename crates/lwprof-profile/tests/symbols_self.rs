@@ -69,7 +69,10 @@ fn rust_function_of_this_binary_resolves_demangled() {
         .find(|s| s.name.contains("lwprof_test_marker_fn"))
         .map(|s| s.name.clone())
         .expect("marker fn in .symtab");
-    assert!(mangled.starts_with("_ZN") || mangled.starts_with("_R"), "{mangled}");
+    assert!(
+        mangled.starts_with("_ZN") || mangled.starts_with("_R"),
+        "{mangled}"
+    );
     let plain = demangle(&mangled, DemangleOptions::default());
     assert_eq!(plain, "symbols_self::lwprof_test_marker_fn");
 
@@ -103,7 +106,10 @@ fn crafted_rust_and_cpp_names() {
     let opts = DemangleOptions::default();
     // Legacy: `<crate>::<path>::h<16 hex>`.
     assert_eq!(
-        demangle("_ZN12lwprof_crate6module8function17h0011223344556677E", opts),
+        demangle(
+            "_ZN12lwprof_crate6module8function17h0011223344556677E",
+            opts
+        ),
         "lwprof_crate::module::function"
     );
     // v0: crate root with disambiguator, nested value namespace.
@@ -111,10 +117,7 @@ fn crafted_rust_and_cpp_names() {
         demangle("_RNvNtCs1234_12lwprof_crate6module8function", opts),
         "lwprof_crate::module::function"
     );
-    assert_eq!(
-        demangle("_ZNK3Foo3getEv", opts),
-        "Foo::get() const"
-    );
+    assert_eq!(demangle("_ZNK3Foo3getEv", opts), "Foo::get() const");
 }
 
 /// The first code symbol of /proc/kallsyms, parsed independently.
@@ -145,7 +148,9 @@ fn real_kallsyms() {
             let sym = table
                 .symbols()
                 .windows(2)
-                .find(|w| w[0].address < w[1].address && w[0].address >= addr && w[0].module.is_none())
+                .find(|w| {
+                    w[0].address < w[1].address && w[0].address >= addr && w[0].module.is_none()
+                })
                 .map(|w| w[0].clone())
                 .expect("distinct kernel symbols");
             let frames = s.symbolize_kernel(sym.address + 1);
@@ -168,8 +173,11 @@ fn real_kallsyms() {
 fn crafted_kallsyms_file_hidden_and_modules() {
     let dir = tempfile::tempdir().expect("tempdir");
     let hidden = dir.path().join("hidden");
-    std::fs::write(&hidden, "0000000000000000 T _text\n0000000000000000 t x [m]\n")
-        .expect("write");
+    std::fs::write(
+        &hidden,
+        "0000000000000000 T _text\n0000000000000000 t x [m]\n",
+    )
+    .expect("write");
     let mut s = Symbolizer::new(SymbolizerConfig {
         kallsyms: Some(hidden),
         ..no_kernel()

@@ -129,7 +129,8 @@ impl ProfileBuilder {
             .get(&ptid)
             .copied()
             .filter(|t| self.profile.threads[t.index()].pid == ppid);
-        let parent_comm = parent_thread.and_then(|t| self.profile.threads[t.index()].comms.last().copied());
+        let parent_comm =
+            parent_thread.and_then(|t| self.profile.threads[t.index()].comms.last().copied());
         let process = if pid != ppid {
             let process = self.new_process(pid, Some(ppid), time);
             if let Some(&parent) = self.live_processes.get(&ppid) {
@@ -179,9 +180,7 @@ impl ProfileBuilder {
         let path = String::from_utf8_lossy(m.path);
         let end = m.start.saturating_add(m.len);
         if m.mode == CpuMode::Kernel || m.pid == KERNEL_PID {
-            let dso = self
-                .profile
-                .intern_dso(&path, m.build_id, DsoKind::Kernel);
+            let dso = self.profile.intern_dso(&path, m.build_id, DsoKind::Kernel);
             insert_mapping(
                 &mut self.kernel_mappings,
                 ActiveMapping {
@@ -227,7 +226,13 @@ impl ProfileBuilder {
             let location = self.location_for(process, s.pid, addr);
             stack = Some(self.intern_stack(stack, location));
         }
-        let comm = self.profile.threads[thread.index()].comm_at(s.time);
+        // A thread seen without its fork or comm takes its process's name.
+        let comm = self.profile.threads[thread.index()]
+            .comm_at(s.time)
+            .or_else(|| {
+                let main = self.profile.processes[process.index()].threads.first()?;
+                self.profile.threads[main.index()].comm_at(s.time)
+            });
         self.profile.samples.push(Sample {
             thread,
             time: s.time,

@@ -658,7 +658,12 @@ impl Profile {
         id
     }
 
-    pub(crate) fn intern_dso(&mut self, path: &str, build_id: Option<&[u8]>, kind: DsoKind) -> DsoId {
+    pub(crate) fn intern_dso(
+        &mut self,
+        path: &str,
+        build_id: Option<&[u8]>,
+        kind: DsoKind,
+    ) -> DsoId {
         let key = (path.to_string(), build_id.map(<[u8]>::to_vec), kind);
         if let Some(&id) = self.dso_index.get(&key) {
             return id;
@@ -730,7 +735,8 @@ impl Iterator for StackFrames<'_> {
 
     fn next(&mut self) -> Option<StackFrame> {
         loop {
-            if let (Some((first, rest)), Some(location)) = (self.pending.split_first(), self.current)
+            if let (Some((first, rest)), Some(location)) =
+                (self.pending.split_first(), self.current)
             {
                 self.pending = rest;
                 return Some(StackFrame {

@@ -9,9 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::{
-    CpuMode, DsoId, EventIndex, Pid, Profile, Sample, SampleKind, StackId, StrId, Tid,
-};
+use super::{CpuMode, DsoId, EventIndex, Pid, Profile, Sample, SampleKind, StackId, StrId, Tid};
 
 /// Which samples a report looks at. Empty lists and `None` do not filter.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -230,7 +228,11 @@ fn aggregate<K: std::hash::Hash + Eq + Copy>(
     let compiled = CompiledFilter::new(profile, filter);
     let mut map: HashMap<(Option<StackId>, K), (u64, u64)> = HashMap::new();
     let (mut total, mut count) = (0u64, 0u64);
-    for s in profile.samples.iter().filter(|s| compiled.accepts(profile, s)) {
+    for s in profile
+        .samples
+        .iter()
+        .filter(|s| compiled.accepts(profile, s))
+    {
         let e = map.entry((s.stack, key(s))).or_default();
         e.0 += s.weight;
         e.1 += 1;
@@ -308,8 +310,14 @@ impl Profile {
             .collect();
         out.sort_by(|a, b| {
             let (ka, kb) = match opts.order {
-                TopOrder::SelfWeight => ((a.self_weight, a.total_weight), (b.self_weight, b.total_weight)),
-                TopOrder::TotalWeight => ((a.total_weight, a.self_weight), (b.total_weight, b.self_weight)),
+                TopOrder::SelfWeight => (
+                    (a.self_weight, a.total_weight),
+                    (b.self_weight, b.total_weight),
+                ),
+                TopOrder::TotalWeight => (
+                    (a.total_weight, a.self_weight),
+                    (b.total_weight, b.self_weight),
+                ),
             };
             kb.cmp(&ka)
                 .then_with(|| a.symbol.cmp(&b.symbol))

@@ -56,7 +56,10 @@ mod tests {
             keep_rust_hash: true,
             ..OPTS
         };
-        assert_eq!(demangle(legacy, keep), "core::fmt::write::h0123456789abcdef");
+        assert_eq!(
+            demangle(legacy, keep),
+            "core::fmt::write::h0123456789abcdef"
+        );
         assert_eq!(
             demangle("_ZN4core3fmt5write17h0123456789abcdefE.llvm.42", OPTS),
             "core::fmt::write"

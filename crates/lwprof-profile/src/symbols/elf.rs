@@ -96,9 +96,9 @@ impl ElfSymbols {
                     && match s.kind() {
                         SymbolKind::Text => true,
                         // Hand-written assembly often has untyped symbols.
-                        SymbolKind::Unknown => {
-                            s.section_index().is_some_and(|i| text_sections.contains(&i))
-                        }
+                        SymbolKind::Unknown => s
+                            .section_index()
+                            .is_some_and(|i| text_sections.contains(&i)),
                         _ => false,
                     }
             })
@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(e.symbols().len(), 3);
         assert_eq!(e.symbol_at(0x1000).map(|s| &*s.name), Some("a"));
         assert_eq!(e.symbol_at(0x101f).map(|s| &*s.name), Some("a"));
-        assert!(e.symbol_at(0x1020).is_none(), "past the end of a sized symbol");
+        assert!(
+            e.symbol_at(0x1020).is_none(),
+            "past the end of a sized symbol"
+        );
         assert!(e.symbol_at(0xfff).is_none());
         assert_eq!(e.symbol_at(0x9999).map(|s| &*s.name), Some("c"));
     }

@@ -34,7 +34,9 @@ pub enum JitDumpError {
         size: usize,
     },
     /// A record declares a size smaller than its own header.
-    #[error("jitdump record at file offset {offset} has size {size}, less than {RECORD_HEADER_SIZE}")]
+    #[error(
+        "jitdump record at file offset {offset} has size {size}, less than {RECORD_HEADER_SIZE}"
+    )]
     BadRecordSize {
         /// Offset of the record in the file.
         offset: usize,
@@ -147,7 +149,11 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let b: [u8; N] = self.data.get(self.pos..self.pos.checked_add(N)?)?.try_into().ok()?;
+        let b: [u8; N] = self
+            .data
+            .get(self.pos..self.pos.checked_add(N)?)?
+            .try_into()
+            .ok()?;
         self.pos += N;
         Some(b)
     }
@@ -234,7 +240,10 @@ impl JitDump {
             if (size as usize) < RECORD_HEADER_SIZE {
                 return Err(JitDumpError::BadRecordSize { offset, size });
             }
-            let Some(end) = offset.checked_add(size as usize).filter(|&e| e <= data.len()) else {
+            let Some(end) = offset
+                .checked_add(size as usize)
+                .filter(|&e| e <= data.len())
+            else {
                 dump.truncated = true;
                 break;
             };
@@ -423,11 +432,19 @@ pub(crate) mod tests {
             w
         }
         fn u32(&mut self, v: u32) {
-            let b = if self.big { v.to_be_bytes() } else { v.to_le_bytes() };
+            let b = if self.big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            };
             self.buf.extend_from_slice(&b);
         }
         fn u64(&mut self, v: u64) {
-            let b = if self.big { v.to_be_bytes() } else { v.to_le_bytes() };
+            let b = if self.big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            };
             self.buf.extend_from_slice(&b);
         }
         fn record(&mut self, id: u32, body: impl FnOnce(&mut Writer)) {
@@ -437,7 +454,11 @@ pub(crate) mod tests {
             self.u64(2000);
             body(self);
             let size = (self.buf.len() - start) as u32;
-            let b = if self.big { size.to_be_bytes() } else { size.to_le_bytes() };
+            let b = if self.big {
+                size.to_be_bytes()
+            } else {
+                size.to_le_bytes()
+            };
             self.buf[start + 4..start + 8].copy_from_slice(&b);
         }
         pub(crate) fn load(&mut self, pid: u32, addr: u64, size: u64, index: u64, name: &str) {

@@ -39,7 +39,8 @@ impl KernelSymbols {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             lines += 1;
             let mut fields = line.split_whitespace();
-            let (Some(addr), Some(kind), Some(name)) = (fields.next(), fields.next(), fields.next())
+            let (Some(addr), Some(kind), Some(name)) =
+                (fields.next(), fields.next(), fields.next())
             else {
                 skipped_lines += 1;
                 continue;
@@ -119,8 +120,14 @@ mod tests {
         assert!(!k.is_hidden());
         assert_eq!(k.len(), 4);
         assert_eq!(k.skipped_lines(), 1);
-        assert_eq!(k.lookup(0xffffffff81000150).map(|s| &*s.name), Some("do_one"));
-        assert_eq!(k.lookup(0xffffffff81000200).map(|s| &*s.name), Some("weak_fn"));
+        assert_eq!(
+            k.lookup(0xffffffff81000150).map(|s| &*s.name),
+            Some("do_one")
+        );
+        assert_eq!(
+            k.lookup(0xffffffff81000200).map(|s| &*s.name),
+            Some("weak_fn")
+        );
         let m = k.lookup(0xffffffffc0001010);
         assert_eq!(m.map(|s| &*s.name), Some("ext4_fill_super"));
         assert_eq!(m.and_then(|s| s.module.as_deref()), Some("ext4"));

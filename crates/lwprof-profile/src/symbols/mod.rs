@@ -385,9 +385,9 @@ impl Symbolizer {
         // A missing perf map is normal: most processes have none.
         let bytes = std::fs::read(path).ok()?;
         if path.extension().is_some_and(|e| e == "map") {
-            return Some(JitSource::PerfMap(PerfMap::parse(&String::from_utf8_lossy(
-                &bytes,
-            ))));
+            return Some(JitSource::PerfMap(PerfMap::parse(
+                &String::from_utf8_lossy(&bytes),
+            )));
         }
         match JitDump::parse(&bytes) {
             Ok(d) => Some(JitSource::JitDump(d.symbols())),
@@ -632,9 +632,11 @@ mod tests {
         assert_eq!(c[0].1, DebugFileSource::BuildId);
         assert_eq!(c[1].1, DebugFileSource::DebugLink);
         // A debuglink naming the binary itself, or with a slash, is ignored.
-        assert!(debug_file_candidates(Path::new("/bin/x"), None, Some("x"), &[])
-            .iter()
-            .all(|(p, _)| p != Path::new("/bin/x")));
+        assert!(
+            debug_file_candidates(Path::new("/bin/x"), None, Some("x"), &[])
+                .iter()
+                .all(|(p, _)| p != Path::new("/bin/x"))
+        );
         assert!(debug_file_candidates(Path::new("/bin/x"), None, Some("../etc/x"), &[]).is_empty());
     }
 
@@ -653,7 +655,10 @@ mod tests {
         assert!(s.symbolize_file_offset(missing, None, 0x20).is_empty());
         assert!(s.symbolize_kernel(0xffff_ffff_8100_0000).is_empty());
         assert!(s.symbolize_kernel(0xffff_ffff_8100_0010).is_empty());
-        assert!(s.symbolize_jit(1, 0x1000).is_empty(), "no perf map: no frame, no warning");
+        assert!(
+            s.symbolize_jit(1, 0x1000).is_empty(),
+            "no perf map: no frame, no warning"
+        );
         assert_eq!(s.warnings().len(), 2, "{:?}", s.warnings());
         assert!(matches!(s.warnings()[0], SymbolWarning::Unreadable { .. }));
         assert!(matches!(
@@ -704,10 +709,13 @@ mod tests {
             mode: CpuMode::User,
         });
         let chains = [
-            (500u32, vec![
-                FrameAddress::ip(0x7f00_0000_2010, CpuMode::User),
-                FrameAddress::return_address(0x7f00_0000_1050, CpuMode::User),
-            ]),
+            (
+                500u32,
+                vec![
+                    FrameAddress::ip(0x7f00_0000_2010, CpuMode::User),
+                    FrameAddress::return_address(0x7f00_0000_1050, CpuMode::User),
+                ],
+            ),
             (600, vec![FrameAddress::ip(0x7e00_0000_1008, CpuMode::User)]),
             (500, vec![FrameAddress::ip(0x7f00_0009_0000, CpuMode::User)]),
         ];
@@ -739,7 +747,11 @@ mod tests {
         };
         assert_eq!(stack_names(0), ["js:hot", "Interpreter::loop"]);
         assert_eq!(stack_names(1), ["js:fromdump"]);
-        assert_eq!(stack_names(2), ["0x7f0000090000"], "not in the map: placeholder");
+        assert_eq!(
+            stack_names(2),
+            ["0x7f0000090000"],
+            "not in the map: placeholder"
+        );
         let leaf = profile
             .stack_frames(profile.samples()[1].stack, true)
             .next()

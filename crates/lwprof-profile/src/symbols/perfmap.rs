@@ -110,7 +110,10 @@ mod tests {
             Some("LazyCompile:~foo bar.js:1")
         );
         assert_eq!(m.lookup(0x7f0000001018).map(|e| &*e.name), Some("replaced"));
-        assert_eq!(m.lookup(0x7f000000103f).map(|e| &*e.name), Some("LazyCompile:~foo bar.js:1"));
+        assert_eq!(
+            m.lookup(0x7f000000103f).map(|e| &*e.name),
+            Some("LazyCompile:~foo bar.js:1")
+        );
         assert!(m.lookup(0x7f0000001040).is_none());
         assert_eq!(m.lookup(0x7f000000201f).map(|e| &*e.name), Some("stub"));
         assert!(m.lookup(0x7f0000002020).is_none());
