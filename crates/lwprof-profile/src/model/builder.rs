@@ -21,6 +21,15 @@ use super::{
 /// The pid perf uses for kernel mappings (-1).
 const KERNEL_PID: Pid = u32::MAX;
 
+// perf_callchain_context markers; the bindings type them c_ulong, which is
+// u32 on 32-bit targets, hence the casts.
+#[allow(clippy::unnecessary_cast)]
+const CONTEXT_MAX: u64 = abi::PERF_CONTEXT_MAX as u64;
+#[allow(clippy::unnecessary_cast)]
+const CONTEXT_KERNEL: u64 = abi::PERF_CONTEXT_KERNEL as u64;
+#[allow(clippy::unnecessary_cast)]
+const CONTEXT_USER: u64 = abi::PERF_CONTEXT_USER as u64;
+
 /// The name of the kernel DSO, as perf shows it.
 pub(crate) const KERNEL_DSO_NAME: &str = "[kernel.kallsyms]";
 
@@ -415,10 +424,10 @@ pub fn callchain_from_perf(ips: &[u64], sample_mode: CpuMode, out: &mut Vec<Fram
     let mut mode = Some(sample_mode);
     let mut first_in_context = true;
     for &ip in ips {
-        if ip >= abi::PERF_CONTEXT_MAX as u64 {
+        if ip >= CONTEXT_MAX {
             mode = match ip {
-                x if x == abi::PERF_CONTEXT_KERNEL as u64 => Some(CpuMode::Kernel),
-                x if x == abi::PERF_CONTEXT_USER as u64 => Some(CpuMode::User),
+                x if x == CONTEXT_KERNEL => Some(CpuMode::Kernel),
+                x if x == CONTEXT_USER => Some(CpuMode::User),
                 _ => None,
             };
             first_in_context = true;
@@ -466,16 +475,19 @@ mod tests {
         assert!(find_mapping(&maps, 0xfff).is_none());
     }
 
+    #[allow(clippy::unnecessary_cast)]
+    const CONTEXT_GUEST: u64 = abi::PERF_CONTEXT_GUEST as u64;
+
     #[test]
     fn perf_callchain_markers_set_modes_and_return_addresses() {
         let ips = [
-            abi::PERF_CONTEXT_KERNEL as u64,
+            CONTEXT_KERNEL,
             0xffff_ffff_8100_0010,
             0xffff_ffff_8100_0020,
-            abi::PERF_CONTEXT_USER as u64,
+            CONTEXT_USER,
             0x40_1000,
             0x40_2000,
-            abi::PERF_CONTEXT_GUEST as u64,
+            CONTEXT_GUEST,
             0x1234,
         ];
         let mut out = Vec::new();

@@ -219,14 +219,17 @@ fn percent(part: u64, total: u64) -> f64 {
     }
 }
 
+/// (weight, samples) per (stack, context key).
+type PerStack<K> = HashMap<(Option<StackId>, K), (u64, u64)>;
+
 /// Sum weights per (stack, context), so each unique stack is walked once.
 fn aggregate<K: std::hash::Hash + Eq + Copy>(
     profile: &Profile,
     filter: &SampleFilter,
     key: impl Fn(&Sample) -> K,
-) -> (HashMap<(Option<StackId>, K), (u64, u64)>, u64, u64) {
+) -> (PerStack<K>, u64, u64) {
     let compiled = CompiledFilter::new(profile, filter);
-    let mut map: HashMap<(Option<StackId>, K), (u64, u64)> = HashMap::new();
+    let mut map: PerStack<K> = HashMap::new();
     let (mut total, mut count) = (0u64, 0u64);
     for s in profile
         .samples
