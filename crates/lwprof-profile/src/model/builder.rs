@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use perf_event_open_sys::bindings as abi;
 
 use super::{
@@ -88,14 +90,17 @@ struct ActiveMapping {
 #[derive(Debug, Default)]
 pub struct ProfileBuilder {
     profile: Profile,
-    location_index: HashMap<Location, LocationId>,
-    stack_index: HashMap<(Option<StackId>, LocationId), StackId>,
+    location_index: FxHashMap<Location, LocationId>,
+    stack_index: FxHashMap<(Option<StackId>, LocationId), StackId>,
     live_processes: HashMap<Pid, ProcessId>,
     live_threads: HashMap<Tid, ThreadId>,
     /// Current mappings per process (indexed by ProcessId), sorted by start.
     active: Vec<Vec<ActiveMapping>>,
     kernel_mappings: Vec<ActiveMapping>,
     kernel_dso: Option<DsoId>,
+    /// The previous sample's (process, callchain) and stack: a tight loop
+    /// repeats its stack, which then costs one comparison.
+    last_chain: (Option<ProcessId>, Vec<FrameAddress>, Option<StackId>),
 }
 
 impl ProfileBuilder {
@@ -124,6 +129,7 @@ impl ProfileBuilder {
         let t = &mut self.profile.threads[thread.index()];
         t.comms.push(CommChange { time, name, exec });
         if exec {
+            self.last_chain.0 = None;
             let process = t.process;
             self.active[process.index()].clear();
         }
@@ -186,6 +192,7 @@ impl ProfileBuilder {
 
     /// A mapping event. Parts of earlier mappings it overlaps are replaced.
     pub fn mmap(&mut self, m: &MappingInput<'_>) {
+        self.last_chain.0 = None;
         let path = String::from_utf8_lossy(m.path);
         let end = m.start.saturating_add(m.len);
         if m.mode == CpuMode::Kernel || m.pid == KERNEL_PID {
@@ -230,11 +237,20 @@ impl ProfileBuilder {
     pub fn sample(&mut self, s: &SampleInput<'_>) {
         let thread = self.thread_for(s.pid, s.tid, s.time);
         let process = self.profile.threads[thread.index()].process;
-        let mut stack: Option<StackId> = None;
-        for addr in s.callchain.iter().rev() {
-            let location = self.location_for(process, s.pid, addr);
-            stack = Some(self.intern_stack(stack, location));
-        }
+        let stack = if self.last_chain.0 == Some(process) && self.last_chain.1 == s.callchain {
+            self.last_chain.2
+        } else {
+            let mut stack: Option<StackId> = None;
+            for addr in s.callchain.iter().rev() {
+                let location = self.location_for(process, s.pid, addr);
+                stack = Some(self.intern_stack(stack, location));
+            }
+            self.last_chain.0 = Some(process);
+            self.last_chain.1.clear();
+            self.last_chain.1.extend_from_slice(s.callchain);
+            self.last_chain.2 = stack;
+            stack
+        };
         // A thread seen without its fork or comm takes its process's name.
         let comm = self.profile.threads[thread.index()]
             .comm_at(s.time)

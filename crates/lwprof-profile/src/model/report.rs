@@ -7,7 +7,7 @@
 //! printer needs nothing else. Percentages are relative to the total weight
 //! of the samples that pass the filter. Printing is not done here.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{CpuMode, DsoId, EventIndex, Pid, Profile, Sample, SampleKind, StackId, StrId, Tid};
 
@@ -220,7 +220,7 @@ fn percent(part: u64, total: u64) -> f64 {
 }
 
 /// (weight, samples) per (stack, context key).
-type PerStack<K> = HashMap<(Option<StackId>, K), (u64, u64)>;
+type PerStack<K> = FxHashMap<(Option<StackId>, K), (u64, u64)>;
 
 /// Sum weights per (stack, context), so each unique stack is walked once.
 fn aggregate<K: std::hash::Hash + Eq + Copy>(
@@ -229,7 +229,7 @@ fn aggregate<K: std::hash::Hash + Eq + Copy>(
     key: impl Fn(&Sample) -> K,
 ) -> (PerStack<K>, u64, u64) {
     let compiled = CompiledFilter::new(profile, filter);
-    let mut map: PerStack<K> = HashMap::new();
+    let mut map: PerStack<K> = FxHashMap::default();
     let (mut total, mut count) = (0u64, 0u64);
     for s in profile
         .samples
@@ -270,7 +270,7 @@ impl Profile {
                 )
             }),
         };
-        let mut rows: HashMap<(ContextKey, FrameKey), Acc> = HashMap::new();
+        let mut rows: FxHashMap<(ContextKey, FrameKey), Acc> = FxHashMap::default();
         let mut seen: Vec<FrameKey> = Vec::new();
         for (&(stack, ctx), &(weight, samples)) in &per_stack {
             seen.clear();
@@ -343,7 +343,8 @@ impl Profile {
     pub fn call_graph(&self, opts: &CallGraphOptions) -> CallTree {
         let (per_stack, total, _) = aggregate(self, &opts.filter, |_| ());
         let mut arena: Vec<RawNode> = vec![RawNode::default()];
-        let mut path: Vec<(StrId, Option<DsoId>, CpuMode)> = Vec::new();
+        let mut child_index: FxHashMap<(usize, NodeKey), usize> = FxHashMap::default();
+        let mut path: Vec<NodeKey> = Vec::new();
         for (&(stack, ()), &(weight, _)) in &per_stack {
             path.clear();
             path.extend(self.stack_frames(stack, !opts.no_inline).map(|sf| {
@@ -355,19 +356,15 @@ impl Profile {
             }
             let mut node = 0usize;
             for key in &path {
-                let next = match arena[node].children.get(key) {
-                    Some(&i) => i,
-                    None => {
-                        arena.push(RawNode {
-                            key: Some(*key),
-                            ..RawNode::default()
-                        });
-                        let i = arena.len() - 1;
-                        arena[node].children.insert(*key, i);
-                        i
-                    }
-                };
-                node = next;
+                node = *child_index.entry((node, *key)).or_insert_with(|| {
+                    arena.push(RawNode {
+                        key: Some(*key),
+                        ..RawNode::default()
+                    });
+                    let child = arena.len() - 1;
+                    arena[node].children.push(child);
+                    child
+                });
                 arena[node].total += weight;
             }
             if node != 0 {
@@ -385,7 +382,7 @@ impl Profile {
     fn emit_children(&self, arena: &[RawNode], node: usize, total: u64, min: f64) -> Vec<CallNode> {
         let mut out: Vec<CallNode> = arena[node]
             .children
-            .values()
+            .iter()
             .filter(|&&i| arena[i].total as f64 >= min && arena[i].total > 0)
             .map(|&i| {
                 let raw = &arena[i];
@@ -418,12 +415,15 @@ impl Profile {
     }
 }
 
+/// A call-graph node's identity: function, DSO, mode.
+type NodeKey = (StrId, Option<DsoId>, CpuMode);
+
 #[derive(Default)]
 struct RawNode {
-    key: Option<(StrId, Option<DsoId>, CpuMode)>,
+    key: Option<NodeKey>,
     total: u64,
     self_weight: u64,
-    children: HashMap<(StrId, Option<DsoId>, CpuMode), usize>,
+    children: Vec<usize>,
 }
 
 /// Which way a call-graph tree grows.

@@ -7,7 +7,7 @@
 //! - [`debug_file_candidates`]: `/usr/lib/debug/.build-id/xx/yyyy.debug` and
 //!   `.gnu_debuglink` lookup; a file whose build id differs from the recorded
 //!   one is not used, with a [`SymbolWarning`];
-//! - [`demangle`]: Rust (legacy, v0) and C++;
+//! - [`mod@demangle`]: Rust (legacy, v0) and C++;
 //! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols.
 //!
 //! Parsers take bytes or text. [`Symbolizer`] is the thin layer that reads
@@ -423,6 +423,9 @@ impl Symbolizer {
     }
 
     fn real_path(&self, path: &str) -> PathBuf {
+        // The kernel marks unlinked files; the path may hold a newer file,
+        // which the build-id check then rejects.
+        let path = path.strip_suffix(" (deleted)").unwrap_or(path);
         match &self.config.symfs {
             Some(root) => root.join(path.trim_start_matches('/')),
             None => PathBuf::from(path),
