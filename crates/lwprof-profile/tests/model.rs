@@ -616,3 +616,49 @@ fn kernel_addresses_share_one_address_space() {
         "user parts differ per process"
     );
 }
+
+#[test]
+fn repeated_callchain_follows_a_new_mapping() {
+    let mut b = ProfileBuilder::new();
+    let ev = b.add_event("cpu-clock");
+    let map = |b: &mut ProfileBuilder, path: &[u8]| {
+        b.mmap(&MappingInput {
+            pid: 5,
+            time: 0,
+            start: APP,
+            len: 0x1000,
+            pgoff: 0,
+            path,
+            build_id: None,
+            mode: CpuMode::User,
+        })
+    };
+    let chain = [FrameAddress::ip(APP + 8, CpuMode::User)];
+    let sample = |b: &mut ProfileBuilder| {
+        b.sample(&SampleInput {
+            pid: 5,
+            tid: 5,
+            time: 1,
+            cpu: 0,
+            event: ev,
+            weight: 1,
+            kind: SampleKind::OnCpu,
+            callchain: &chain,
+        })
+    };
+    map(&mut b, b"/a");
+    sample(&mut b);
+    sample(&mut b);
+    map(&mut b, b"/b"); // replaces /a at the same addresses
+    sample(&mut b);
+    let p = b.finish();
+    let dso = |i: usize| {
+        p.stack_locations(p.samples()[i].stack)
+            .next()
+            .and_then(|l| p.location(l).dso)
+            .map(|d| p.dso(d).path.clone())
+    };
+    assert_eq!(p.samples()[0].stack, p.samples()[1].stack);
+    assert_eq!(dso(1).as_deref(), Some("/a"));
+    assert_eq!(dso(2).as_deref(), Some("/b"));
+}
