@@ -1,0 +1,590 @@
+//! jitdump files (`jit-PID.dump`, tools/perf/Documentation/jitdump-specification.txt).
+//!
+//! A JIT writes a 40-byte header and then records, each with a 16-byte
+//! header (`id`, `total_size`, `timestamp`). lwprof reads `JIT_CODE_LOAD`
+//! (address, size and name of a function), `JIT_CODE_MOVE` (code moved) and
+//! `JIT_CODE_DEBUG_INFO` (address to source line); `JIT_CODE_CLOSE`,
+//! `JIT_CODE_UNWINDING_INFO` and unknown records are skipped by size. The
+//! byte order is the writer's and is told by the magic. A record cut short at
+//! the end (a file still being written) ends the parse without error.
+//! Parsing takes bytes and does no I/O; code bytes are not kept.
+
+/// `JiTD` as written by a little-endian writer.
+const MAGIC: u32 = 0x4A69_5444;
+const HEADER_SIZE: usize = 40;
+const RECORD_HEADER_SIZE: usize = 16;
+
+const JIT_CODE_LOAD: u32 = 0;
+const JIT_CODE_MOVE: u32 = 1;
+const JIT_CODE_DEBUG_INFO: u32 = 2;
+
+/// Why a jitdump could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JitDumpError {
+    /// The file does not start with the jitdump magic.
+    #[error("not a jitdump file: magic {found:#010x} at offset 0 (expected \"JiTD\")")]
+    BadMagic {
+        /// The first four bytes, read little-endian.
+        found: u32,
+    },
+    /// The header is shorter than 40 bytes or says so.
+    #[error("jitdump header too short ({size} bytes, need {HEADER_SIZE})")]
+    ShortHeader {
+        /// The size available or declared.
+        size: usize,
+    },
+    /// A record declares a size smaller than its own header.
+    #[error(
+        "jitdump record at file offset {offset} has size {size}, less than {RECORD_HEADER_SIZE}"
+    )]
+    BadRecordSize {
+        /// Offset of the record in the file.
+        offset: usize,
+        /// The declared size.
+        size: u32,
+    },
+    /// A record's body is shorter than its fields.
+    #[error("jitdump record {id} at file offset {offset} is truncated")]
+    TruncatedRecord {
+        /// The record id.
+        id: u32,
+        /// Offset of the record in the file.
+        offset: usize,
+    },
+}
+
+/// The file header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JitDumpHeader {
+    /// Format version (1).
+    pub version: u32,
+    /// ELF machine of the code (62 for x86-64).
+    pub elf_mach: u32,
+    /// The JIT process.
+    pub pid: u32,
+    /// When the file was created.
+    pub timestamp: u64,
+    /// Flags (bit 0: timestamps are arch cycles, not the perf clock).
+    pub flags: u64,
+}
+
+/// A `JIT_CODE_LOAD` record: one function's code appeared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitCodeLoad {
+    /// Record time.
+    pub timestamp: u64,
+    /// Process.
+    pub pid: u32,
+    /// Thread.
+    pub tid: u32,
+    /// Virtual address of the code.
+    pub vma: u64,
+    /// Code start address (what samples hit).
+    pub code_addr: u64,
+    /// Code size.
+    pub code_size: u64,
+    /// Unique index of this code.
+    pub code_index: u64,
+    /// Function name.
+    pub name: String,
+}
+
+/// A `JIT_CODE_MOVE` record: code moved to a new address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JitCodeMove {
+    /// Record time.
+    pub timestamp: u64,
+    /// Old code address.
+    pub old_code_addr: u64,
+    /// New code address.
+    pub new_code_addr: u64,
+    /// Code size.
+    pub code_size: u64,
+    /// The index of the moved code.
+    pub code_index: u64,
+}
+
+/// One source position of a `JIT_CODE_DEBUG_INFO` record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitDebugEntry {
+    /// Code address this entry starts at.
+    pub addr: u64,
+    /// Source line.
+    pub line: u32,
+    /// Discriminator.
+    pub discriminator: u32,
+    /// Source file name.
+    pub file: String,
+}
+
+/// A `JIT_CODE_DEBUG_INFO` record (precedes the load of the same code).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitDebugInfo {
+    /// The code address it describes.
+    pub code_addr: u64,
+    /// Entries, in file order.
+    pub entries: Vec<JitDebugEntry>,
+}
+
+/// A parsed jitdump.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitDump {
+    /// The header.
+    pub header: JitDumpHeader,
+    /// Code loads, in file order.
+    pub loads: Vec<JitCodeLoad>,
+    /// Code moves, in file order.
+    pub moves: Vec<JitCodeMove>,
+    /// Debug info, in file order.
+    pub debug_info: Vec<JitDebugInfo>,
+    /// True when the last record was cut short.
+    pub truncated: bool,
+}
+
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+    big_endian: bool,
+}
+
+impl<'a> Cursor<'a> {
+    fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let b: [u8; N] = self
+            .data
+            .get(self.pos..self.pos.checked_add(N)?)?
+            .try_into()
+            .ok()?;
+        self.pos += N;
+        Some(b)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        let b = self.bytes::<4>()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        let b = self.bytes::<8>()?;
+        Some(if self.big_endian {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        })
+    }
+
+    /// A NUL-terminated string.
+    fn cstr(&mut self) -> Option<&'a [u8]> {
+        let rest = self.data.get(self.pos..)?;
+        let len = rest.iter().position(|&b| b == 0)?;
+        self.pos += len + 1;
+        Some(&rest[..len])
+    }
+}
+
+impl JitDump {
+    /// Parse a jitdump file's bytes.
+    pub fn parse(data: &[u8]) -> Result<Self, JitDumpError> {
+        let magic_le = data
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .ok_or(JitDumpError::ShortHeader { size: data.len() })?;
+        let big_endian = match magic_le {
+            MAGIC => false,
+            m if m.swap_bytes() == MAGIC => true,
+            found => return Err(JitDumpError::BadMagic { found }),
+        };
+        let mut c = Cursor {
+            data,
+            pos: 4,
+            big_endian,
+        };
+        let short = JitDumpError::ShortHeader { size: data.len() };
+        let version = c.u32().ok_or(short.clone())?;
+        let total_size = c.u32().ok_or(short.clone())? as usize;
+        let elf_mach = c.u32().ok_or(short.clone())?;
+        let _pad = c.u32().ok_or(short.clone())?;
+        let pid = c.u32().ok_or(short.clone())?;
+        let timestamp = c.u64().ok_or(short.clone())?;
+        let flags = c.u64().ok_or(short)?;
+        if total_size < HEADER_SIZE || total_size > data.len() {
+            return Err(JitDumpError::ShortHeader { size: total_size });
+        }
+        let mut dump = JitDump {
+            header: JitDumpHeader {
+                version,
+                elf_mach,
+                pid,
+                timestamp,
+                flags,
+            },
+            loads: Vec::new(),
+            moves: Vec::new(),
+            debug_info: Vec::new(),
+            truncated: false,
+        };
+        let mut offset = total_size;
+        while offset < data.len() {
+            let mut h = Cursor {
+                data,
+                pos: offset,
+                big_endian,
+            };
+            let (Some(id), Some(size), Some(timestamp)) = (h.u32(), h.u32(), h.u64()) else {
+                dump.truncated = true;
+                break;
+            };
+            if (size as usize) < RECORD_HEADER_SIZE {
+                return Err(JitDumpError::BadRecordSize { offset, size });
+            }
+            let Some(end) = offset
+                .checked_add(size as usize)
+                .filter(|&e| e <= data.len())
+            else {
+                dump.truncated = true;
+                break;
+            };
+            let mut body = Cursor {
+                data: &data[..end],
+                pos: offset + RECORD_HEADER_SIZE,
+                big_endian,
+            };
+            let truncated = JitDumpError::TruncatedRecord { id, offset };
+            match id {
+                JIT_CODE_LOAD => {
+                    let load = (|| {
+                        Some(JitCodeLoad {
+                            timestamp,
+                            pid: body.u32()?,
+                            tid: body.u32()?,
+                            vma: body.u64()?,
+                            code_addr: body.u64()?,
+                            code_size: body.u64()?,
+                            code_index: body.u64()?,
+                            name: String::from_utf8_lossy(body.cstr()?).into_owned(),
+                        })
+                    })()
+                    .ok_or(truncated)?;
+                    dump.loads.push(load);
+                }
+                JIT_CODE_MOVE => {
+                    let mv = (|| {
+                        let _pid = body.u32()?;
+                        let _tid = body.u32()?;
+                        let _vma = body.u64()?;
+                        Some(JitCodeMove {
+                            timestamp,
+                            old_code_addr: body.u64()?,
+                            new_code_addr: body.u64()?,
+                            code_size: body.u64()?,
+                            code_index: body.u64()?,
+                        })
+                    })()
+                    .ok_or(truncated)?;
+                    dump.moves.push(mv);
+                }
+                JIT_CODE_DEBUG_INFO => {
+                    let info = (|| {
+                        let code_addr = body.u64()?;
+                        let count = body.u64()?;
+                        let mut entries: Vec<JitDebugEntry> = Vec::new();
+                        for _ in 0..count {
+                            let addr = body.u64()?;
+                            let line = body.u32()?;
+                            let discriminator = body.u32()?;
+                            let name = body.cstr()?;
+                            // A name of one 0xff byte repeats the previous one.
+                            let file = match (name, entries.last()) {
+                                ([0xff], Some(prev)) => prev.file.clone(),
+                                _ => String::from_utf8_lossy(name).into_owned(),
+                            };
+                            entries.push(JitDebugEntry {
+                                addr,
+                                line,
+                                discriminator,
+                                file,
+                            });
+                        }
+                        Some(JitDebugInfo { code_addr, entries })
+                    })()
+                    .ok_or(truncated)?;
+                    dump.debug_info.push(info);
+                }
+                _ => {}
+            }
+            offset = end;
+        }
+        Ok(dump)
+    }
+
+    /// A lookup table of where each function's code is now.
+    pub fn symbols(&self) -> JitSymbols {
+        let mut ranges: Vec<JitRange> = Vec::with_capacity(self.loads.len());
+        for load in &self.loads {
+            let debug = self
+                .debug_info
+                .iter()
+                .rposition(|d| d.code_addr == load.code_addr);
+            ranges.push(JitRange {
+                start: load.code_addr,
+                size: load.code_size,
+                name: load.name.clone(),
+                code_index: load.code_index,
+                debug,
+            });
+        }
+        for mv in &self.moves {
+            if let Some(r) = ranges
+                .iter_mut()
+                .rev()
+                .find(|r| r.code_index == mv.code_index && r.start == mv.old_code_addr)
+            {
+                r.start = mv.new_code_addr;
+                r.size = mv.code_size;
+            }
+        }
+        // Later loads at the same place win: stable sort keeps file order.
+        ranges.sort_by_key(|r| r.start);
+        JitSymbols {
+            ranges,
+            debug_info: self.debug_info.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct JitRange {
+    start: u64,
+    size: u64,
+    name: String,
+    code_index: u64,
+    debug: Option<usize>,
+}
+
+/// Address lookup over a jitdump's functions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JitSymbols {
+    ranges: Vec<JitRange>,
+    debug_info: Vec<JitDebugInfo>,
+}
+
+/// What a jitdump says about an address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitSymbol<'a> {
+    /// The function name.
+    pub name: &'a str,
+    /// Its source file and line, when debug info covers the address.
+    pub source: Option<(&'a str, u32)>,
+}
+
+impl JitSymbols {
+    /// The function covering an address (the last loaded when several do).
+    pub fn lookup(&self, address: u64) -> Option<JitSymbol<'_>> {
+        let end = self.ranges.partition_point(|r| r.start <= address);
+        let r = self.ranges[..end]
+            .iter()
+            .rev()
+            .take(64)
+            .find(|r| address - r.start < r.size)?;
+        let source = r.debug.and_then(|d| {
+            let entries = &self.debug_info.get(d)?.entries;
+            // Debug addresses refer to where the code was loaded.
+            let e = entries
+                .iter()
+                .filter(|e| e.addr <= address)
+                .max_by_key(|e| e.addr)?;
+            Some((e.file.as_str(), e.line))
+        });
+        Some(JitSymbol {
+            name: &r.name,
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Build a jitdump in memory (little or big endian).
+    pub(crate) struct Writer {
+        pub(crate) buf: Vec<u8>,
+        big: bool,
+    }
+
+    impl Writer {
+        pub(crate) fn new(pid: u32, big: bool) -> Self {
+            let mut w = Writer {
+                buf: Vec::new(),
+                big,
+            };
+            w.u32(MAGIC);
+            w.u32(1);
+            w.u32(HEADER_SIZE as u32);
+            w.u32(62);
+            w.u32(0);
+            w.u32(pid);
+            w.u64(1000);
+            w.u64(0);
+            w
+        }
+        fn u32(&mut self, v: u32) {
+            let b = if self.big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            };
+            self.buf.extend_from_slice(&b);
+        }
+        fn u64(&mut self, v: u64) {
+            let b = if self.big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            };
+            self.buf.extend_from_slice(&b);
+        }
+        fn record(&mut self, id: u32, body: impl FnOnce(&mut Writer)) {
+            let start = self.buf.len();
+            self.u32(id);
+            self.u32(0);
+            self.u64(2000);
+            body(self);
+            let size = (self.buf.len() - start) as u32;
+            let b = if self.big {
+                size.to_be_bytes()
+            } else {
+                size.to_le_bytes()
+            };
+            self.buf[start + 4..start + 8].copy_from_slice(&b);
+        }
+        pub(crate) fn load(&mut self, pid: u32, addr: u64, size: u64, index: u64, name: &str) {
+            self.record(JIT_CODE_LOAD, |w| {
+                w.u32(pid);
+                w.u32(pid);
+                w.u64(addr);
+                w.u64(addr);
+                w.u64(size);
+                w.u64(index);
+                w.buf.extend_from_slice(name.as_bytes());
+                w.buf.push(0);
+                w.buf.extend(std::iter::repeat(0x90).take(size as usize));
+            });
+        }
+        pub(crate) fn mv(&mut self, old: u64, new: u64, size: u64, index: u64) {
+            self.record(JIT_CODE_MOVE, |w| {
+                w.u32(1);
+                w.u32(1);
+                w.u64(new);
+                w.u64(old);
+                w.u64(new);
+                w.u64(size);
+                w.u64(index);
+            });
+        }
+        pub(crate) fn debug(&mut self, code_addr: u64, entries: &[(u64, u32, &[u8])]) {
+            self.record(JIT_CODE_DEBUG_INFO, |w| {
+                w.u64(code_addr);
+                w.u64(entries.len() as u64);
+                for (addr, line, name) in entries {
+                    w.u64(*addr);
+                    w.u32(*line);
+                    w.u32(0);
+                    w.buf.extend_from_slice(name);
+                    w.buf.push(0);
+                }
+            });
+        }
+    }
+
+    fn sample(big: bool) -> Vec<u8> {
+        let mut w = Writer::new(4242, big);
+        w.debug(0x1000, &[(0x1000, 10, b"a.js"), (0x1008, 12, &[0xff])]);
+        w.load(4242, 0x1000, 0x20, 1, "js:foo");
+        w.load(4242, 0x2000, 0x10, 2, "js:bar");
+        w.record(99, |w| w.u64(7)); // unknown: skipped by size
+        w.mv(0x2000, 0x3000, 0x10, 2);
+        w.buf
+    }
+
+    #[test]
+    fn parses_both_byte_orders() {
+        for big in [false, true] {
+            let d = JitDump::parse(&sample(big)).expect("valid jitdump");
+            assert_eq!(d.header.pid, 4242);
+            assert_eq!(d.header.elf_mach, 62);
+            assert_eq!(d.loads.len(), 2);
+            assert_eq!(d.loads[0].name, "js:foo");
+            assert_eq!(d.loads[1].code_size, 0x10);
+            assert_eq!(d.moves.len(), 1);
+            assert_eq!(d.debug_info[0].entries[1].file, "a.js");
+            assert!(!d.truncated);
+            let s = d.symbols();
+            let foo = s.lookup(0x100a).expect("foo");
+            assert_eq!(foo.name, "js:foo");
+            assert_eq!(foo.source, Some(("a.js", 12)));
+            assert_eq!(s.lookup(0x1003).and_then(|f| f.source), Some(("a.js", 10)));
+            assert!(s.lookup(0x1020).is_none());
+            assert!(s.lookup(0x2004).is_none(), "bar moved away");
+            assert_eq!(s.lookup(0x300f).map(|f| f.name), Some("js:bar"));
+        }
+    }
+
+    #[test]
+    fn truncated_tail_and_bad_input() {
+        let mut bytes = sample(false);
+        let full = JitDump::parse(&bytes).expect("valid");
+        bytes.extend_from_slice(&[0, 0, 0, 0, 200, 0, 0, 0, 1, 2]);
+        let cut = JitDump::parse(&bytes).expect("cut tail is not an error");
+        assert!(cut.truncated);
+        assert_eq!(cut.loads, full.loads);
+
+        assert!(matches!(
+            JitDump::parse(b"ELF\x7f and more bytes to fill the header....."),
+            Err(JitDumpError::BadMagic { .. })
+        ));
+        assert!(matches!(
+            JitDump::parse(&bytes[..20]),
+            Err(JitDumpError::ShortHeader { .. })
+        ));
+        let mut bad = Writer::new(1, false).buf;
+        bad.extend_from_slice(&[0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            JitDump::parse(&bad),
+            Err(JitDumpError::BadRecordSize {
+                offset: HEADER_SIZE,
+                size: 4
+            })
+        );
+        // A load whose name runs past the record end.
+        let mut w = Writer::new(1, false);
+        w.record(JIT_CODE_LOAD, |w| {
+            w.u32(1);
+            w.u32(1);
+            w.u64(0);
+            w.u64(0);
+            w.u64(0);
+            w.u64(0);
+            w.buf.extend_from_slice(b"no-nul");
+        });
+        w.buf.push(0); // a NUL after the record must not be used
+        assert_eq!(
+            JitDump::parse(&w.buf),
+            Err(JitDumpError::TruncatedRecord {
+                id: JIT_CODE_LOAD,
+                offset: HEADER_SIZE
+            })
+        );
+    }
+
+    #[test]
+    fn arbitrary_prefixes_never_panic() {
+        let bytes = sample(false);
+        for n in 0..bytes.len() {
+            let _ = JitDump::parse(&bytes[..n]);
+        }
+    }
+}
