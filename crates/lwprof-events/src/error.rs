@@ -45,6 +45,10 @@ pub enum Error {
         /// An extra hint, starting with "; " when present.
         hint: String,
     },
+    /// A ring buffer does not fit the locked-memory budget (see
+    /// [`crate::budget`]); the message names both limits and how to raise them.
+    #[error(transparent)]
+    Budget(#[from] crate::budget::BudgetError),
     /// Any other system-call failure, with what we were doing.
     #[error("{what}: {source}")]
     Io {
