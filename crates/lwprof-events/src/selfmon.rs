@@ -241,3 +241,177 @@ pub(crate) unsafe fn bump_lock(page: NonNull<pb::perf_event_mmap_page>) {
     // SAFETY: the caller guarantees a live, writable page.
     unsafe { field!(page, lock, AtomicU32) }.fetch_add(1, Ordering::Release);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ring::Ring;
+    use std::cell::Cell;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    fn page_of(ring: &Ring) -> NonNull<pb::perf_event_mmap_page> {
+        NonNull::new(ring_header(ring)).unwrap()
+    }
+
+    fn ring_header(ring: &Ring) -> *mut pb::perf_event_mmap_page {
+        // The user page is the first page of the mapping.
+        ring.user_page_ptr()
+    }
+
+    const MODERN_RDPMC: u64 = cap::BIT0_IS_DEPRECATED | cap::USER_RDPMC | cap::USER_TIME | cap::USER_TIME_ZERO;
+
+    #[test]
+    fn fields_come_back_as_written() {
+        let (ring, w) = Ring::anonymous(0, 0, false).unwrap();
+        let f = UserPageFields {
+            index: 0,
+            offset: -5,
+            time_enabled: 1000,
+            time_running: 900,
+            capabilities: cap::BIT0_IS_DEPRECATED | cap::USER_TIME,
+            pmc_width: 48,
+            time_shift: 10,
+            time_mult: 3,
+            time_offset: 7,
+            time_zero: 11,
+        };
+        w.update_user_page(&f);
+        let r = ring.user_page();
+        assert_eq!(r.seq, 2);
+        assert_eq!((r.index, r.offset, r.time_enabled, r.time_running), (0, -5, 1000, 900));
+        assert!(r.cap_user_time && !r.cap_user_rdpmc && !r.cap_user_time_zero);
+        assert_eq!((r.pmc_width, r.time_shift, r.time_mult, r.time_offset, r.time_zero), (48, 10, 3, 7, 11));
+        assert_eq!(r.count, None, "index 0: no rdpmc, the caller reads(2)");
+        assert_eq!(r.retries, 0);
+    }
+
+    #[test]
+    fn rdpmc_only_when_allowed_and_on_a_counter() {
+        let (ring, w) = Ring::anonymous(0, 0, false).unwrap();
+        let calls = Cell::new(0);
+        let fake = |idx: u32| {
+            calls.set(calls.get() + 1);
+            assert_eq!(idx, 2, "index - 1");
+            // A 48-bit counter reading of -3.
+            Some((1u64 << 48) - 3)
+        };
+        let mut f = UserPageFields { index: 3, offset: 100, pmc_width: 48, capabilities: MODERN_RDPMC, ..Default::default() };
+        w.update_user_page(&f);
+        // SAFETY: the anonymous ring's user page is live for the call.
+        let r = unsafe { read_user_page(page_of(&ring), fake) };
+        assert_eq!(r.count, Some(97), "offset + sign-extended pmc");
+        assert_eq!(calls.get(), 1);
+        // Not allowed: no rdpmc.
+        f.capabilities = cap::BIT0_IS_DEPRECATED;
+        w.update_user_page(&f);
+        // SAFETY: as above.
+        let r = unsafe { read_user_page(page_of(&ring), fake) };
+        assert_eq!((r.count, calls.get()), (None, 1));
+        // Old kernels: bit 2 without bit 1 means nothing.
+        f.capabilities = cap::USER_RDPMC;
+        w.update_user_page(&f);
+        // SAFETY: as above.
+        assert_eq!(unsafe { read_user_page(page_of(&ring), fake) }.count, None);
+        // Not on a counter.
+        f.capabilities = MODERN_RDPMC;
+        f.index = 0;
+        w.update_user_page(&f);
+        // SAFETY: as above.
+        assert_eq!(unsafe { read_user_page(page_of(&ring), fake) }.count, None);
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn an_update_during_the_read_forces_a_retry() {
+        let (ring, w) = Ring::anonymous(0, 0, false).unwrap();
+        let f = UserPageFields { index: 1, offset: 10, pmc_width: 64, capabilities: MODERN_RDPMC, ..Default::default() };
+        w.update_user_page(&f);
+        let calls = Cell::new(0);
+        // The first rdpmc "is interrupted" by a kernel update of the page.
+        let fake = |_idx: u32| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                w.update_user_page(&UserPageFields { offset: 1000, ..f });
+            }
+            Some(5)
+        };
+        // SAFETY: the anonymous ring's user page is live for the call.
+        let r = unsafe { read_user_page(page_of(&ring), fake) };
+        assert_eq!(calls.get(), 2, "read again after the lock changed");
+        assert_eq!(r.count, Some(1005), "the values of the second, consistent pass");
+        assert_eq!((r.retries, r.seq), (1, 4));
+    }
+
+    #[test]
+    fn a_reader_never_sees_a_torn_update() {
+        let (ring, w) = Ring::anonymous(0, 0, false).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = Arc::clone(&stop);
+        let writer = std::thread::spawn(move || {
+            let mut k = 1u64;
+            while !stop2.load(Ordering::Relaxed) {
+                w.update_user_page(&UserPageFields {
+                    offset: k as i64,
+                    time_enabled: k,
+                    time_running: k,
+                    time_zero: k,
+                    time_offset: k,
+                    ..Default::default()
+                });
+                k += 1;
+            }
+            k
+        });
+        let mut distinct = 0;
+        let mut last = 0;
+        for _ in 0..50_000 {
+            let r = ring.user_page();
+            let k = r.time_enabled;
+            assert_eq!((r.offset as u64, r.time_running, r.time_zero, r.time_offset), (k, k, k, k), "torn read");
+            assert_eq!(r.seq % 2, 0);
+            assert!(k >= last, "the page never goes back in time");
+            if k != last {
+                distinct += 1;
+                last = k;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let written = writer.join().unwrap();
+        assert!(written > 1 && distinct >= 1);
+    }
+
+    #[test]
+    fn an_odd_lock_is_waited_out() {
+        let (ring, w) = Ring::anonymous(0, 0, false).unwrap();
+        w.bump_user_page_lock();
+        let calls = Cell::new(0);
+        let page = page_of(&ring);
+        // Finish the "update" from inside the loop via rdpmc is impossible
+        // (rdpmc is not reached while odd); finish it from another thread.
+        let w = std::thread::spawn(move || {
+            std::thread::yield_now();
+            w.bump_user_page_lock();
+            w
+        });
+        // SAFETY: the anonymous ring's user page is live for the call.
+        let r = unsafe { read_user_page(page, |_| { calls.set(1); None }) };
+        let _w = w.join().unwrap();
+        assert_eq!(r.seq, 2, "read only once the lock was even again");
+        assert_eq!(calls.get(), 0);
+    }
+
+    #[test]
+    fn tsc_converts_with_time_zero() {
+        let r = UserPageReading {
+            cap_user_time_zero: true,
+            time_shift: 2,
+            time_mult: 3,
+            time_zero: 1000,
+            ..Default::default()
+        };
+        // 10 cycles = quot 2, rem 2: 1000 + 2*3 + (2*3 >> 2) = 1007.
+        assert_eq!(r.tsc_to_perf_time(10), Some(1007));
+        assert_eq!(UserPageReading::default().tsc_to_perf_time(10), None);
+    }
+}
