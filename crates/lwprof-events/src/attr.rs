@@ -122,8 +122,7 @@ impl EventConfig {
 
     /// True for the software `task-clock` event.
     pub fn is_task_clock(&self) -> bool {
-        self.type_ == sys::PERF_TYPE_SOFTWARE
-            && self.config == sys::PERF_COUNT_SW_TASK_CLOCK as u64
+        self.type_ == sys::PERF_TYPE_SOFTWARE && self.config == sys::PERF_COUNT_SW_TASK_CLOCK as u64
     }
 
     /// Builds the kernel attribute for this event: type, config words,
@@ -148,7 +147,11 @@ impl EventConfig {
         attr.set_exclude_idle(m.exclude_idle as u64);
         attr.set_exclude_host(m.exclude_host as u64);
         attr.set_exclude_guest(m.exclude_guest as u64);
-        attr.set_precise_ip(if m.precise_max { 3 } else { m.precise_ip.min(3) } as u64);
+        attr.set_precise_ip(if m.precise_max {
+            3
+        } else {
+            m.precise_ip.min(3)
+        } as u64);
         attr.set_pinned(m.pinned as u64);
         attr.set_exclusive(m.exclusive as u64);
         attr
@@ -172,12 +175,20 @@ mod tests {
         assert_eq!(attr.exclude_hv(), 1);
         assert_eq!(attr.exclude_user(), 0);
         assert_eq!(attr.precise_ip(), 2);
-        assert_eq!(attr.size as usize, std::mem::size_of::<sys::perf_event_attr>());
+        assert_eq!(
+            attr.size as usize,
+            std::mem::size_of::<sys::perf_event_attr>()
+        );
     }
 
     #[test]
     fn breakpoint_fields_land_in_the_unions() {
-        let mut ev = EventConfig::new("mem:0x1000", EventKind::Breakpoint, sys::PERF_TYPE_BREAKPOINT, 0);
+        let mut ev = EventConfig::new(
+            "mem:0x1000",
+            EventKind::Breakpoint,
+            sys::PERF_TYPE_BREAKPOINT,
+            0,
+        );
         ev.bp_type = 3;
         ev.config1 = 0x1000;
         ev.config2 = 8;
@@ -190,14 +201,15 @@ mod tests {
     fn unsafe_free_bp(attr: &sys::perf_event_attr) -> (u64, u64) {
         // Reading a union needs unsafe; go through a byte view instead so the
         // test stays free of it. bp_addr is at offset 56, bp_len at 64.
-        let bytes: [u8; std::mem::size_of::<sys::perf_event_attr>()] =
-            attr_bytes(attr);
+        let bytes: [u8; std::mem::size_of::<sys::perf_event_attr>()] = attr_bytes(attr);
         let addr = u64::from_ne_bytes(bytes[56..64].try_into().unwrap());
         let len = u64::from_ne_bytes(bytes[64..72].try_into().unwrap());
         (addr, len)
     }
 
-    fn attr_bytes(attr: &sys::perf_event_attr) -> [u8; std::mem::size_of::<sys::perf_event_attr>()] {
+    fn attr_bytes(
+        attr: &sys::perf_event_attr,
+    ) -> [u8; std::mem::size_of::<sys::perf_event_attr>()] {
         crate::sys::attr_bytes(attr)
     }
 }

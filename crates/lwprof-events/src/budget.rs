@@ -395,9 +395,15 @@ mod tests {
         assert_eq!(e.requested_pages, 128);
         assert_eq!(e.limit_pages, 100);
         let text = e.to_string();
-        assert!(text.contains("kernel.perf_event_mlock_kb is 516 KiB per CPU"), "{text}");
+        assert!(
+            text.contains("kernel.perf_event_mlock_kb is 516 KiB per CPU"),
+            "{text}"
+        );
         assert!(text.contains("RLIMIT_MEMLOCK is 8192 KiB"), "{text}");
-        assert!(text.contains("sysctl -w kernel.perf_event_mlock_kb="), "{text}");
+        assert!(
+            text.contains("sysctl -w kernel.perf_event_mlock_kb="),
+            "{text}"
+        );
         assert!(text.contains("ulimit -l"), "{text}");
         assert_eq!(b.used_pages(), 0, "a failed reservation holds nothing");
         // Shrink cannot help when not even one data page fits.

@@ -72,7 +72,11 @@ impl CounterValue {
                 // Never enabled at all (e.g. a command that never exec'd).
                 return None;
             }
-            return if self.value == 0 { None } else { Some(self.value as f64) };
+            return if self.value == 0 {
+                None
+            } else {
+                Some(self.value as f64)
+            };
         }
         if self.time_running >= self.time_enabled {
             return Some(self.value as f64);

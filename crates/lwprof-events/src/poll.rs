@@ -93,7 +93,12 @@ impl Poller {
         // SAFETY: the kernel writes at most `cap` events into the vector's
         // spare capacity; we then set the length to what it reports.
         let n = unsafe {
-            libc::epoll_wait(self.epfd.as_raw_fd(), self.events.as_mut_ptr(), cap as libc::c_int, ms)
+            libc::epoll_wait(
+                self.epfd.as_raw_fd(),
+                self.events.as_mut_ptr(),
+                cap as libc::c_int,
+                ms,
+            )
         };
         if n < 0 {
             let e = std::io::Error::last_os_error();

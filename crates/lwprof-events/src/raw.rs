@@ -124,7 +124,10 @@ mod tests {
             assert_eq!(raw.read_u64(off), whole.read_u64(off), "offset {off}");
         }
         assert_eq!(raw.read_u64(9), None);
-        assert_eq!(raw.slice(3, 4).unwrap().as_contiguous().as_ref(), &bytes[3..7]);
+        assert_eq!(
+            raw.slice(3, 4).unwrap().as_contiguous().as_ref(),
+            &bytes[3..7]
+        );
         assert_eq!(raw.slice(6, 4).unwrap(), RawData::Single(&bytes[6..10]));
         assert_eq!(raw.as_contiguous().as_ref(), &bytes[..]);
     }

@@ -139,7 +139,12 @@ pub struct SamplingEvent {
 impl SamplingEvent {
     /// Opens `event` on task `pid` (0 = the calling thread, -1 = every task)
     /// and CPU `cpu` (-1 = any), with the sampling fields of `cfg`.
-    pub fn open(event: &EventConfig, pid: i32, cpu: i32, cfg: &SampleConfig) -> Result<SamplingEvent> {
+    pub fn open(
+        event: &EventConfig,
+        pid: i32,
+        cpu: i32,
+        cfg: &SampleConfig,
+    ) -> Result<SamplingEvent> {
         let mut attr = event.to_attr();
         cfg.apply(&mut attr);
         Self::open_attr(event, attr, pid, cpu, None)
@@ -192,18 +197,27 @@ impl SamplingEvent {
     /// (`PERF_EVENT_IOC_SET_OUTPUT`): one ring for several events on the
     /// same CPU or task. Call before mapping anything on this event.
     pub fn set_output(&self, target: &SamplingEvent) -> Result<()> {
-        sys::set_output(self.fd.as_fd(), target.fd.as_fd())
-            .map_err(|e| Error::io(format!("{}: redirect records to {}", self.event.name, target.event.name), e))
+        sys::set_output(self.fd.as_fd(), target.fd.as_fd()).map_err(|e| {
+            Error::io(
+                format!(
+                    "{}: redirect records to {}",
+                    self.event.name, target.event.name
+                ),
+                e,
+            )
+        })
     }
 
     /// Starts sampling.
     pub fn enable(&self) -> Result<()> {
-        sys::enable(self.fd.as_fd(), false).map_err(|e| Error::io(format!("{}: enable", self.event.name), e))
+        sys::enable(self.fd.as_fd(), false)
+            .map_err(|e| Error::io(format!("{}: enable", self.event.name), e))
     }
 
     /// Stops sampling.
     pub fn disable(&self) -> Result<()> {
-        sys::disable(self.fd.as_fd(), false).map_err(|e| Error::io(format!("{}: disable", self.event.name), e))
+        sys::disable(self.fd.as_fd(), false)
+            .map_err(|e| Error::io(format!("{}: disable", self.event.name), e))
     }
 
     /// The event's count by read(2) (every event counted, sampled or not).
@@ -211,7 +225,10 @@ impl SamplingEvent {
     pub fn read_count(&self) -> Result<u64> {
         if self.read_format & pb::PERF_FORMAT_GROUP as u64 != 0 {
             return Err(Error::io(
-                format!("{}: read_count on a PERF_FORMAT_GROUP event; read the group instead", self.event.name),
+                format!(
+                    "{}: read_count on a PERF_FORMAT_GROUP event; read the group instead",
+                    self.event.name
+                ),
                 std::io::Error::from(std::io::ErrorKind::Unsupported),
             ));
         }

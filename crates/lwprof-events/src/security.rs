@@ -62,7 +62,10 @@ pub fn permission_advice(pid: i32, cpu: i32) -> String {
     }
     let level = paranoid_level();
     let level_text = match level {
-        Some(l) => format!("kernel.perf_event_paranoid is {l} ({})", paranoid_meaning(l)),
+        Some(l) => format!(
+            "kernel.perf_event_paranoid is {l} ({})",
+            paranoid_meaning(l)
+        ),
         None => "kernel.perf_event_paranoid could not be read".to_string(),
     };
     if root {
@@ -117,7 +120,10 @@ pub struct PerfDenyFilter {
 }
 
 fn seccomp_error(what: &str, e: seccompiler::Error) -> Error {
-    Error::io(format!("seccomp: {what}"), std::io::Error::other(e.to_string()))
+    Error::io(
+        format!("seccomp: {what}"),
+        std::io::Error::other(e.to_string()),
+    )
 }
 
 impl PerfDenyFilter {
@@ -139,9 +145,9 @@ impl PerfDenyFilter {
             arch,
         )
         .map_err(|e| seccomp_error("building the perf_event_open filter", e.into()))?;
-        let program: BpfProgram = filter
-            .try_into()
-            .map_err(|e: seccompiler::BackendError| seccomp_error("compiling the filter", e.into()))?;
+        let program: BpfProgram = filter.try_into().map_err(|e: seccompiler::BackendError| {
+            seccomp_error("compiling the filter", e.into())
+        })?;
         Ok(PerfDenyFilter { program })
     }
 

@@ -145,8 +145,9 @@ pub unsafe fn read_user_page(
         }
         // SAFETY: as above, for each field.
         let mut r = unsafe {
-            let caps = (*addr_of_mut!((*page.as_ptr()).__bindgen_anon_1.capabilities).cast::<AtomicU64>())
-                .load(Ordering::Relaxed);
+            let caps = (*addr_of_mut!((*page.as_ptr()).__bindgen_anon_1.capabilities)
+                .cast::<AtomicU64>())
+            .load(Ordering::Relaxed);
             let modern = caps & cap::BIT0_IS_DEPRECATED != 0;
             UserPageReading {
                 seq,
@@ -259,7 +260,8 @@ mod tests {
         ring.user_page_ptr()
     }
 
-    const MODERN_RDPMC: u64 = cap::BIT0_IS_DEPRECATED | cap::USER_RDPMC | cap::USER_TIME | cap::USER_TIME_ZERO;
+    const MODERN_RDPMC: u64 =
+        cap::BIT0_IS_DEPRECATED | cap::USER_RDPMC | cap::USER_TIME | cap::USER_TIME_ZERO;
 
     #[test]
     fn fields_come_back_as_written() {
@@ -279,9 +281,21 @@ mod tests {
         w.update_user_page(&f);
         let r = ring.user_page();
         assert_eq!(r.seq, 2);
-        assert_eq!((r.index, r.offset, r.time_enabled, r.time_running), (0, -5, 1000, 900));
+        assert_eq!(
+            (r.index, r.offset, r.time_enabled, r.time_running),
+            (0, -5, 1000, 900)
+        );
         assert!(r.cap_user_time && !r.cap_user_rdpmc && !r.cap_user_time_zero);
-        assert_eq!((r.pmc_width, r.time_shift, r.time_mult, r.time_offset, r.time_zero), (48, 10, 3, 7, 11));
+        assert_eq!(
+            (
+                r.pmc_width,
+                r.time_shift,
+                r.time_mult,
+                r.time_offset,
+                r.time_zero
+            ),
+            (48, 10, 3, 7, 11)
+        );
         assert_eq!(r.count, None, "index 0: no rdpmc, the caller reads(2)");
         assert_eq!(r.retries, 0);
     }
@@ -296,7 +310,13 @@ mod tests {
             // A 48-bit counter reading of -3.
             Some((1u64 << 48) - 3)
         };
-        let mut f = UserPageFields { index: 3, offset: 100, pmc_width: 48, capabilities: MODERN_RDPMC, ..Default::default() };
+        let mut f = UserPageFields {
+            index: 3,
+            offset: 100,
+            pmc_width: 48,
+            capabilities: MODERN_RDPMC,
+            ..Default::default()
+        };
         w.update_user_page(&f);
         // SAFETY: the anonymous ring's user page is live for the call.
         let r = unsafe { read_user_page(page_of(&ring), fake) };
@@ -325,7 +345,13 @@ mod tests {
     #[test]
     fn an_update_during_the_read_forces_a_retry() {
         let (ring, w) = Ring::anonymous(0, 0, false).unwrap();
-        let f = UserPageFields { index: 1, offset: 10, pmc_width: 64, capabilities: MODERN_RDPMC, ..Default::default() };
+        let f = UserPageFields {
+            index: 1,
+            offset: 10,
+            pmc_width: 64,
+            capabilities: MODERN_RDPMC,
+            ..Default::default()
+        };
         w.update_user_page(&f);
         let calls = Cell::new(0);
         // The first rdpmc "is interrupted" by a kernel update of the page.
@@ -339,7 +365,11 @@ mod tests {
         // SAFETY: the anonymous ring's user page is live for the call.
         let r = unsafe { read_user_page(page_of(&ring), fake) };
         assert_eq!(calls.get(), 2, "read again after the lock changed");
-        assert_eq!(r.count, Some(1005), "the values of the second, consistent pass");
+        assert_eq!(
+            r.count,
+            Some(1005),
+            "the values of the second, consistent pass"
+        );
         assert_eq!((r.retries, r.seq), (1, 4));
     }
 
@@ -368,7 +398,11 @@ mod tests {
         for _ in 0..50_000 {
             let r = ring.user_page();
             let k = r.time_enabled;
-            assert_eq!((r.offset as u64, r.time_running, r.time_zero, r.time_offset), (k, k, k, k), "torn read");
+            assert_eq!(
+                (r.offset as u64, r.time_running, r.time_zero, r.time_offset),
+                (k, k, k, k),
+                "torn read"
+            );
             assert_eq!(r.seq % 2, 0);
             assert!(k >= last, "the page never goes back in time");
             if k != last {
@@ -395,7 +429,12 @@ mod tests {
             w
         });
         // SAFETY: the anonymous ring's user page is live for the call.
-        let r = unsafe { read_user_page(page, |_| { calls.set(1); None }) };
+        let r = unsafe {
+            read_user_page(page, |_| {
+                calls.set(1);
+                None
+            })
+        };
         let _w = w.join().unwrap();
         assert_eq!(r.seq, 2, "read only once the lock was even again");
         assert_eq!(calls.get(), 0);
