@@ -278,8 +278,9 @@ impl Drop for Mapping {
 /// `PERF_EVENT_IOC_SET_OUTPUT`).
 #[derive(Debug)]
 pub struct Ring {
-    map: Arc<Mapping>,
+    // Field order is drop order: the AUX area is unmapped before the ring.
     aux: Option<Arc<Mapping>>,
+    map: Arc<Mapping>,
     fd: Option<OwnedFd>,
     page_size: usize,
     data_size: usize,
@@ -756,9 +757,10 @@ impl Ring {
             return None;
         }
         // SAFETY: aligned u64s of the live user page, accessed atomically.
-        // Acquire pairs with the kernel's store of aux_head in
-        // perf_aux_output_end(), which follows the PMU driver's writes of the
-        // trace data (ordered by the driver's and the kernel's write barriers).
+        // Acquire pairs with the publication of aux_head: the PMU driver
+        // issues the write barrier ("B") after the hardware's trace data,
+        // then perf_aux_output_end() stores aux_head (see
+        // Documentation/userspace-api/perf_ring_buffer.rst, "AUX events").
         let head = unsafe { AtomicU64::from_ptr(addr_of_mut!((*self.header()).aux_head)) }
             .load(Ordering::Acquire);
         // SAFETY: as above; we are aux_tail's only writer.

@@ -43,7 +43,10 @@ pub fn paranoid_meaning(level: i32) -> &'static str {
 }
 
 fn seccomp_mode() -> Option<u32> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
+    // Seccomp filters are per thread: ask about the calling thread.
+    let status = fs::read_to_string("/proc/thread-self/status")
+        .or_else(|_| fs::read_to_string("/proc/self/status"))
+        .ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("Seccomp:"))

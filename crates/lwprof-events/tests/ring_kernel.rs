@@ -625,3 +625,47 @@ fn seccomp_filter_installed_before_exec_stops_a_command() {
     // And this process still opens events.
     assert!(SamplingEvent::open(&page_faults(), 0, -1, &every_fault(IP_TID_TIME)).is_ok());
 }
+
+#[test]
+fn aux_area_needs_an_aux_pmu_and_gives_its_pages_back() {
+    let budget = Budget::new(64, Limits::from_system());
+    let ev = SamplingEvent::open(&page_faults(), 0, -1, &every_fault(IP_TID_TIME)).unwrap();
+    let mut ring = ev
+        .map_ring(&RingOptions {
+            budget: Some(Arc::clone(&budget)),
+            ..opts(4)
+        })
+        .unwrap();
+    assert_eq!(budget.used_pages(), 5);
+    // page-faults has no AUX buffer: the kernel refuses the AUX mmap.
+    let r = ring.map_aux(8, SizePolicy::Fail, Some(Arc::clone(&budget)));
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(budget.used_pages(), 5, "the failed AUX area holds no pages");
+    assert_eq!(ring.aux_size(), 0);
+    assert!(ring.aux_read().is_none());
+    // The data ring still works.
+    let pages = Pages::new(4);
+    ev.enable().unwrap();
+    pages.touch(0..4);
+    ev.disable().unwrap();
+    assert!(ring.read().records().count() >= 4);
+}
+
+#[test]
+fn thread_scoped_filter_denies_only_that_thread_and_the_advice_says_why() {
+    let filtered = std::thread::spawn(|| {
+        security::deny_perf_events(FilterScope::Thread).unwrap();
+        SamplingEvent::open(&page_faults(), 0, -1, &every_fault(IP_TID_TIME)).err()
+    })
+    .join()
+    .unwrap();
+    match filtered {
+        Some(Error::Permission { errno, advice, .. }) => {
+            assert_eq!(errno, "EACCES");
+            assert!(advice.contains("seccomp"), "{advice}");
+        }
+        other => panic!("expected EACCES from the filter, got {other:?}"),
+    }
+    // Other threads of the process are not filtered.
+    assert!(SamplingEvent::open(&page_faults(), 0, -1, &every_fault(IP_TID_TIME)).is_ok());
+}
