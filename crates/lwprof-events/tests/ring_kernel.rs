@@ -398,12 +398,17 @@ fn live_records_wrap_while_a_reader_drains_concurrently() {
     let mut ring = ev.map_ring(&opts(1)).unwrap();
     let mut samples = Vec::new();
     let mut split = 0;
-    go_tx.send((0, 20_000)).unwrap();
-    while done_rx.try_recv().is_err() {
+    // Two rounds: the reader drains while the worker faults; even if the
+    // reader got no CPU during a round, the second round starts where the
+    // first left the tail, so records cross the end of the ring.
+    for round in [(0, 10_000), (10_000, 20_000)] {
+        go_tx.send(round).unwrap();
+        while done_rx.try_recv().is_err() {
+            drain(&mut ring, 40, &mut samples, &mut split);
+            std::thread::yield_now();
+        }
         drain(&mut ring, 40, &mut samples, &mut split);
-        std::thread::yield_now();
     }
-    drain(&mut ring, 40, &mut samples, &mut split);
     // One more fault with an empty ring flushes any pending loss count.
     go_tx.send((20_000, 20_001)).unwrap();
     done_rx.recv().unwrap();
