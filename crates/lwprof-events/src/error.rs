@@ -48,6 +48,10 @@ pub enum Error {
     /// A bad event specification, or a sysfs/tracefs problem resolving it.
     #[error(transparent)]
     Spec(#[from] crate::spec::SpecError),
+    /// A ring buffer does not fit the locked-memory budget (see
+    /// [`crate::budget`]); the message names both limits and how to raise them.
+    #[error(transparent)]
+    Budget(#[from] crate::budget::BudgetError),
     /// Any other system-call failure, with what we were doing.
     #[error("{what}: {source}")]
     Io {

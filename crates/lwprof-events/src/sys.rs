@@ -134,14 +134,16 @@ pub fn attr_bytes(attr: &perf_event_attr) -> [u8; std::mem::size_of::<perf_event
     unsafe { std::mem::transmute_copy(attr) }
 }
 
-/// prctl(PR_TASK_PERF_EVENTS_DISABLE): stops every counter attached to the
-/// calling task, whoever opened it.
+/// prctl(PR_TASK_PERF_EVENTS_DISABLE): disables every event the calling
+/// thread opened (the kernel walks `current->perf_event_list`, the events it
+/// owns), whatever task they monitor. It does not touch events other
+/// processes opened on this thread, despite what prctl(2) suggests.
 pub fn task_events_disable() -> io::Result<()> {
     // SAFETY: prctl with an option that takes no pointer arguments.
     check(unsafe { libc::prctl(libc::PR_TASK_PERF_EVENTS_DISABLE, 0, 0, 0, 0) })
 }
 
-/// prctl(PR_TASK_PERF_EVENTS_ENABLE): restarts them.
+/// prctl(PR_TASK_PERF_EVENTS_ENABLE): enables every event the calling thread opened.
 pub fn task_events_enable() -> io::Result<()> {
     // SAFETY: prctl with an option that takes no pointer arguments.
     check(unsafe { libc::prctl(libc::PR_TASK_PERF_EVENTS_ENABLE, 0, 0, 0, 0) })
