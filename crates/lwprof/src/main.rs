@@ -1,2 +1,71 @@
 //! The lwprof command line: the CLI definition plus glue.
-fn main() {}
+//!
+//! Each subcommand lives in its own file (`list.rs`, `stat.rs`, ...), and
+//! turns its clap arguments into a plain config struct once; the libraries
+//! never see clap. Errors print as one line, `lwprof: error: ...`, and exit
+//! non-zero; a broken pipe exits quietly.
+
+mod list;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// lwprof: count and profile Linux programs with perf_event_open(2).
+#[derive(Parser, Debug)]
+#[command(name = "lwprof", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the events usable on this machine.
+    List(list::ListArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout with exit 0 and usage errors
+            // to stderr with exit 2.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let result = match cli.command {
+        Command::List(args) => list::run(args.into_config()),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("lwprof: error: {}", one_line(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The error and its causes on one line, without repeating a cause that the
+/// message already contains.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out.replace('\n', " ")
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
