@@ -6,6 +6,7 @@
 //! non-zero; a broken pipe exits quietly.
 
 mod list;
+mod stat;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// List the events usable on this machine.
     List(list::ListArgs),
+    /// Count events while a command runs (or on a process, thread or CPUs).
+    Stat(stat::StatArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::List(args) => list::run(args.into_config()),
+        Command::Stat(args) => args.into_config().and_then(stat::run),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,165 @@
+//! Counting against the real kernel: page faults, groups with a tracepoint,
+//! inheritance, attaching to a running process, and CPU-wide counting.
+//! These run in CI (software events and tracepoints need no hardware PMU).
+
+use lwprof_events::command::PreparedCommand;
+use lwprof_events::count::{CountRequest, CountingSession, EventStatus, Target};
+use lwprof_events::counter::CountOptions;
+use lwprof_events::parse_events_system;
+use std::ffi::OsString;
+use std::time::Duration;
+
+fn requests(spec: &str) -> Vec<CountRequest> {
+    parse_events_system(spec)
+        .unwrap()
+        .into_iter()
+        .map(|g| CountRequest {
+            events: g.configs(),
+            grouped: g.is_group,
+        })
+        .collect()
+}
+
+fn count_command(spec: &str, argv: &[OsString], inherit: bool) -> Vec<u64> {
+    let mut cmd = PreparedCommand::new(argv).unwrap();
+    let opts = CountOptions {
+        inherit,
+        disabled: true,
+        enable_on_exec: true,
+    };
+    let session = CountingSession::open(&requests(spec), &Target::Task(cmd.pid()), &opts).unwrap();
+    cmd.start().unwrap();
+    let status = cmd.wait().unwrap();
+    assert_eq!(status.code(), 0, "{argv:?} failed");
+    session
+        .read()
+        .unwrap()
+        .into_iter()
+        .map(|s| match s {
+            EventStatus::Counted(v) => v.value,
+            EventStatus::NotSupported(r) => panic!("not supported: {r}"),
+        })
+        .collect()
+}
+
+fn workload(name: &str, args: &[&str]) -> Vec<OsString> {
+    let mut v = vec![lwprof_workloads::path(name).into_os_string()];
+    v.extend(args.iter().map(OsString::from));
+    v
+}
+
+#[test]
+fn page_faults_are_at_least_the_pages_touched() {
+    let n = 20_000u64;
+    let counts = count_command("page-faults", &workload("lwprof-touch-pages", &["20000"]), true);
+    assert!(counts[0] >= n, "page-faults {} < {n}", counts[0]);
+    // And not wildly more: the program's own start-up costs a few hundred.
+    assert!(counts[0] < n + 5_000, "page-faults {} far above {n}", counts[0]);
+}
+
+#[test]
+fn a_group_of_software_events_and_a_tracepoint_counts_sleeps() {
+    let k = 25u64;
+    let counts = count_command(
+        "{task-clock,page-faults,sched:sched_switch}",
+        &workload("lwprof-sleeper", &["25"]),
+        true,
+    );
+    assert!(counts[0] > 0, "task-clock {}", counts[0]);
+    assert!(counts[1] > 0, "page-faults {}", counts[1]);
+    // Every sleep switches out at least once.
+    assert!(counts[2] >= k, "sched_switch {} < {k}", counts[2]);
+    assert!(counts[2] < k * 10, "sched_switch {} far above {k}", counts[2]);
+}
+
+#[test]
+fn inherit_counts_a_forked_child_and_no_inherit_does_not() {
+    let touch = lwprof_workloads::path("lwprof-touch-pages");
+    // `; true` makes the shell fork the child instead of exec'ing it.
+    let script = format!("{} 8000; true", touch.display());
+    let argv: Vec<OsString> = vec!["sh".into(), "-c".into(), script.into()];
+    let with = count_command("page-faults", &argv, true)[0];
+    let without = count_command("page-faults", &argv, false)[0];
+    assert!(with >= 8_000, "inherit: {with} < 8000");
+    assert!(without < 8_000, "no-inherit counted the child: {without}");
+    assert!(with > without + 7_000, "inherit {with} vs no-inherit {without}");
+}
+
+#[test]
+fn attaching_to_a_running_process_counts_it() {
+    let spin = lwprof_workloads::path("lwprof-spin");
+    let mut child = std::process::Command::new(spin)
+        .arg("3000")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let opts = CountOptions::default();
+    let session = CountingSession::open(
+        &requests("task-clock,context-switches"),
+        &Target::Process(child.id() as i32),
+        &opts,
+    )
+    .unwrap();
+    session.enable().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    session.disable().unwrap();
+    let values = session.read().unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let EventStatus::Counted(tc) = &values[0] else {
+        panic!("task-clock not counted")
+    };
+    // A spinning process on a loaded 2-core machine still gets well over
+    // 10 ms of CPU in 300 ms.
+    assert!(tc.value > 10_000_000, "task-clock {} ns", tc.value);
+}
+
+#[test]
+fn a_missing_pid_is_one_clear_error() {
+    let err = CountingSession::open(
+        &requests("task-clock"),
+        &Target::Process(i32::MAX - 7),
+        &CountOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("no such process"), "{err}");
+}
+
+#[test]
+fn cpu_wide_counting_sees_context_switches() {
+    let session = CountingSession::open(
+        &requests("context-switches,cpu-clock"),
+        &Target::Cpus(vec![]),
+        &CountOptions::default(),
+    )
+    .unwrap();
+    session.enable().unwrap();
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    session.disable().unwrap();
+    let values = session.read().unwrap();
+    let EventStatus::Counted(cs) = &values[0] else {
+        panic!()
+    };
+    assert!(cs.value >= 5, "context-switches {}", cs.value);
+}
+
+#[test]
+fn hardware_events_are_reported_unsupported_without_a_pmu() {
+    let pmus = lwprof_events::PmuRegistry::system().unwrap();
+    if pmus.has_cpu_pmu() {
+        // On a machine with a PMU the event counts; the fallback path is
+        // covered by the fake-sysfs tests.
+        return;
+    }
+    let session = CountingSession::open(
+        &requests("cycles,task-clock"),
+        &Target::Task(0),
+        &CountOptions::default(),
+    )
+    .unwrap();
+    let values = session.read().unwrap();
+    assert!(matches!(&values[0], EventStatus::NotSupported(r) if r.contains("hardware PMU")));
+    assert!(matches!(&values[1], EventStatus::Counted(_)));
+}
