@@ -51,10 +51,18 @@ fn workload(name: &str, args: &[&str]) -> Vec<OsString> {
 #[test]
 fn page_faults_are_at_least_the_pages_touched() {
     let n = 20_000u64;
-    let counts = count_command("page-faults", &workload("lwprof-touch-pages", &["20000"]), true);
+    let counts = count_command(
+        "page-faults",
+        &workload("lwprof-touch-pages", &["20000"]),
+        true,
+    );
     assert!(counts[0] >= n, "page-faults {} < {n}", counts[0]);
     // And not wildly more: the program's own start-up costs a few hundred.
-    assert!(counts[0] < n + 5_000, "page-faults {} far above {n}", counts[0]);
+    assert!(
+        counts[0] < n + 5_000,
+        "page-faults {} far above {n}",
+        counts[0]
+    );
 }
 
 #[test]
@@ -69,7 +77,11 @@ fn a_group_of_software_events_and_a_tracepoint_counts_sleeps() {
     assert!(counts[1] > 0, "page-faults {}", counts[1]);
     // Every sleep switches out at least once.
     assert!(counts[2] >= k, "sched_switch {} < {k}", counts[2]);
-    assert!(counts[2] < k * 10, "sched_switch {} far above {k}", counts[2]);
+    assert!(
+        counts[2] < k * 10,
+        "sched_switch {} far above {k}",
+        counts[2]
+    );
 }
 
 #[test]
@@ -82,7 +94,10 @@ fn inherit_counts_a_forked_child_and_no_inherit_does_not() {
     let without = count_command("page-faults", &argv, false)[0];
     assert!(with >= 8_000, "inherit: {with} < 8000");
     assert!(without < 8_000, "no-inherit counted the child: {without}");
-    assert!(with > without + 7_000, "inherit {with} vs no-inherit {without}");
+    assert!(
+        with > without + 7_000,
+        "inherit {with} vs no-inherit {without}"
+    );
 }
 
 #[test]

@@ -14,7 +14,10 @@ use std::sync::OnceLock;
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     for dir in exe.ancestors() {
-        if dir.file_name().is_some_and(|n| n == "debug" || n == "release") {
+        if dir
+            .file_name()
+            .is_some_and(|n| n == "debug" || n == "release")
+        {
             if let Some(parent) = dir.parent() {
                 return parent.to_path_buf();
             }
@@ -35,7 +38,14 @@ pub fn path(name: &str) -> PathBuf {
         let target = target_dir();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args(["build", "--release", "--quiet", "-p", "lwprof-workloads", "--bins"])
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "lwprof-workloads",
+                "--bins",
+            ])
             .arg("--manifest-path")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target)

@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 
 /// Arguments of `lwprof stat`, as typed.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  lwprof stat -- ls -R /usr/share\n  lwprof stat -e page-faults,'{task-clock,context-switches}' -x, -- make\n  lwprof stat -p 1234 -I 1000")]
+#[command(
+    after_help = "Examples:\n  lwprof stat -- ls -R /usr/share\n  lwprof stat -e page-faults,'{task-clock,context-switches}' -x, -- make\n  lwprof stat -p 1234 -I 1000"
+)]
 pub struct StatArgs {
     /// Events to count: a comma-separated list in perf syntax (repeatable).
     #[arg(short = 'e', long = "event", value_name = "LIST")]
@@ -470,7 +472,8 @@ impl Printer<'_> {
     fn metric(&self, i: usize, values: &[EventStatus], wall: Duration) -> Option<Metric> {
         let ev = &self.shown[i].config;
         let v = self.scaled(i, &values[i])?;
-        let task_ns = self.find(values, |e| e.is_task_clock())
+        let task_ns = self
+            .find(values, |e| e.is_task_clock())
             .or_else(|| self.find(values, |e| e.is_cpu_clock()));
         if is_clock(ev) {
             let wall_ns = wall.as_nanos() as f64;
@@ -552,7 +555,9 @@ impl Printer<'_> {
             EventStatus::Counted(v) => match v.scaled().map(|x| x * ev.scale) {
                 None => ("<not counted>".into(), String::new()),
                 Some(x) if is_clock(&ev.config) => (format!("{:.2}", x / 1e6), "msec".into()),
-                Some(x) if ev.scale != 1.0 => (format!("{x:.2}"), ev.unit.clone().unwrap_or_default()),
+                Some(x) if ev.scale != 1.0 => {
+                    (format!("{x:.2}"), ev.unit.clone().unwrap_or_default())
+                }
                 Some(x) => {
                     let n = x.round() as u64;
                     (
@@ -622,7 +627,14 @@ impl Printer<'_> {
                 fields.push(unit);
                 fields.push(ev.config.name.clone());
                 fields.push(raw.time_running.to_string());
-                fields.push(format!("{:.2}", pct.unwrap_or(if matches!(st, EventStatus::NotSupported(_)) { 100.0 } else { 0.0 })));
+                fields.push(format!(
+                    "{:.2}",
+                    pct.unwrap_or(if matches!(st, EventStatus::NotSupported(_)) {
+                        100.0
+                    } else {
+                        0.0
+                    })
+                ));
                 match &metric {
                     Some(m) => {
                         fields.push(format!("{:.3}", m.value));
@@ -687,8 +699,8 @@ impl Printer<'_> {
             writeln!(out, "{}", self.title())?;
             writeln!(out)?;
         }
-        for i in 0..self.shown.len() {
-            writeln!(out, "{}", self.line(i, &values, wall, spreads[i], None))?;
+        for (i, spread) in spreads.iter().enumerate() {
+            writeln!(out, "{}", self.line(i, &values, wall, *spread, None))?;
         }
         if human {
             writeln!(out)?;
@@ -726,7 +738,9 @@ impl Printer<'_> {
         span: Duration,
         out: &mut dyn Write,
     ) -> Result<()> {
-        if self.config.format == StatFormat::Human && at <= self.config.interval.unwrap_or_default() + Duration::from_millis(1) {
+        if self.config.format == StatFormat::Human
+            && at <= self.config.interval.unwrap_or_default() + Duration::from_millis(1)
+        {
             writeln!(out, "#{:>14} {:>18} {:<4} events", "time", "counts", "unit")?;
         }
         let delta: Vec<EventStatus> = now
@@ -751,7 +765,7 @@ impl Printer<'_> {
 
     fn print_notes(&self, run: &RunResult, out: &mut dyn Write) -> Result<()> {
         let mut seen: Vec<&str> = Vec::new();
-        for (i, st) in run.values.iter().enumerate() {
+        for st in &run.values {
             if let EventStatus::NotSupported(reason) = st {
                 if !seen.contains(&reason.as_str()) {
                     seen.push(reason);
@@ -762,8 +776,11 @@ impl Printer<'_> {
                         .filter(|(_, s)| matches!(s, EventStatus::NotSupported(r) if r == reason))
                         .map(|(j, _)| self.shown[j].config.name.as_str())
                         .collect();
-                    let _ = i;
-                    writeln!(out, "lwprof: note: {}: not supported: {reason}", names.join(", "))?;
+                    writeln!(
+                        out,
+                        "lwprof: note: {}: not supported: {reason}",
+                        names.join(", ")
+                    )?;
                 }
             }
         }

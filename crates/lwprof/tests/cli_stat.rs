@@ -23,7 +23,10 @@ fn assert_one_clean_error_line(o: &Output) {
     let err = stderr(o);
     assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err:?}");
     assert!(err.starts_with("lwprof: error: "), "{err:?}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err:?}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -31,8 +34,14 @@ fn the_command_exit_status_is_lwprofs() {
     let o = lwprof(&["stat", "--", "sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("Performance counter stats for 'sh -c exit 7'"), "{err}");
-    assert!(err.contains("task-clock") && err.contains("page-faults"), "{err}");
+    assert!(
+        err.contains("Performance counter stats for 'sh -c exit 7'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("task-clock") && err.contains("page-faults"),
+        "{err}"
+    );
     assert!(err.contains("seconds time elapsed"), "{err}");
 }
 
@@ -43,7 +52,11 @@ fn an_unknown_event_gets_one_helpful_line() {
     assert!(stderr(&o).contains("no-such-event"));
     let o = lwprof(&["stat", "-e", "pagefaults", "--", "true"]);
     assert_one_clean_error_line(&o);
-    assert!(stderr(&o).contains("did you mean 'page-faults'"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean 'page-faults'"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -65,13 +78,25 @@ fn csv_page_faults_agree_with_perf_within_two_percent() {
     let touch = workload("lwprof-touch-pages");
     let o = lwprof(&["stat", "-e", "page-faults", "-x,", "--", &touch, "20000"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let ours: f64 = stderr(&o).lines().next().unwrap().split(',').next().unwrap().parse().unwrap();
+    let ours: f64 = stderr(&o)
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let perf = Command::new("perf")
         .args(["stat", "-e", "page-faults", "-x,", "--", &touch, "20000"])
         .output()
         .expect("Linux perf is installed by .ci/run");
     assert!(perf.status.success(), "{}", stderr(&perf));
-    let line = stderr(&perf).lines().find(|l| l.contains("page-faults")).unwrap().to_string();
+    let line = stderr(&perf)
+        .lines()
+        .find(|l| l.contains("page-faults"))
+        .unwrap()
+        .to_string();
     let theirs: f64 = line.split(',').next().unwrap().parse().unwrap();
     assert!(ours >= 20_000.0, "{ours}");
     let diff = (ours - theirs).abs() / theirs;
@@ -80,17 +105,34 @@ fn csv_page_faults_agree_with_perf_within_two_percent() {
 
 #[test]
 fn csv_fields_match_perfs_layout() {
-    let o = lwprof(&["stat", "-x", ";", "-e", "task-clock,page-faults,cycles", "--", "true"]);
+    let o = lwprof(&[
+        "stat",
+        "-x",
+        ";",
+        "-e",
+        "task-clock,page-faults,cycles",
+        "--",
+        "true",
+    ]);
     assert!(o.status.success());
     let err = stderr(&o);
-    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("lwprof: note")).collect();
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.starts_with("lwprof: note"))
+        .collect();
     let tc: Vec<&str> = lines[0].split(';').collect();
     assert_eq!(tc.len(), 7, "{}", lines[0]);
-    assert_eq!((tc[1], tc[2], tc[6]), ("msec", "task-clock", "CPUs utilized"));
+    assert_eq!(
+        (tc[1], tc[2], tc[6]),
+        ("msec", "task-clock", "CPUs utilized")
+    );
     let pf: Vec<&str> = lines[1].split(';').collect();
     assert_eq!(pf[2], "page-faults");
     assert!(pf[0].parse::<u64>().unwrap() > 0);
-    assert!(lines[2].starts_with("<not supported>;;cycles") || lines[2].split(';').nth(2) == Some("cycles"));
+    assert!(
+        lines[2].starts_with("<not supported>;;cycles")
+            || lines[2].split(';').nth(2) == Some("cycles")
+    );
 }
 
 #[test]
@@ -104,7 +146,14 @@ fn json_lines_parse() {
         .collect();
     assert_eq!(objs.len(), 2);
     assert_eq!(objs[1]["event"], "page-faults");
-    assert!(objs[1]["counter-value"].as_str().unwrap().parse::<u64>().unwrap() > 0);
+    assert!(
+        objs[1]["counter-value"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
     assert_eq!(objs[0]["metric-unit"], "CPUs utilized");
 }
 
@@ -113,7 +162,10 @@ fn interval_mode_prints_every_interval() {
     let spin = workload("lwprof-spin");
     let o = lwprof(&["stat", "-I", "100", "-e", "task-clock", "--", &spin, "450"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines = stderr(&o).lines().filter(|l| l.contains("task-clock")).count();
+    let lines = stderr(&o)
+        .lines()
+        .filter(|l| l.contains("task-clock"))
+        .count();
     assert!(lines >= 4, "{} interval lines:\n{}", lines, stderr(&o));
 }
 
@@ -136,11 +188,22 @@ fn no_inherit_does_not_count_children() {
         args.extend_from_slice(&["--", "sh", "-c", &script]);
         let o = lwprof(&args);
         assert!(o.status.success(), "{}", stderr(&o));
-        stderr(&o).lines().next().unwrap().split(',').next().unwrap().parse().unwrap()
+        stderr(&o)
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let with = count(&[]);
     let without = count(&["--no-inherit"]);
-    assert!(with >= 6000 && without < 6000, "inherit {with}, no-inherit {without}");
+    assert!(
+        with >= 6000 && without < 6000,
+        "inherit {with}, no-inherit {without}"
+    );
 }
 
 #[test]
@@ -148,7 +211,13 @@ fn list_shows_this_machines_events_and_filters() {
     let o = lwprof(&["list"]);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    for name in ["page-faults OR faults", "task-clock", "msr/tsc/", "sched:sched_switch", "mem:<addr>"] {
+    for name in [
+        "page-faults OR faults",
+        "task-clock",
+        "msr/tsc/",
+        "sched:sched_switch",
+        "mem:<addr>",
+    ] {
         assert!(out.contains(name), "missing {name}");
     }
     let o = lwprof(&["list", "sched:sched_sw*"]);
