@@ -11,6 +11,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod convert;
+pub mod import;
 pub mod model;
 pub mod perfdata;
 pub mod symbols;

@@ -58,3 +58,47 @@ pub fn path(name: &str) -> PathBuf {
     assert!(p.exists(), "no workload named {name} in {}", dir.display());
     p
 }
+
+/// Compiles the bundled C workload `c/NAME.c` (with `-O2 -g
+/// -fno-omit-frame-pointer`, plus `extra` flags) into the target directory
+/// once per flag set, and returns the binary's path.
+///
+/// # Panics
+/// When the C compiler is missing or fails: test support.
+pub fn c_program(name: &str, extra: &[&str]) -> PathBuf {
+    use std::sync::Mutex;
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("c")
+        .join(format!("{name}.c"));
+    let tag: String = extra
+        .concat()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let out_dir = target_dir().join("lwprof-workloads-c");
+    std::fs::create_dir_all(&out_dir).expect("creating the C workload directory");
+    let out = out_dir.join(if tag.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}-{tag}")
+    });
+    let fresh = match (std::fs::metadata(&out), std::fs::metadata(&src)) {
+        (Ok(o), Ok(s)) => o.modified().ok() >= s.modified().ok(),
+        _ => false,
+    };
+    if !fresh {
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+        let status = std::process::Command::new(cc)
+            .args(["-O2", "-g", "-fno-omit-frame-pointer"])
+            .args(extra)
+            .arg("-o")
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .expect("running the C compiler (install gcc)");
+        assert!(status.success(), "compiling {} failed", src.display());
+    }
+    out
+}

@@ -1,0 +1,370 @@
+//! The one road from perf records to a [`Profile`]: live rings and perf.data
+//! files both feed a [`Converter`] with raw record bytes, in time order.
+//!
+//! The converter parses each record with `lwprof_events::record`, finds the
+//! event it belongs to by its sample id, and calls the [`ProfileBuilder`]:
+//! COMM, FORK, EXIT, MMAP/MMAP2 keep processes and mappings current; SAMPLE
+//! becomes a stack and a weight; LOST and LOST_SAMPLES are counted.
+//!
+//! Off-CPU time needs no BPF: a `context-switches` event sampled at every
+//! switch (period 1, with callchains) says where a thread blocked, and the
+//! `context_switch` SWITCH records say when it ran again. The time in between
+//! is an off-CPU sample on the blocking stack. Preempted switches are not
+//! blocking and are not counted.
+
+use crate::model::{
+    callchain_from_perf, CpuMode, EventIndex, FrameAddress, MappingInput, Profile, ProfileBuilder,
+    SampleInput, SampleKind,
+};
+use lwprof_events::raw::RawData;
+use lwprof_events::record::{
+    CpuMode as RecordCpuMode, IdPosition, ParseError, RawRecord, Record, RecordParseInfo,
+};
+use perf_event_open_sys::bindings::perf_event_attr;
+use std::collections::HashMap;
+
+/// What an event's samples mean to the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventRole {
+    /// Ordinary samples: the weight is the period (ns for cpu-clock).
+    OnCpu,
+    /// Context-switch samples whose stacks say where a thread blocked;
+    /// their weight is the off-CPU time until the thread runs again.
+    OffCpu,
+}
+
+/// One event of the recording.
+#[derive(Debug, Clone)]
+pub struct ConverterEvent {
+    /// The attribute it was opened with.
+    pub attr: perf_event_attr,
+    /// The name to show.
+    pub name: String,
+    /// Its kernel ids.
+    pub ids: Vec<u64>,
+    /// What its samples mean.
+    pub role: EventRole,
+}
+
+/// Counts of what the converter saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConvertStats {
+    /// Records fed.
+    pub records: u64,
+    /// Samples turned into profile samples.
+    pub samples: u64,
+    /// Samples lost (LOST and LOST_SAMPLES records).
+    pub lost: u64,
+    /// Records that could not be parsed (skipped).
+    pub bad_records: u64,
+    /// Off-CPU intervals attributed.
+    pub off_cpu_intervals: u64,
+    /// THROTTLE records.
+    pub throttles: u64,
+}
+
+struct PendingSwitch {
+    time: u64,
+    pid: u32,
+    cpu: u32,
+    frames: Vec<FrameAddress>,
+    preempted: Option<bool>,
+}
+
+/// Turns raw records into a profile.
+pub struct Converter {
+    builder: ProfileBuilder,
+    events: Vec<ConverterEvent>,
+    infos: Vec<RecordParseInfo>,
+    indices: Vec<EventIndex>,
+    by_id: HashMap<u64, usize>,
+    id_position: Option<IdPosition>,
+    chain: Vec<FrameAddress>,
+    ips: Vec<u64>,
+    pending: HashMap<u32, PendingSwitch>,
+    stats: ConvertStats,
+    hook: Option<Box<SampleHook>>,
+}
+
+/// A hook that may replace a sample's frames (DWARF unwinding): given the
+/// parsed sample and the frame-pointer frames, it fills `out` and returns
+/// true, or returns false to keep the frame-pointer frames.
+pub type SampleHook = dyn FnMut(
+    &lwprof_events::record::SampleRecord<'_>,
+    &[FrameAddress],
+    &mut Vec<FrameAddress>,
+) -> bool;
+
+impl std::fmt::Debug for Converter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Converter")
+            .field("events", &self.events.len())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+fn cpu_mode(m: RecordCpuMode) -> CpuMode {
+    match m {
+        RecordCpuMode::Kernel | RecordCpuMode::GuestKernel => CpuMode::Kernel,
+        _ => CpuMode::User,
+    }
+}
+
+impl Converter {
+    /// A converter for a recording of `events`.
+    pub fn new(events: Vec<ConverterEvent>) -> Self {
+        let mut builder = ProfileBuilder::new();
+        let infos: Vec<RecordParseInfo> = events
+            .iter()
+            .map(|e| RecordParseInfo::from_attr(&e.attr))
+            .collect();
+        let indices = events.iter().map(|e| builder.add_event(&e.name)).collect();
+        let mut by_id = HashMap::new();
+        for (i, e) in events.iter().enumerate() {
+            for &id in &e.ids {
+                by_id.insert(id, i);
+            }
+        }
+        let id_position = IdPosition::common(infos.iter());
+        Converter {
+            builder,
+            events,
+            infos,
+            indices,
+            by_id,
+            id_position,
+            chain: Vec::new(),
+            ips: Vec::new(),
+            pending: HashMap::new(),
+            stats: ConvertStats::default(),
+            hook: None,
+        }
+    }
+
+    /// Sets a hook that may unwind samples itself (DWARF).
+    pub fn set_sample_hook(&mut self, hook: Box<SampleHook>) {
+        self.hook = Some(hook);
+    }
+
+    /// What was seen so far.
+    pub fn stats(&self) -> ConvertStats {
+        self.stats
+    }
+
+    /// The event a record belongs to, from its id (or the only event).
+    pub fn event_of(&self, raw: &RawRecord<'_>) -> Option<usize> {
+        if self.events.len() == 1 {
+            return Some(0);
+        }
+        let pos = self.id_position.as_ref()?;
+        let id = raw.id(pos)?;
+        self.by_id.get(&id).copied()
+    }
+
+    /// Feeds one record (header included). Records must come in time order.
+    /// A record that does not parse is counted and skipped.
+    pub fn feed(&mut self, data: RawData<'_>) -> Result<(), ParseError> {
+        let endianness = self.infos.first().map(|i| i.endianness).unwrap_or_default();
+        let raw = RawRecord::from_data(data, endianness)?;
+        let event = self.event_of(&raw);
+        self.feed_record(&raw, event)
+    }
+
+    /// Feeds one record whose event is already known (perf.data readers
+    /// know it from the id).
+    pub fn feed_record(
+        &mut self,
+        raw: &RawRecord<'_>,
+        event: Option<usize>,
+    ) -> Result<(), ParseError> {
+        self.stats.records += 1;
+        let ev = event.unwrap_or(0).min(self.infos.len().saturating_sub(1));
+        if self.infos.is_empty() {
+            return Ok(());
+        }
+        let record = match raw.parse(&self.infos[ev]) {
+            Ok(r) => r,
+            Err(e) => {
+                self.stats.bad_records += 1;
+                return Err(e);
+            }
+        };
+        match record {
+            Record::Sample(s) => self.sample(&s, ev, event.is_some() || self.events.len() == 1),
+            Record::Comm(c) => {
+                let name = c.comm.as_contiguous();
+                let time = c.sample_id.time.unwrap_or(0);
+                self.builder.comm(c.pid, c.tid, time, &name, c.is_exec);
+            }
+            Record::Fork(f) => self.builder.fork(f.pid, f.ppid, f.tid, f.ptid, f.time),
+            Record::Exit(f) => self.builder.exit(f.pid, f.tid, f.time),
+            Record::Mmap(m) => {
+                if m.is_data {
+                    return Ok(());
+                }
+                let path = m.filename.as_contiguous();
+                self.builder.mmap(&MappingInput {
+                    pid: m.pid,
+                    time: m.sample_id.time.unwrap_or(0),
+                    start: m.addr,
+                    len: m.len,
+                    pgoff: m.pgoff,
+                    path: &path,
+                    build_id: None,
+                    mode: cpu_mode(raw.header.cpumode()),
+                });
+            }
+            Record::Mmap2(m) => {
+                if m.is_data {
+                    return Ok(());
+                }
+                let path = m.filename.as_contiguous();
+                self.builder.mmap(&MappingInput {
+                    pid: m.pid,
+                    time: m.sample_id.time.unwrap_or(0),
+                    start: m.addr,
+                    len: m.len,
+                    pgoff: m.pgoff,
+                    path: &path,
+                    build_id: m.file_id.build_id(),
+                    mode: cpu_mode(raw.header.cpumode()),
+                });
+            }
+            Record::Lost(l) => {
+                self.stats.lost += l.lost;
+                self.builder.lost(l.lost);
+            }
+            Record::LostSamples(l) => {
+                self.stats.lost += l.lost;
+                self.builder.lost(l.lost);
+            }
+            Record::Throttle(_) => self.stats.throttles += 1,
+            Record::Switch(s) => {
+                let (pid, tid, time) = (
+                    s.sample_id.pid.unwrap_or(0),
+                    s.sample_id.tid.unwrap_or(0),
+                    s.sample_id.time.unwrap_or(0),
+                );
+                self.switch(pid, tid, time, s.is_out, s.is_preempt);
+            }
+            Record::SwitchCpuWide(s) => {
+                // The record names the other task; it is about the task in
+                // the sample id when it switches.
+                let (pid, tid, time) = (
+                    s.sample_id.pid.unwrap_or(0),
+                    s.sample_id.tid.unwrap_or(0),
+                    s.sample_id.time.unwrap_or(0),
+                );
+                self.switch(pid, tid, time, s.is_out, s.is_preempt);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn switch(&mut self, _pid: u32, tid: u32, time: u64, is_out: bool, preempt: bool) {
+        if is_out {
+            if let Some(p) = self.pending.get_mut(&tid) {
+                if p.preempted.is_none() {
+                    p.preempted = Some(preempt);
+                }
+            }
+            return;
+        }
+        // Switch in: close the thread's pending interval.
+        let Some(p) = self.pending.remove(&tid) else {
+            return;
+        };
+        if p.preempted == Some(true) || time <= p.time {
+            return;
+        }
+        let off = self
+            .events
+            .iter()
+            .position(|e| e.role == EventRole::OffCpu)
+            .unwrap_or(0);
+        self.builder.sample(&SampleInput {
+            pid: p.pid,
+            tid,
+            time: p.time,
+            cpu: p.cpu,
+            event: self.indices[off],
+            weight: time - p.time,
+            kind: SampleKind::OffCpu,
+            callchain: &p.frames,
+        });
+        self.stats.off_cpu_intervals += 1;
+    }
+
+    fn sample(&mut self, s: &lwprof_events::record::SampleRecord<'_>, ev: usize, known: bool) {
+        if !known {
+            self.stats.bad_records += 1;
+            return;
+        }
+        let pid = s.pid().unwrap_or(0);
+        let tid = s.tid().unwrap_or(0);
+        let time = s.time().unwrap_or(0);
+        let cpu = s.cpu().unwrap_or(0);
+        let mode = cpu_mode(s.cpumode());
+        self.chain.clear();
+        match s.callchain() {
+            Some(cc) if !cc.is_empty() => {
+                self.ips.clear();
+                self.ips.extend(cc.iter());
+                callchain_from_perf(&self.ips, mode, &mut self.chain);
+            }
+            _ => {
+                if let Some(ip) = s.ip() {
+                    self.chain.push(FrameAddress::ip(ip, mode));
+                }
+            }
+        }
+        if let Some(hook) = self.hook.as_mut() {
+            let mut out = Vec::new();
+            if hook(s, &self.chain, &mut out) {
+                self.chain = out;
+            }
+        }
+        if self.events[ev].role == EventRole::OffCpu {
+            // Where the thread blocked; weighed when it runs again.
+            self.pending.insert(
+                tid,
+                PendingSwitch {
+                    time,
+                    pid,
+                    cpu,
+                    frames: self.chain.clone(),
+                    preempted: None,
+                },
+            );
+            return;
+        }
+        self.stats.samples += 1;
+        let weight = s.period().unwrap_or(1);
+        self.builder.sample(&SampleInput {
+            pid,
+            tid,
+            time,
+            cpu,
+            event: self.indices[ev],
+            weight,
+            kind: SampleKind::OnCpu,
+            callchain: &self.chain,
+        });
+    }
+
+    /// Ends conversion. Threads still blocked at the end get their off-CPU
+    /// time up to `end_time` (the last time seen), so a thread that sleeps
+    /// until the recording stops is not lost.
+    pub fn finish(mut self, end_time: Option<u64>) -> (Profile, ConvertStats) {
+        if let Some(end) = end_time {
+            let tids: Vec<u32> = self.pending.keys().copied().collect();
+            for tid in tids {
+                let pid = self.pending[&tid].pid;
+                self.switch(pid, tid, end, false, false);
+            }
+        }
+        (self.builder.finish(), self.stats)
+    }
+}

@@ -1,0 +1,118 @@
+//! Reading a perf.data file (lwprof's or perf's) into a [`Profile`].
+//!
+//! Records in a perf.data file are in ring order per CPU, not in time order
+//! across CPUs, so they are sorted by time (stable, so records without a
+//! time keep their place after the record before them) and then fed to the
+//! one [`Converter`] that live recording uses too. A damaged file still gives
+//! the profile of every record before the damage, plus the error.
+
+use crate::convert::{ConvertStats, Converter, ConverterEvent, EventRole};
+use crate::model::Profile;
+use crate::perfdata::{Features, PerfDataError, PerfDataFile};
+use lwprof_events::raw::RawData;
+use lwprof_events::record::{Endianness, RawRecord};
+use std::path::Path;
+
+/// The name lwprof gives its off-CPU (context-switch) event in perf.data.
+pub const OFF_CPU_EVENT_NAME: &str = "offcpu-time";
+
+/// A profile read from a file.
+#[derive(Debug)]
+pub struct ImportedProfile {
+    /// The profile (not yet symbolized).
+    pub profile: Profile,
+    /// What the converter saw.
+    pub stats: ConvertStats,
+    /// The file's header features (hostname, command line, build ids...).
+    pub features: Features,
+    /// Event names, in attr order.
+    pub event_names: Vec<String>,
+    /// Damage that stopped the walk early; everything before it is in the
+    /// profile.
+    pub damage: Option<PerfDataError>,
+}
+
+/// Options for [`import`].
+pub struct ImportOptions {
+    /// A hook that may unwind samples itself (DWARF); see
+    /// [`Converter::set_sample_hook`].
+    pub hook: Option<Box<crate::convert::SampleHook>>,
+}
+
+impl std::fmt::Debug for ImportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+/// Reads `path` into a profile. Fails only when the file cannot be read at
+/// all (not a perf.data file, unreadable header); damage in the data section
+/// is returned in [`ImportedProfile::damage`].
+pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, PerfDataError> {
+    let file = match PerfDataFile::open(path) {
+        Ok(f) => f,
+        Err(PerfDataError::Unfinished { .. }) => PerfDataFile::open_unfinished(path)?,
+        Err(e) => return Err(e),
+    };
+    let events: Vec<ConverterEvent> = file
+        .attrs()
+        .iter()
+        .map(|a| ConverterEvent {
+            attr: a.attr,
+            name: a.name.clone(),
+            ids: a.ids.clone(),
+            role: if a.name == OFF_CPU_EVENT_NAME {
+                EventRole::OffCpu
+            } else {
+                EventRole::OnCpu
+            },
+        })
+        .collect();
+    let event_names = events.iter().map(|e| e.name.clone()).collect();
+    let mut converter = Converter::new(events);
+    if let Some(hook) = options.hook {
+        converter.set_sample_hook(hook);
+    }
+    // (time, sequence, attr index, bytes)
+    let mut records: Vec<(u64, u64, Option<usize>, Vec<u8>)> = Vec::new();
+    let mut last_time = 0u64;
+    let mut seq = 0u64;
+    let walk = file.for_each_record(|r| {
+        // perf's own records (build ids, finished rounds, ...) carry no
+        // kernel data for the profile.
+        if r.type_ >= 64 {
+            return;
+        }
+        let t = r.time.unwrap_or(last_time);
+        last_time = t;
+        records.push((t, seq, r.attr_index, r.bytes.to_vec()));
+        seq += 1;
+    });
+    records.sort_unstable_by_key(|r| (r.0, r.1));
+    let endianness = Endianness::NATIVE;
+    let mut end_time = None;
+    for (time, _, attr_index, bytes) in &records {
+        end_time = Some(*time);
+        let Ok(raw) = RawRecord::from_data(RawData::Single(bytes), endianness) else {
+            continue;
+        };
+        // A record that does not parse is counted by the converter and
+        // skipped; it does not end the import.
+        let _ = converter.feed_record(&raw, *attr_index);
+    }
+    let end_time = file
+        .features()
+        .sample_time
+        .map(|(_, last)| last)
+        .or(end_time);
+    let (profile, stats) = converter.finish(end_time);
+    Ok(ImportedProfile {
+        profile,
+        stats,
+        features: file.features().clone(),
+        event_names,
+        damage: walk.error,
+    })
+}
