@@ -16,5 +16,6 @@ pub mod import;
 pub mod model;
 pub mod perfdata;
 pub mod symbols;
+pub mod synth;
 
 pub use model::{Profile, ProfileBuilder};
