@@ -207,7 +207,7 @@ fn mappings_follow_mmap_fork_exec_and_exit() {
 
     // An anonymous mapping over the middle of the text splits it in two
     // modules around it.
-    let mid = start + ((end - start) / 2 & !0xfff);
+    let mid = start + (((end - start) / 2) & !0xfff);
     u.mmap(&mapping(11, mid, mid + 0x1000, 0, "//anon"));
     let after = u.modules(11);
     assert_eq!(
