@@ -139,6 +139,7 @@ fn record(exe: &Path, rounds: u32, stack_size: u32) -> Recording {
     let dwarf_event = dwarf.add_event("cpu-clock");
     let mut state = UnwindState::new(UnwinderConfig::default());
     let mut reports = Vec::new();
+    let mut unwind_time = Duration::ZERO;
     let mut fp_frames: Vec<FrameAddress> = Vec::new();
     let mut dwarf_frames: Vec<FrameAddress> = Vec::new();
 
@@ -202,7 +203,9 @@ fn record(exe: &Path, rounds: u32, stack_size: u32) -> Recording {
                     let chain = s.callchain().expect("CALLCHAIN requested").to_vec();
                     fp_frames.clear();
                     callchain_from_perf(&chain, mode, &mut fp_frames);
+                    let t = std::time::Instant::now();
                     let report = state.sample_frames(&s, &mut dwarf_frames);
+                    unwind_time += t.elapsed();
                     reports.push(report);
                     for (builder, event, frames) in [
                         (&mut fp, fp_event, &fp_frames),
@@ -241,6 +244,14 @@ fn record(exe: &Path, rounds: u32, stack_size: u32) -> Recording {
         state.warnings().is_empty(),
         "unwind warnings: {:?}",
         state.warnings()
+    );
+    // A figure, not a check: the first sample of a process includes reading
+    // and indexing its files.
+    eprintln!(
+        "unwound {} samples in {:?} ({:?} per sample)",
+        reports.len(),
+        unwind_time,
+        unwind_time / (reports.len().max(1) as u32)
     );
     Recording {
         fp,

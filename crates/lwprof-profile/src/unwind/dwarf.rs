@@ -186,6 +186,8 @@ pub struct DwarfUnwinder {
     warned: HashSet<UnwindWarning>,
     /// Scratch: the kernel callchain as frames.
     chain: Vec<FrameAddress>,
+    /// Scratch: its user addresses.
+    fp_user: Vec<u64>,
 }
 
 impl std::fmt::Debug for DwarfUnwinder {
@@ -216,6 +218,7 @@ impl DwarfUnwinder {
             warnings: Vec::new(),
             warned: HashSet::new(),
             chain: Vec::new(),
+            fp_user: Vec::new(),
         }
     }
 
@@ -311,13 +314,30 @@ impl DwarfUnwinder {
         callchain_from_perf(kernel_callchain, CpuMode::User, &mut chain);
         out.extend(chain.iter().filter(|f| f.mode == CpuMode::Kernel));
         let kernel_frames = out.len();
-        let fp_user: Vec<u64> = chain
-            .iter()
-            .filter(|f| f.mode == CpuMode::User)
-            .map(|f| f.address)
-            .collect();
+        let mut fp_user = std::mem::take(&mut self.fp_user);
+        fp_user.clear();
+        fp_user.extend(
+            chain
+                .iter()
+                .filter(|f| f.mode == CpuMode::User)
+                .map(|f| f.address),
+        );
         self.chain = chain;
+        let report = self.unwind_user(pid, user, &fp_user, kernel_frames, out);
+        self.fp_user = fp_user;
+        report
+    }
 
+    /// The user part of [`DwarfUnwinder::unwind_into`]; `fp_user` is the
+    /// kernel's user chain (ip first).
+    fn unwind_user(
+        &mut self,
+        pid: Pid,
+        user: Option<(UserRegs, StackCopy<'_>)>,
+        fp_user: &[u64],
+        kernel_frames: usize,
+        out: &mut Vec<FrameAddress>,
+    ) -> UnwindReport {
         let Some((regs, stack)) = user else {
             if let Some((first, rest)) = fp_user.split_first() {
                 out.push(FrameAddress::ip(*first, CpuMode::User));
@@ -399,10 +419,13 @@ impl DwarfUnwinder {
 
     /// Adds modules for the mappings of `pid` not loaded yet.
     fn load_pending(&mut self, pid: Pid) {
+        if !self.processes.get(&pid).is_some_and(|p| p.pending) {
+            return;
+        }
         let Some(mut p) = self.processes.remove(&pid) else {
             return;
         };
-        if p.pending {
+        {
             for i in 0..p.mappings.len() {
                 if p.mappings[i].loaded {
                     continue;
