@@ -8,6 +8,8 @@
 //!   graph, filters) reads a [`model::Profile`].
 //! - [`symbols`]: ELF symbols, DWARF lines and inline frames, debug-file
 //!   lookup, demangling, kallsyms and JIT maps.
+//! - [`unwind`]: call stacks from frame pointers or, with `--call-graph
+//!   dwarf`, from DWARF CFI over a copy of the user stack (framehop).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -17,5 +19,6 @@ pub mod model;
 pub mod perfdata;
 pub mod symbols;
 pub mod synth;
+pub mod unwind;
 
 pub use model::{Profile, ProfileBuilder};

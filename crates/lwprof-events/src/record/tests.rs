@@ -51,7 +51,7 @@ impl Builder {
         self.pad8()
     }
     fn pad8(&mut self) -> &mut Self {
-        while self.out.len() % 8 != 0 {
+        while !self.out.len().is_multiple_of(8) {
             self.out.push(0);
         }
         self

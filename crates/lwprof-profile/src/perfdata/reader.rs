@@ -435,7 +435,7 @@ impl PerfDataFile {
             let attr = attr_from_bytes(&chunk[..declared]);
             let ids_off = u64_at(chunk, attr_len);
             let ids_size = u64_at(chunk, attr_len + 8);
-            if ids_size % 8 != 0 {
+            if !ids_size.is_multiple_of(8) {
                 return Err(PerfDataError::Corrupt {
                     path: self.path.clone(),
                     what: "attribute id section".into(),

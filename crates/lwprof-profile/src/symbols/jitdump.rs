@@ -471,7 +471,7 @@ pub(crate) mod tests {
                 w.u64(index);
                 w.buf.extend_from_slice(name.as_bytes());
                 w.buf.push(0);
-                w.buf.extend(std::iter::repeat(0x90).take(size as usize));
+                w.buf.extend(std::iter::repeat_n(0x90, size as usize));
             });
         }
         pub(crate) fn mv(&mut self, old: u64, new: u64, size: u64, index: u64) {
