@@ -16,6 +16,7 @@ use crate::model::{
     callchain_from_perf, CpuMode, EventIndex, FrameAddress, MappingInput, Profile, ProfileBuilder,
     SampleInput, SampleKind,
 };
+use crate::unwind::{UnwindState, UnwindStats, UnwinderConfig};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
     CpuMode as RecordCpuMode, IdPosition, ParseError, RawRecord, Record, RecordParseInfo,
@@ -83,17 +84,8 @@ pub struct Converter {
     ips: Vec<u64>,
     pending: HashMap<u32, PendingSwitch>,
     stats: ConvertStats,
-    hook: Option<Box<SampleHook>>,
+    unwind: Option<UnwindState>,
 }
-
-/// A hook that may replace a sample's frames (DWARF unwinding): given the
-/// parsed sample and the frame-pointer frames, it fills `out` and returns
-/// true, or returns false to keep the frame-pointer frames.
-pub type SampleHook = dyn FnMut(
-    &lwprof_events::record::SampleRecord<'_>,
-    &[FrameAddress],
-    &mut Vec<FrameAddress>,
-) -> bool;
 
 impl std::fmt::Debug for Converter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,13 +130,20 @@ impl Converter {
             ips: Vec::new(),
             pending: HashMap::new(),
             stats: ConvertStats::default(),
-            hook: None,
+            unwind: None,
         }
     }
 
-    /// Sets a hook that may unwind samples itself (DWARF).
-    pub fn set_sample_hook(&mut self, hook: Box<SampleHook>) {
-        self.hook = Some(hook);
+    /// Unwinds samples that carry user registers and a stack copy
+    /// (`--call-graph dwarf`) with DWARF CFI; other samples keep their
+    /// kernel callchain.
+    pub fn enable_dwarf(&mut self, config: UnwinderConfig) {
+        self.unwind = Some(UnwindState::new(config));
+    }
+
+    /// How DWARF unwinding went, when enabled.
+    pub fn unwind_stats(&self) -> Option<UnwindStats> {
+        self.unwind.as_ref().map(|u| u.stats().clone())
     }
 
     /// What was seen so far.
@@ -196,15 +195,28 @@ impl Converter {
                 let name = c.comm.as_contiguous();
                 let time = c.sample_id.time.unwrap_or(0);
                 self.builder.comm(c.pid, c.tid, time, &name, c.is_exec);
+                if let Some(u) = self.unwind.as_mut() {
+                    u.comm(c.pid, c.tid, time, &name, c.is_exec);
+                }
             }
-            Record::Fork(f) => self.builder.fork(f.pid, f.ppid, f.tid, f.ptid, f.time),
-            Record::Exit(f) => self.builder.exit(f.pid, f.tid, f.time),
+            Record::Fork(f) => {
+                self.builder.fork(f.pid, f.ppid, f.tid, f.ptid, f.time);
+                if let Some(u) = self.unwind.as_mut() {
+                    u.fork(f.pid, f.ppid, f.tid, f.ptid, f.time);
+                }
+            }
+            Record::Exit(f) => {
+                self.builder.exit(f.pid, f.tid, f.time);
+                if let Some(u) = self.unwind.as_mut() {
+                    u.exit(f.pid, f.tid, f.time);
+                }
+            }
             Record::Mmap(m) => {
                 if m.is_data {
                     return Ok(());
                 }
                 let path = m.filename.as_contiguous();
-                self.builder.mmap(&MappingInput {
+                let input = MappingInput {
                     pid: m.pid,
                     time: m.sample_id.time.unwrap_or(0),
                     start: m.addr,
@@ -213,14 +225,18 @@ impl Converter {
                     path: &path,
                     build_id: None,
                     mode: cpu_mode(raw.header.cpumode()),
-                });
+                };
+                self.builder.mmap(&input);
+                if let Some(u) = self.unwind.as_mut() {
+                    u.mmap(&input);
+                }
             }
             Record::Mmap2(m) => {
                 if m.is_data {
                     return Ok(());
                 }
                 let path = m.filename.as_contiguous();
-                self.builder.mmap(&MappingInput {
+                let input = MappingInput {
                     pid: m.pid,
                     time: m.sample_id.time.unwrap_or(0),
                     start: m.addr,
@@ -229,7 +245,11 @@ impl Converter {
                     path: &path,
                     build_id: m.file_id.build_id(),
                     mode: cpu_mode(raw.header.cpumode()),
-                });
+                };
+                self.builder.mmap(&input);
+                if let Some(u) = self.unwind.as_mut() {
+                    u.mmap(&input);
+                }
             }
             Record::Lost(l) => {
                 self.stats.lost += l.lost;
@@ -308,6 +328,19 @@ impl Converter {
         let cpu = s.cpu().unwrap_or(0);
         let mode = cpu_mode(s.cpumode());
         self.chain.clear();
+        let dwarf = s.regs_user().is_some() && s.stack_user().is_some();
+        match (self.unwind.as_mut(), dwarf) {
+            (Some(u), true) => {
+                let mut out = std::mem::take(&mut self.chain);
+                u.sample_frames(s, &mut out);
+                self.chain = out;
+            }
+            _ => self.fp_frames(s, mode),
+        }
+        self.after_frames(s, ev, pid, tid, time, cpu);
+    }
+
+    fn fp_frames(&mut self, s: &lwprof_events::record::SampleRecord<'_>, mode: CpuMode) {
         match s.callchain() {
             Some(cc) if !cc.is_empty() => {
                 self.ips.clear();
@@ -320,12 +353,17 @@ impl Converter {
                 }
             }
         }
-        if let Some(hook) = self.hook.as_mut() {
-            let mut out = Vec::new();
-            if hook(s, &self.chain, &mut out) {
-                self.chain = out;
-            }
-        }
+    }
+
+    fn after_frames(
+        &mut self,
+        s: &lwprof_events::record::SampleRecord<'_>,
+        ev: usize,
+        pid: u32,
+        tid: u32,
+        time: u64,
+        cpu: u32,
+    ) {
         if self.events[ev].role == EventRole::OffCpu {
             // Where the thread blocked; weighed when it runs again.
             self.pending.insert(

@@ -33,18 +33,11 @@ pub struct ImportedProfile {
 }
 
 /// Options for [`import`].
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
-    /// A hook that may unwind samples itself (DWARF); see
-    /// [`Converter::set_sample_hook`].
-    pub hook: Option<Box<crate::convert::SampleHook>>,
-}
-
-impl std::fmt::Debug for ImportOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImportOptions")
-            .field("hook", &self.hook.is_some())
-            .finish()
-    }
+    /// Unwind samples that carry a user stack copy with DWARF CFI (they
+    /// come from `--call-graph dwarf`); `None` keeps kernel callchains.
+    pub dwarf: Option<crate::unwind::UnwinderConfig>,
 }
 
 /// Reads `path` into a profile. Fails only when the file cannot be read at
@@ -72,8 +65,8 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
         .collect();
     let event_names = events.iter().map(|e| e.name.clone()).collect();
     let mut converter = Converter::new(events);
-    if let Some(hook) = options.hook {
-        converter.set_sample_hook(hook);
+    if let Some(config) = options.dwarf {
+        converter.enable_dwarf(config);
     }
     // (time, sequence, attr index, bytes)
     let mut records: Vec<(u64, u64, Option<usize>, Vec<u8>)> = Vec::new();

@@ -62,7 +62,7 @@ fn perf_self_shares(data: &Path) -> BTreeMap<String, f64> {
 }
 
 fn our_self_shares(data: &Path) -> (BTreeMap<String, f64>, u64) {
-    let mut imported = import(data, ImportOptions { hook: None }).unwrap();
+    let mut imported = import(data, ImportOptions::default()).unwrap();
     assert!(imported.damage.is_none(), "{:?}", imported.damage);
     let mut sym = Symbolizer::new(SymbolizerConfig::default());
     sym.symbolize_profile(&mut imported.profile);
@@ -114,7 +114,7 @@ fn a_truncated_file_keeps_the_samples_before_the_damage() {
     let (start, size) = file.header().data;
     let cut = scratch("cut-half.data");
     std::fs::write(&cut, &bytes[..(start + size / 2) as usize + 3]).unwrap();
-    let imported = import(&cut, ImportOptions { hook: None }).unwrap();
+    let imported = import(&cut, ImportOptions::default()).unwrap();
     let damage = imported.damage.expect("the cut must be reported");
     let msg = damage.to_string();
     assert!(msg.contains("offset"), "{msg}");
