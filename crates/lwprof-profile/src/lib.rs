@@ -17,6 +17,7 @@ pub mod convert;
 pub mod import;
 pub mod model;
 pub mod perfdata;
+pub mod recorder;
 pub mod symbols;
 pub mod synth;
 pub mod unwind;
