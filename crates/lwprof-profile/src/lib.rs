@@ -8,10 +8,13 @@
 //!   graph, filters) reads a [`model::Profile`].
 //! - [`symbols`]: ELF symbols, DWARF lines and inline frames, debug-file
 //!   lookup, demangling, kallsyms and JIT maps.
+//! - [`output`]: the output formats (text, folded, flame graph, pprof,
+//!   Firefox Profiler, JSON) behind one trait, [`output::ProfileWriter`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod model;
+pub mod output;
 pub mod perfdata;
 pub mod symbols;
 
