@@ -102,7 +102,11 @@ pub(crate) fn folded_lines(profile: &Profile, opts: &OutputOptions) -> FoldedLin
             let dso = dso_name(profile, f.dso);
             let mut name = sanitize(profile.string(f.function));
             if opts.folded.include_dso {
-                name = format!("{name} [{}]", sanitize(dso));
+                name = if dso.starts_with('[') {
+                    format!("{name} {}", sanitize(dso))
+                } else {
+                    format!("{name} [{}]", sanitize(dso))
+                };
             }
             frame_dsos
                 .entry(name.clone())

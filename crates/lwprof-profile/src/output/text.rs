@@ -106,8 +106,16 @@ fn render_section(
         } else {
             TopOrder::SelfWeight
         },
-        limit: t.limit,
+        limit: None,
     });
+    let mut top = top;
+    if !t.children {
+        // Without children, only functions that were a leaf are entries.
+        top.rows.retain(|r| r.self_weight > 0);
+    }
+    if let Some(limit) = t.limit {
+        top.rows.truncate(limit);
+    }
     let name = section_name(profile, event.index(), kind);
     let _ = writeln!(out, "# Samples: {}  of event '{name}'", top.total_samples);
     let _ = writeln!(out, "# Event count (approx.): {}", top.total_weight);
@@ -161,7 +169,9 @@ fn render_section(
     );
     let _ = writeln!(out, "#");
     let graphs = if t.call_graph && !top.rows.is_empty() {
-        Some(EntryGraphs::build(profile, opts, filter, &top.rows))
+        Some(EntryGraphs::build(
+            profile, opts, filter, &top.rows, t.children,
+        ))
     } else {
         None
     };
@@ -239,7 +249,9 @@ impl Tree {
     }
 }
 
-/// One call-graph tree per printed row.
+/// One call-graph tree per printed row: the full chains of the samples where
+/// the row was the leaf and, with children, the callees below it for the
+/// samples where it was on the stack.
 struct EntryGraphs {
     trees: Vec<Tree>,
 }
@@ -250,6 +262,7 @@ impl EntryGraphs {
         opts: &OutputOptions,
         filter: &SampleFilter,
         rows: &[TopRow],
+        children: bool,
     ) -> Self {
         // A row is keyed by the strings it shows.
         let mut row_of: FxHashMap<(String, String, String, CpuMode), usize> = FxHashMap::default();
@@ -304,7 +317,7 @@ impl EntryGraphs {
                 done.push(row);
                 if *k == leaf {
                     trees[row].insert(&path, weight);
-                } else {
+                } else if children {
                     trees[row].insert(&path[i..], weight);
                 }
             }
