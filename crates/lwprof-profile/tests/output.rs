@@ -419,7 +419,12 @@ fn pprof_content() {
     assert_eq!((col(1), col(2)), (on as i64, off as i64));
     let first = p.samples().iter().map(|x| x.time).min().unwrap_or(0);
     let last = p.samples().iter().map(|x| x.time).max().unwrap_or(0);
-    assert_eq!(m.duration_nanos, (last - first) as i64);
+    assert_eq!(m.duration_nanos, (last - first + PERIOD) as i64);
+    assert_eq!(
+        s(m.mapping[0].filename),
+        "/usr/bin/app",
+        "main binary first"
+    );
     // Labels.
     let worker = m
         .sample
@@ -523,6 +528,7 @@ fn go_tool_pprof_agrees_with_text_report() {
         "go tool pprof failed: {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
+    eprintln!("go tool pprof -top:\n{stdout}");
     // Rows after the "flat  flat%   sum%  cum   cum%" header.
     let rows: Vec<(String, String)> = stdout
         .lines()
@@ -712,7 +718,30 @@ fn flamegraph_renders_in_headless_chromium_without_script_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("flame.svg");
     std::fs::write(&file, write_str(&p, Format::Flamegraph, &on_cpu())).expect("write svg");
-    let profile_dir = dir.path().join("chromium-profile");
+    let (stderr, dom) = chromium_dump_dom(dir.path(), &file);
+    assert!(!stderr.contains("Uncaught"), "script error: {stderr}");
+    // The script ran: inferno's init() fills the details line and the DOM
+    // still has our frames.
+    assert!(dom.contains("app --work - cpu-clock"), "dom: {dom}");
+    assert!(dom.contains("worker_loop"), "dom: {dom}");
+    // Control: a script error in an SVG does show up this way.
+    let bad = dir.path().join("bad.svg");
+    std::fs::write(
+        &bad,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" onload="init(evt)"><script><![CDATA[function init(e) { noSuchFunction(); }]]></script></svg>"#,
+    )
+    .expect("write bad svg");
+    let (stderr, _) = chromium_dump_dom(dir.path(), &bad);
+    assert!(
+        stderr.contains("Uncaught"),
+        "control not detected: {stderr}"
+    );
+}
+
+/// Load a file in headless Chromium; returns (stderr with the console log,
+/// the DOM after scripts ran).
+fn chromium_dump_dom(dir: &Path, file: &Path) -> (String, String) {
+    let profile_dir = tempfile::tempdir_in(dir).expect("profile dir");
     let out = Command::new("chromium")
         .args([
             "--headless",
@@ -727,18 +756,14 @@ fn flamegraph_renders_in_headless_chromium_without_script_errors() {
             "--virtual-time-budget=2000",
             "--dump-dom",
         ])
-        .arg(format!("--user-data-dir={}", profile_dir.display()))
+        .arg(format!("--user-data-dir={}", profile_dir.path().display()))
         .arg(format!("file://{}", file.display()))
         .output()
         .expect("run chromium");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "chromium failed: {stderr}");
-    assert!(!stderr.contains("Uncaught"), "script error: {stderr}");
-    // The script ran: inferno's init() fills the details line and the DOM
-    // still has our frames.
-    assert!(dom.contains("app --work - cpu-clock"), "dom: {dom}");
-    assert!(dom.contains("worker_loop"), "dom: {dom}");
+    (stderr, dom)
 }
 
 fn empty_profile() -> Profile {

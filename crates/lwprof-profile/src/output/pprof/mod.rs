@@ -5,7 +5,8 @@
 //! found: `cpu/nanoseconds` for cpu-clock, `<event>/nanoseconds` for
 //! task-clock, `<event>/count` for other events, and `off_cpu/nanoseconds`
 //! for off-CPU samples. The first weight column is the default sample type
-//! and the period type. One pprof sample per unique (stack, thread, name),
+//! and the period type; `duration_nanos` spans the first sample's period
+//! to the last sample. One pprof sample per unique (stack, thread, name),
 //! labelled `pid`, `tid` (numbers) and `thread_name`.
 //!
 //! Locations: one per code address, with one `Line` per inline level,
@@ -25,7 +26,7 @@ use prost::Message;
 
 use super::{note_for, Format, OutputError, OutputNote, OutputOptions, ProfileWriter};
 use crate::model::{
-    AddressSpace, DsoId, FrameId, LocationId, Profile, SampleKind, StrId, ThreadId,
+    AddressSpace, DsoId, DsoKind, FrameId, LocationId, Profile, SampleKind, StrId, ThreadId,
 };
 
 /// Writes gzip-compressed pprof ([`Format::Pprof`]).
@@ -261,8 +262,17 @@ pub fn pprof_profile(profile: &Profile, opts: &OutputOptions) -> proto::Profile 
         });
     }
 
-    // Mappings in DSO order (pprof takes the first one as the main binary).
-    mapping_of.sort();
+    // pprof takes the first mapping as the main binary: files first (in the
+    // order they were mapped), then anonymous and special memory, the kernel
+    // last.
+    mapping_of.sort_by_key(|&d| {
+        let rank = match profile.dso(d).kind {
+            DsoKind::File => 0,
+            DsoKind::JitDump | DsoKind::Anonymous | DsoKind::Special => 1,
+            DsoKind::Kernel => 2,
+        };
+        (rank, d)
+    });
     let mut mapping = Vec::with_capacity(mapping_of.len());
     let mut mapping_id_of: HashMap<DsoId, u64> = HashMap::new();
     for (i, dso_id) in mapping_of.iter().enumerate() {
@@ -298,8 +308,9 @@ pub fn pprof_profile(profile: &Profile, opts: &OutputOptions) -> proto::Profile 
     if profile.lost_samples() > 0 {
         comment.push(strings.get(&format!("lost samples: {}", profile.lost_samples())));
     }
+    // The first sample stands for the period before it.
     let duration = if first_time <= last_time {
-        last_time - first_time
+        (last_time - first_time).saturating_add(u64::try_from(period).unwrap_or(0))
     } else {
         0
     };
