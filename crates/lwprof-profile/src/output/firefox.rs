@@ -4,7 +4,9 @@
 //! and CPU delta (its cpu-clock/task-clock period), stacks of named frames
 //! in which each inline level is a frame of its own, user and kernel frames
 //! in two categories, and an instant marker on the first thread that says how
-//! many samples the kernel reported lost.
+//! many samples the kernel reported lost. A profile with no samples gets one
+//! empty thread named `no samples`, so that the profiler has something to
+//! show.
 //!
 //! Frames are written as labels (already symbolized names), so the profiler
 //! does not try to symbolize. Off-CPU samples and samples of counting events
@@ -148,6 +150,14 @@ pub(crate) fn firefox_profile(profile: &Profile, opts: &OutputOptions) -> FxProf
             fx.set_thread_end_time(handle, ts(end));
         }
         thread_handles.insert(t, handle);
+    }
+
+    if used.is_empty() {
+        // The profiler wants at least one thread to show; say why it is
+        // empty.
+        let process = fx.add_process("no samples", 0, ts(t0));
+        let thread = fx.add_thread(process, 0, ts(t0), true);
+        fx.set_thread_name(thread, "no samples");
     }
 
     let mut stacks: FxHashMap<(ThreadId, Option<StackId>), Option<StackHandle>> =

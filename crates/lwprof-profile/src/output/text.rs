@@ -286,12 +286,12 @@ impl EntryGraphs {
             });
             *e += s.weight;
         }
+        // Row of each (thread name, frame key), looked up once.
+        let mut row_cache: FxHashMap<(Option<StrId>, NodeKey), Option<usize>> =
+            FxHashMap::default();
         for key in order {
             let weight = per_stack[&key];
             let (stack, comm) = key;
-            let comm = comm
-                .map(|c| profile.string(c).to_string())
-                .unwrap_or_default();
             let path: Vec<NodeKey> = frames_root_first(profile, stack, opts.no_inline)
                 .iter()
                 .map(|sf| {
@@ -302,13 +302,17 @@ impl EntryGraphs {
             let Some(&leaf) = path.last() else { continue };
             let mut done: Vec<usize> = Vec::new();
             for (i, k) in path.iter().enumerate() {
-                let row_key = (
-                    comm.clone(),
-                    dso_name(profile, k.1).to_string(),
-                    profile.string(k.0).to_string(),
-                    k.2,
-                );
-                let Some(&row) = row_of.get(&row_key) else {
+                let row = *row_cache.entry((comm, *k)).or_insert_with(|| {
+                    let row_key = (
+                        comm.map(|c| profile.string(c).to_string())
+                            .unwrap_or_default(),
+                        dso_name(profile, k.1).to_string(),
+                        profile.string(k.0).to_string(),
+                        k.2,
+                    );
+                    row_of.get(&row_key).copied()
+                });
+                let Some(row) = row else {
                     continue;
                 };
                 if done.contains(&row) {
