@@ -67,6 +67,15 @@ pub struct SampleConfig {
     pub comm: bool,
     /// `PERF_RECORD_FORK`/`EXIT` records.
     pub task: bool,
+    /// `PERF_RECORD_SWITCH` records when the task is switched in or out
+    /// (`context_switch`), for off-CPU time.
+    pub context_switch: bool,
+    /// User registers each sample carries (`sample_regs_user`, with
+    /// `PERF_SAMPLE_REGS_USER`), for DWARF unwinding.
+    pub sample_regs_user: u64,
+    /// Bytes of user stack each sample copies (`sample_stack_user`, with
+    /// `PERF_SAMPLE_STACK_USER`), for DWARF unwinding.
+    pub sample_stack_user: u32,
 }
 
 impl Default for SampleConfig {
@@ -85,6 +94,9 @@ impl Default for SampleConfig {
             mmap: false,
             comm: false,
             task: false,
+            context_switch: false,
+            sample_regs_user: 0,
+            sample_stack_user: 0,
         }
     }
 }
@@ -123,6 +135,9 @@ impl SampleConfig {
         attr.set_mmap2(self.mmap as u64);
         attr.set_comm(self.comm as u64);
         attr.set_task(self.task as u64);
+        attr.set_context_switch(self.context_switch as u64);
+        attr.sample_regs_user = self.sample_regs_user;
+        attr.sample_stack_user = self.sample_stack_user;
     }
 }
 

@@ -192,6 +192,8 @@ pub struct TextOptions {
     pub threshold_percent: f64,
     /// Print at most this many entries per event.
     pub limit: Option<usize>,
+    /// What an entry is (perf's `--sort`): default comm, dso, symbol.
+    pub keys: Vec<crate::model::SortKey>,
 }
 
 impl Default for TextOptions {
@@ -201,6 +203,11 @@ impl Default for TextOptions {
             call_graph: true,
             threshold_percent: 0.5,
             limit: None,
+            keys: vec![
+                crate::model::SortKey::Comm,
+                crate::model::SortKey::Dso,
+                crate::model::SortKey::Symbol,
+            ],
         }
     }
 }

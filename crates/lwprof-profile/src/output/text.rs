@@ -97,9 +97,15 @@ fn render_section(
 ) {
     use std::fmt::Write as _;
     let t = &opts.text;
+    let keys = if t.keys.is_empty() {
+        vec![SortKey::Comm, SortKey::Dso, SortKey::Symbol]
+    } else {
+        t.keys.clone()
+    };
+    let by_symbol = keys.contains(&SortKey::Symbol);
     let top = profile.top(&TopOptions {
         filter: filter.clone(),
-        keys: vec![SortKey::Comm, SortKey::Dso, SortKey::Symbol],
+        keys: keys.clone(),
         no_inline: opts.no_inline,
         order: if t.children {
             TopOrder::TotalWeight
@@ -120,55 +126,52 @@ fn render_section(
     let _ = writeln!(out, "# Samples: {}  of event '{name}'", top.total_samples);
     let _ = writeln!(out, "# Event count (approx.): {}", top.total_weight);
     let _ = writeln!(out, "#");
-    let comm = |r: &TopRow| r.comm.clone().unwrap_or_else(|| "[unknown]".to_string());
-    let dso = |r: &TopRow| r.dso.clone().unwrap_or_else(|| "[unknown]".to_string());
-    let sym = |r: &TopRow| {
-        format!(
-            "{} {}",
-            mode_marker(r.mode.unwrap_or(CpuMode::User)),
-            r.symbol.as_deref().unwrap_or("[unknown]")
-        )
+    let cell = |k: SortKey, r: &TopRow| -> String {
+        match k {
+            SortKey::Comm => r.comm.clone().unwrap_or_else(|| "[unknown]".to_string()),
+            SortKey::Pid => r.pid.map_or("-".into(), |p| p.to_string()),
+            SortKey::Tid => r.tid.map_or("-".into(), |p| p.to_string()),
+            SortKey::Dso => r.dso.clone().unwrap_or_else(|| "[unknown]".to_string()),
+            SortKey::Symbol => format!(
+                "{} {}",
+                mode_marker(r.mode.unwrap_or(CpuMode::User)),
+                r.symbol.as_deref().unwrap_or("[unknown]")
+            ),
+        }
     };
-    let cw = top
-        .rows
+    let header = |k: SortKey| match k {
+        SortKey::Comm => "Command",
+        SortKey::Pid => "Pid",
+        SortKey::Tid => "Tid",
+        SortKey::Dso => "Shared Object",
+        SortKey::Symbol => "Symbol",
+    };
+    let widths: Vec<usize> = keys
         .iter()
-        .map(|r| comm(r).len())
-        .max()
-        .unwrap_or(0)
-        .max(7);
-    let dw = top
-        .rows
-        .iter()
-        .map(|r| dso(r).len())
-        .max()
-        .unwrap_or(0)
-        .max(13);
-    let sw = top
-        .rows
-        .iter()
-        .map(|r| sym(r).len())
-        .max()
-        .unwrap_or(0)
-        .max(6);
+        .map(|&k| {
+            top.rows
+                .iter()
+                .map(|r| cell(k, r).len())
+                .max()
+                .unwrap_or(0)
+                .max(header(k).len())
+        })
+        .collect();
     let (title, dots) = if t.children {
         ("# Children      Self", "# ........  ........")
     } else {
         ("# Overhead", "# ........")
     };
-    let _ = writeln!(
-        out,
-        "{title}  {:<cw$}  {:<dw$}  Symbol",
-        "Command", "Shared Object"
-    );
-    let _ = writeln!(
-        out,
-        "{dots}  {}  {}  {}",
-        ".".repeat(cw),
-        ".".repeat(dw),
-        ".".repeat(sw)
-    );
+    let mut head = title.to_string();
+    let mut dotl = dots.to_string();
+    for (i, &k) in keys.iter().enumerate() {
+        let _ = write!(head, "  {:<w$}", header(k), w = widths[i]);
+        let _ = write!(dotl, "  {}", ".".repeat(widths[i]));
+    }
+    let _ = writeln!(out, "{}", head.trim_end());
+    let _ = writeln!(out, "{}", dotl.trim_end());
     let _ = writeln!(out, "#");
-    let graphs = if t.call_graph && !top.rows.is_empty() {
+    let graphs = if t.call_graph && by_symbol && !top.rows.is_empty() {
         Some(EntryGraphs::build(
             profile, opts, filter, &top.rows, t.children,
         ))
@@ -181,14 +184,10 @@ fn render_section(
         if t.children {
             let _ = write!(line, "{:>9.2}%", r.total_percent);
         }
-        let _ = write!(
-            line,
-            "{:>9.2}%  {:<cw$}  {:<dw$}  {}",
-            r.self_percent,
-            comm(r),
-            dso(r),
-            sym(r)
-        );
+        let _ = write!(line, "{:>9.2}%", r.self_percent);
+        for (j, &k) in keys.iter().enumerate() {
+            let _ = write!(line, "  {:<w$}", cell(k, r), w = widths[j]);
+        }
         let _ = writeln!(out, "{}", line.trim_end());
         if let Some(g) = &graphs {
             let mut lines = Vec::new();
