@@ -117,6 +117,9 @@ pub struct SessionOptions {
     pub max_buffered: usize,
     /// CPUs to open on for task targets; empty means every online CPU.
     pub cpus: Vec<i32>,
+    /// Threads of a [`Target::Process`] not to attach to (e.g. the reader
+    /// thread of a process sampling itself).
+    pub skip_tids: Vec<i32>,
 }
 
 impl Default for SessionOptions {
@@ -129,6 +132,7 @@ impl Default for SessionOptions {
             poll_interval: Duration::from_millis(100),
             max_buffered: 1 << 20,
             cpus: Vec::new(),
+            skip_tids: Vec::new(),
         }
     }
 }
@@ -162,6 +166,15 @@ pub struct OrderStats {
     pub unparsed: u64,
     /// Most records held at once.
     pub peak_buffered: usize,
+}
+
+/// What [`SamplingSession::wait`] saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitStatus {
+    /// Some ring crossed its wakeup threshold (watermark or event count).
+    pub woken: bool,
+    /// Every event fd has hung up: the target and its children are gone.
+    pub finished: bool,
 }
 
 /// One record copied out of a ring, for the time-ordered merge.
@@ -283,6 +296,9 @@ impl std::fmt::Debug for SamplingSession {
     }
 }
 
+/// The epoll token of fds added with [`SamplingSession::watch_fd`].
+const WATCH_TOKEN: u64 = u64::MAX;
+
 fn invalid(what: impl Into<String>) -> Error {
     Error::io(what, std::io::Error::from(std::io::ErrorKind::InvalidInput))
 }
@@ -360,7 +376,7 @@ impl SamplingSession {
                 loop {
                     let new: Vec<i32> = process_threads(*pid)?
                         .into_iter()
-                        .filter(|t| !opened.contains(t))
+                        .filter(|t| !opened.contains(t) && !opts.skip_tids.contains(t))
                         .collect();
                     if new.is_empty() {
                         break;
@@ -441,6 +457,14 @@ impl SamplingSession {
             hangup: false,
         });
         Ok(())
+    }
+
+    /// Adds `fd` (e.g. an eventfd another thread writes to stop a reader)
+    /// to the session's epoll set: its readiness ends a
+    /// [`SamplingSession::wait`] with [`WaitStatus::woken`]. The fd must stay
+    /// open as long as the session.
+    pub fn watch_fd(&self, fd: std::os::fd::BorrowedFd<'_>) -> Result<()> {
+        self.poller.add(fd, WATCH_TOKEN)
     }
 
     /// The session's events, in the order given to [`SamplingSession::open`].
@@ -529,16 +553,24 @@ impl SamplingSession {
     }
 
     /// Waits until a ring crosses its wakeup threshold, an fd hangs up, or
-    /// `timeout` passes (`None`: forever). Returns true when every fd has
-    /// hung up (the target is gone); the caller then drains one last time.
-    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
+    /// `timeout` passes (`None`: forever; zero: just look). The caller then
+    /// reads the rings; once [`WaitStatus::finished`] is true, one last time.
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<WaitStatus> {
         if self.all_hung_up() {
-            return Ok(true);
+            return Ok(WaitStatus {
+                woken: false,
+                finished: true,
+            });
         }
         self.readiness.clear();
         self.poller.wait(timeout, &mut self.readiness)?;
+        let mut woken = false;
         for i in 0..self.readiness.len() {
             let r = self.readiness[i];
+            woken |= r.readable;
+            if r.token == WATCH_TOKEN {
+                continue;
+            }
             if r.hangup || r.error {
                 if let Some(f) = self.fds.get_mut(r.token as usize) {
                     if !f.hangup {
@@ -550,7 +582,10 @@ impl SamplingSession {
                 }
             }
         }
-        Ok(self.all_hung_up())
+        Ok(WaitStatus {
+            woken,
+            finished: self.all_hung_up(),
+        })
     }
 
     fn all_hung_up(&self) -> bool {
@@ -696,7 +731,7 @@ impl SamplingSession {
                 self.disable()?;
                 true
             } else {
-                self.wait(Some(self.opts.poll_interval))?
+                self.wait(Some(self.opts.poll_interval))?.finished
             };
             if gone {
                 self.flush_ordered(&mut out);
@@ -736,7 +771,7 @@ impl SamplingSession {
             self.disable()?;
             true
         } else {
-            self.wait(Some(Duration::ZERO))?
+            self.wait(Some(Duration::ZERO))?.finished
         };
         if gone {
             self.flush_ordered(&mut out);
