@@ -20,7 +20,11 @@
 //!   lost-record accounting;
 //! - [`budget`]: the process-wide locked-memory budget rings draw from;
 //! - [`poll`]: epoll over many rings, woken by watermarks;
-//! - [`selfmon`]: the user page's self-monitoring fields (seqlock, rdpmc);
+//! - [`selfmon`]: the user page's self-monitoring fields (seqlock, rdpmc),
+//!   and [`selfmon::SelfProfiler`], an application sampling itself;
+//! - [`session`]: sampling sessions on a command, a process or every CPU,
+//!   one ring per CPU, records merged in time order (async `Stream` with the
+//!   `tokio` feature);
 //! - [`security`]: disabling monitoring (prctl, seccomp) and permission advice;
 //! - [`sys`]: thin, documented wrappers over the system calls.
 #![deny(missing_docs)]
@@ -40,6 +44,9 @@ pub mod ring;
 pub mod sampling;
 pub mod security;
 pub mod selfmon;
+pub mod session;
+#[cfg(feature = "tokio")]
+pub mod session_stream;
 pub mod spec;
 pub mod sys;
 pub mod tracefs;
@@ -50,5 +57,6 @@ pub use pmu::PmuRegistry;
 pub use raw::RawData;
 pub use ring::{Ring, RingOptions, RingStats};
 pub use sampling::{SampleConfig, SamplingEvent};
+pub use session::{SamplingSession, SessionEvent, SessionOptions, SessionRecord};
 pub use spec::{parse_events, parse_events_system, EventGroupSpec, ResolvedEvent, SpecError};
 pub use tracefs::{Tracefs, TracepointSource};

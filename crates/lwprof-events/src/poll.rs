@@ -15,7 +15,7 @@
 //! This module does not read rings; async integration is left to a feature.
 
 use crate::error::{Error, Result};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 /// What happened on one registered fd.
@@ -120,5 +120,13 @@ impl Poller {
         }
         self.events.clear();
         Ok(n as usize)
+    }
+}
+
+impl AsFd for Poller {
+    /// The epoll fd itself: readable while any registered fd is ready, so a
+    /// poller can be nested in another event loop (e.g. Tokio's `AsyncFd`).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epfd.as_fd()
     }
 }

@@ -11,6 +11,12 @@
 //!
 //! Without a hardware PMU (as on most VMs) `index` is always 0 and the caller
 //! falls back to read(2); [`crate::sampling::SamplingEvent::self_count`] does so.
+//!
+//! [`SelfProfiler`] is the other half of self-monitoring: an application
+//! samples itself and reads its own rings in place (see [`profiler`]).
+
+pub mod profiler;
+pub use profiler::{SelfProfile, SelfProfiler, SelfProfilerConfig};
 
 use perf_event_open_sys::bindings as pb;
 use std::ptr::{addr_of_mut, NonNull};
