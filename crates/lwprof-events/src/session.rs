@@ -148,6 +148,8 @@ pub struct SessionEventInfo {
     pub ids: Vec<u64>,
     /// The kernel refused kernel samples: user space only is sampled.
     pub kernel_excluded: bool,
+    /// The attribute the event was opened with (for perf.data headers).
+    pub attr: perf_event_open_sys::bindings::perf_event_attr,
 }
 
 /// How the time-ordered merge went.
@@ -339,6 +341,7 @@ impl SamplingSession {
                 parse_info: RecordParseInfo::from_attr(&attr),
                 ids: Vec::new(),
                 kernel_excluded: false,
+                attr,
             });
             attrs.push(attr);
         }
@@ -477,6 +480,14 @@ impl SamplingSession {
         self.fds.len()
     }
 
+    /// Notes about rings the locked-memory budget shrank (one per ring).
+    pub fn ring_warnings(&self) -> Vec<String> {
+        self.rings
+            .iter()
+            .filter_map(|r| r.ring.shrunk().map(|w| w.to_string()))
+            .collect()
+    }
+
     /// The CPU of each ring, in ring order.
     pub fn ring_cpus(&self) -> Vec<i32> {
         self.rings.iter().map(|r| r.cpu).collect()
@@ -537,7 +548,12 @@ impl SamplingSession {
         };
         self.rings
             .iter()
-            .map(|r| info.ids.iter().map(|&id| r.ring.stats().lost_for(id)).sum::<u64>())
+            .map(|r| {
+                info.ids
+                    .iter()
+                    .map(|&id| r.ring.stats().lost_for(id))
+                    .sum::<u64>()
+            })
             .sum()
     }
 
@@ -643,9 +659,8 @@ impl SamplingSession {
                         let event = raw
                             .id(&self.id_position)
                             .and_then(|id| lookup(&self.ids, id));
-                        let info = event.map_or(self.events[0].parse_info, |e| {
-                            self.events[e].parse_info
-                        });
+                        let info =
+                            event.map_or(self.events[0].parse_info, |e| self.events[e].parse_info);
                         let time = raw.parse(&info).ok().and_then(|r| r.time())?;
                         Some((event, info, time))
                     });
@@ -685,7 +700,6 @@ impl SamplingSession {
             self.rings[ri].last_time = last_time;
         }
     }
-
 
     /// Emits forced records, then heap records up to `horizon` (all when None).
     fn release(&mut self, horizon: Option<u64>, mut push: impl FnMut(SessionRecord)) {

@@ -268,7 +268,14 @@ pub fn record(
     let mut terminated = false;
     loop {
         let status = session.wait(Some(Duration::from_millis(100)))?;
-        let drained = drain(&mut session, &mut writer, &mut summary, &mut paths, &parse_infos, &mut write_error);
+        let drained = drain(
+            &mut session,
+            &mut writer,
+            &mut summary,
+            &mut paths,
+            &parse_infos,
+            &mut write_error,
+        );
         if drained > 0 && write_error.is_none() {
             if let Err(e) = writer.write_finished_round() {
                 write_error = Some(e);
@@ -311,7 +318,14 @@ pub fn record(
         }
     }
     session.disable()?;
-    drain(&mut session, &mut writer, &mut summary, &mut paths, &parse_infos, &mut write_error);
+    drain(
+        &mut session,
+        &mut writer,
+        &mut summary,
+        &mut paths,
+        &parse_infos,
+        &mut write_error,
+    );
     if let Some(c) = child.as_mut() {
         summary.exit_status = Some(c.wait()?);
     }
@@ -323,7 +337,10 @@ pub fn record(
     if let Some(e) = &write_error {
         summary.stopped_by = Some(e.to_string());
     }
-    let mut features = Features::from_host(concat!("lwprof ", env!("CARGO_PKG_VERSION")), config.cmdline.clone());
+    let mut features = Features::from_host(
+        concat!("lwprof ", env!("CARGO_PKG_VERSION")),
+        config.cmdline.clone(),
+    );
     features.build_ids = build_ids(&paths);
     writer.finish(&features)?;
     progress(&summary.progress);

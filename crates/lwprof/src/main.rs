@@ -6,6 +6,8 @@
 //! non-zero; a broken pipe exits quietly.
 
 mod list;
+mod record;
+mod report;
 mod stat;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,10 @@ enum Command {
     List(list::ListArgs),
     /// Count events while a command runs (or on a process, thread or CPUs).
     Stat(stat::StatArgs),
+    /// Sample a command, a process or every CPU into a perf.data file.
+    Record(record::RecordArgs),
+    /// Show where the time went in a perf.data file (lwprof's or perf's).
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List(args) => list::run(args.into_config()),
         Command::Stat(args) => args.into_config().and_then(stat::run),
+        Command::Record(args) => args.into_plan().and_then(record::run),
+        Command::Report(args) => args.into_config().and_then(report::run),
     };
     match result {
         Ok(code) => ExitCode::from(code),

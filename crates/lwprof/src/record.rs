@@ -19,14 +19,21 @@ use std::time::Duration;
 
 /// Arguments of `lwprof record`, as typed.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  lwprof record -- ./my-program args\n  lwprof record -F 999 --call-graph dwarf -p 1234 --duration 10\n  lwprof record --off-cpu -o sleep.data -- ./server")]
+#[command(
+    after_help = "Examples:\n  lwprof record -- ./my-program args\n  lwprof record -F 999 --call-graph dwarf -p 1234 --duration 10\n  lwprof record --off-cpu -o sleep.data -- ./server"
+)]
 pub struct RecordArgs {
     /// Events to sample (perf syntax). Default: cycles, or cpu-clock where
     /// there is no hardware PMU.
     #[arg(short = 'e', long = "event", value_name = "LIST")]
     events: Vec<String>,
     /// Samples per second.
-    #[arg(short = 'F', long = "freq", value_name = "HZ", conflicts_with = "count")]
+    #[arg(
+        short = 'F',
+        long = "freq",
+        value_name = "HZ",
+        conflicts_with = "count"
+    )]
     freq: Option<u64>,
     /// One sample every N events.
     #[arg(short = 'c', long = "count", value_name = "N")]
@@ -47,7 +54,12 @@ pub struct RecordArgs {
     #[arg(short = 'a', long = "all-cpus")]
     all_cpus: bool,
     /// The perf.data file to write.
-    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "perf.data")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "perf.data"
+    )]
     output: PathBuf,
     /// Stop after this many seconds.
     #[arg(long = "duration", value_name = "SECS")]
@@ -97,7 +109,9 @@ impl RecordArgs {
         let call_graph = match self.call_graph.as_deref() {
             None => Some(CallGraph::FramePointer),
             Some("none") | Some("no") => None,
-            Some(mode) => Some(CallGraph::parse(mode).map_err(|e| anyhow::anyhow!("--call-graph {mode}: {e}"))?),
+            Some(mode) => Some(
+                CallGraph::parse(mode).map_err(|e| anyhow::anyhow!("--call-graph {mode}: {e}"))?,
+            ),
         };
         let period = match (self.freq, self.count) {
             (_, Some(0)) => bail!("-c 0: the period must be at least 1"),
@@ -121,7 +135,9 @@ impl RecordArgs {
             }
         }
         let duration = match self.duration {
-            Some(d) if !(d > 0.0 && d.is_finite()) => bail!("--duration {d}: must be a positive number of seconds"),
+            Some(d) if !(d > 0.0 && d.is_finite()) => {
+                bail!("--duration {d}: must be a positive number of seconds")
+            }
             Some(d) => Some(Duration::from_secs_f64(d)),
             None => None,
         };
