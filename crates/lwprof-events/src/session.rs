@@ -537,7 +537,12 @@ impl SamplingSession {
         };
         self.rings
             .iter()
-            .map(|r| info.ids.iter().map(|&id| r.ring.stats().lost_for(id)).sum::<u64>())
+            .map(|r| {
+                info.ids
+                    .iter()
+                    .map(|&id| r.ring.stats().lost_for(id))
+                    .sum::<u64>()
+            })
             .sum()
     }
 
@@ -643,9 +648,8 @@ impl SamplingSession {
                         let event = raw
                             .id(&self.id_position)
                             .and_then(|id| lookup(&self.ids, id));
-                        let info = event.map_or(self.events[0].parse_info, |e| {
-                            self.events[e].parse_info
-                        });
+                        let info =
+                            event.map_or(self.events[0].parse_info, |e| self.events[e].parse_info);
                         let time = raw.parse(&info).ok().and_then(|r| r.time())?;
                         Some((event, info, time))
                     });
@@ -685,7 +689,6 @@ impl SamplingSession {
             self.rings[ri].last_time = last_time;
         }
     }
-
 
     /// Emits forced records, then heap records up to `horizon` (all when None).
     fn release(&mut self, horizon: Option<u64>, mut push: impl FnMut(SessionRecord)) {

@@ -39,8 +39,8 @@ impl RecordStream {
         // SAFETY: `fd` is an OwnedFd we just duplicated: it is open, owned by
         // the AsyncFd alone until it is dropped, and always returns the same
         // descriptor from as_raw_fd.
-        let poller = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
-            .map_err(|e| {
+        let poller =
+            unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.map_err(|e| {
                 Error::io(
                     "registering the session's epoll fd with Tokio",
                     std::io::Error::from(e),

@@ -7,12 +7,12 @@
 
 use lwprof_events::command::PreparedCommand;
 use lwprof_events::record::{sample_type, Record};
+use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, SamplingEvent, Wakeup};
 use lwprof_events::selfmon::SelfProfiler;
 use lwprof_events::session::{
     SamplingSession, SessionEvent, SessionOptions, SessionRecord, Target,
 };
-use lwprof_events::ring::RingOptions;
 use lwprof_events::EventConfig;
 use perf_event_open_sys::bindings as pb;
 use std::collections::{BTreeMap, BTreeSet};
@@ -253,8 +253,7 @@ fn every_thread_appears_in_time_order_and_the_session_ends() {
         sample: at_hz(1000),
     };
     ev.sample.task = true;
-    let mut session =
-        SamplingSession::open(&[ev], &Target::Task(cmd.pid()), &opts).expect("open");
+    let mut session = SamplingSession::open(&[ev], &Target::Task(cmd.pid()), &opts).expect("open");
     cmd.start().expect("start");
     let records = collect(&mut session);
     assert!(session.is_finished());
@@ -282,7 +281,10 @@ fn every_thread_appears_in_time_order_and_the_session_ends() {
         .collect();
     assert!(forks.len() >= 3, "{forks:?}");
     for tid in per_tid.keys().filter(|&&t| t != pid) {
-        assert!(forks.contains(tid), "thread {tid} sampled without a FORK record");
+        assert!(
+            forks.contains(tid),
+            "thread {tid} sampled without a FORK record"
+        );
     }
     // Time order across rings.
     for w in records.windows(2) {
@@ -317,8 +319,7 @@ fn forked_and_execd_children_are_followed() {
     };
     ev.sample.comm = true;
     ev.sample.task = true;
-    let mut session =
-        SamplingSession::open(&[ev], &Target::Task(cmd.pid()), &opts).expect("open");
+    let mut session = SamplingSession::open(&[ev], &Target::Task(cmd.pid()), &opts).expect("open");
     cmd.start().expect("start");
     let records = collect(&mut session);
     cmd.wait().unwrap();
@@ -340,7 +341,9 @@ fn forked_and_execd_children_are_followed() {
     let child = *children.iter().next().unwrap();
     let exe = std::env::current_exe().unwrap();
     let name = exe.file_name().unwrap().to_string_lossy();
-    let comm = exec_comms.get(&child).expect("exec COMM record of the child");
+    let comm = exec_comms
+        .get(&child)
+        .expect("exec COMM record of the child");
     assert_eq!(
         String::from_utf8_lossy(comm),
         name.chars().take(15).collect::<String>()
@@ -510,8 +513,8 @@ fn watermark_wakes_the_session() {
     // SAFETY: pins the calling thread; `set` is a live local of the right size.
     let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) };
     assert_eq!(rc, 0);
-    let mut session = SamplingSession::open(&[faults], &Target::Task(gettid()), &opts)
-        .expect("open");
+    let mut session =
+        SamplingSession::open(&[faults], &Target::Task(gettid()), &opts).expect("open");
     let st = session.wait(Some(Duration::ZERO)).unwrap();
     assert!(!st.woken, "woken before any record");
     // Each sample is 8 + 8 (identifier) + 8 + 8 + 8 (time) = 40 bytes: 512
