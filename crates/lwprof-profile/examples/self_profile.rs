@@ -15,7 +15,9 @@
 //! ```text
 //! cargo run --release -p lwprof-profile --example self_profile -- [--hz 1000] [--seconds 1] [--no-profile]
 //! ```
-//! `--no-profile` runs the same work unprofiled (for overhead measurements).
+//! `--no-profile` runs the same work unprofiled, and `--no-symbols` prints
+//! addresses instead of names, and `--no-callchain` samples the IP alone (both for overhead measurements: symbolizing
+//! reads the binary's ELF and DWARF, a fixed cost after the run).
 
 use lwprof_events::selfmon::{SelfProfiler, SelfProfilerConfig};
 use lwprof_profile::symbols::{Symbolizer, SymbolizerConfig};
@@ -51,6 +53,8 @@ struct Args {
     hz: u64,
     seconds: f64,
     profile: bool,
+    symbols: bool,
+    callchain: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -58,6 +62,8 @@ fn parse_args() -> Result<Args, String> {
         hz: 1000,
         seconds: 1.0,
         profile: true,
+        symbols: true,
+        callchain: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -77,6 +83,8 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or("--seconds takes a positive number")?
             }
             "--no-profile" => args.profile = false,
+            "--no-symbols" => args.symbols = false,
+            "--no-callchain" => args.callchain = false,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -131,7 +139,7 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("self_profile: {e}");
-            eprintln!("usage: self_profile [--hz N] [--seconds S] [--no-profile]");
+            eprintln!("usage: self_profile [--hz N] [--seconds S] [--no-profile] [--no-symbols] [--no-callchain]");
             return ExitCode::from(2);
         }
     };
@@ -139,6 +147,7 @@ fn main() -> ExitCode {
     let profiler = if args.profile {
         let config = SelfProfilerConfig {
             freq_hz: args.hz,
+            callchain: args.callchain,
             ..SelfProfilerConfig::default()
         };
         match SelfProfiler::start_with(config) {
@@ -171,7 +180,11 @@ fn main() -> ExitCode {
         }
     };
 
-    let maps = exec_mappings();
+    let maps = if args.symbols {
+        exec_mappings()
+    } else {
+        Vec::new()
+    };
     let mut sym = Symbolizer::new(SymbolizerConfig {
         kallsyms: None,
         perf_map_dir: None,

@@ -44,7 +44,7 @@ use std::time::Duration;
 
 /// Call-chain entries at or above this are context markers
 /// (`PERF_CONTEXT_USER`, `PERF_CONTEXT_KERNEL`, ...), not addresses.
-const CONTEXT_MAX: u64 = pb::PERF_CONTEXT_MAX as u64;
+const CONTEXT_MAX: u64 = pb::PERF_CONTEXT_MAX;
 
 /// How a [`SelfProfiler`] samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
