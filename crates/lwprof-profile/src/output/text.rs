@@ -106,7 +106,10 @@ fn render_section(
     let top = profile.top(&TopOptions {
         filter: filter.clone(),
         keys: keys.clone(),
-        no_inline: opts.no_inline,
+        // Entries are real functions, as in perf report: inlined code counts
+        // for the function it was inlined into; inline frames show in the
+        // call graphs below the entries (unless --no-inline).
+        no_inline: true,
         order: if t.children {
             TopOrder::TotalWeight
         } else {

@@ -595,6 +595,14 @@ impl DsoSymbols {
             }
         } else {
             let last = frames.len() - 1;
+            // The outermost frame is the real function: its symbol-table name
+            // is the full demangled path (`crate::module::f`), as perf shows
+            // it; DWARF's name for it may be the short one.
+            if let Some(s) = &symbol {
+                if !s.is_empty() {
+                    frames[last].function = s.clone();
+                }
+            }
             for (i, f) in frames.iter_mut().enumerate() {
                 if f.function.is_empty() {
                     f.function = match (&symbol, i == last) {
