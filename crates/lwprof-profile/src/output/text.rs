@@ -176,7 +176,7 @@ fn render_section(
     let _ = writeln!(out, "#");
     let graphs = if t.call_graph && by_symbol && !top.rows.is_empty() {
         Some(EntryGraphs::build(
-            profile, opts, filter, &top.rows, t.children,
+            profile, opts, filter, &top.rows, t.children, &keys,
         ))
     } else {
         None
@@ -265,8 +265,12 @@ impl EntryGraphs {
         filter: &SampleFilter,
         rows: &[TopRow],
         children: bool,
+        keys: &[SortKey],
     ) -> Self {
-        // A row is keyed by the strings it shows.
+        // A row is keyed by the strings it shows: only the columns of
+        // `keys` (the others are empty on both sides).
+        let by_comm = keys.contains(&SortKey::Comm);
+        let by_dso = keys.contains(&SortKey::Dso);
         let mut row_of: FxHashMap<(String, String, String, CpuMode), usize> = FxHashMap::default();
         for (i, r) in rows.iter().enumerate() {
             row_of
@@ -294,21 +298,38 @@ impl EntryGraphs {
         for key in order {
             let weight = per_stack[&key];
             let (stack, comm) = key;
-            let path: Vec<NodeKey> = frames_root_first(profile, stack, opts.no_inline)
+            let frames = frames_root_first(profile, stack, opts.no_inline);
+            let path: Vec<NodeKey> = frames
                 .iter()
                 .map(|sf| {
                     let f = profile.frame(sf.frame);
                     (f.function, f.dso, f.mode)
                 })
                 .collect();
-            let Some(&leaf) = path.last() else { continue };
+            // Entries are real functions: the entry that owns this sample's
+            // self time is the innermost frame that was not inlined.
+            let Some(leaf_at) = frames
+                .iter()
+                .rposition(|sf| !profile.frame(sf.frame).inlined)
+                .or(path.len().checked_sub(1))
+            else {
+                continue;
+            };
             let mut done: Vec<usize> = Vec::new();
             for (i, k) in path.iter().enumerate() {
                 let row = *row_cache.entry((comm, *k)).or_insert_with(|| {
                     let row_key = (
-                        comm.map(|c| profile.string(c).to_string())
-                            .unwrap_or_default(),
-                        dso_name(profile, k.1).to_string(),
+                        if by_comm {
+                            comm.map(|c| profile.string(c).to_string())
+                                .unwrap_or_default()
+                        } else {
+                            String::new()
+                        },
+                        if by_dso {
+                            dso_name(profile, k.1).to_string()
+                        } else {
+                            String::new()
+                        },
                         profile.string(k.0).to_string(),
                         k.2,
                     );
@@ -321,7 +342,7 @@ impl EntryGraphs {
                     continue;
                 }
                 done.push(row);
-                if *k == leaf {
+                if i == leaf_at {
                     trees[row].insert(&path, weight);
                 } else if children {
                     trees[row].insert(&path[i..], weight);
