@@ -143,7 +143,7 @@ impl Converter {
 
     /// How DWARF unwinding went, when enabled.
     pub fn unwind_stats(&self) -> Option<UnwindStats> {
-        self.unwind.as_ref().map(|u| u.stats().clone())
+        self.unwind.as_ref().map(|u| *u.stats())
     }
 
     /// What was seen so far.

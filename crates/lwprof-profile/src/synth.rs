@@ -55,7 +55,7 @@ pub fn sample_id_trailer(
 }
 
 fn pad8(v: &mut Vec<u8>) {
-    while v.len() % 8 != 0 {
+    while !v.len().is_multiple_of(8) {
         v.push(0);
     }
 }
@@ -175,8 +175,8 @@ pub fn parse_maps(text: &str) -> Vec<MapEntry> {
             })
             .unwrap_or((0, 0));
         let bytes = perms.as_bytes();
-        let prot = (bytes.first() == Some(&b'r')) as u32 * libc_prot::READ
-            | (bytes.get(1) == Some(&b'w')) as u32 * libc_prot::WRITE
+        let prot = ((bytes.first() == Some(&b'r')) as u32 * libc_prot::READ)
+            | ((bytes.get(1) == Some(&b'w')) as u32 * libc_prot::WRITE)
             | libc_prot::EXEC;
         let flags = if bytes.get(3) == Some(&b's') {
             libc_prot::MAP_SHARED

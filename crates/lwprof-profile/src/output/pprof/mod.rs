@@ -139,7 +139,7 @@ pub fn pprof_profile(profile: &Profile, opts: &OutputOptions) -> proto::Profile 
         let key = (s.stack, s.thread, s.comm);
         let i = *row_index.entry(key).or_insert_with(|| {
             rows.push(key);
-            values.extend(std::iter::repeat(0).take(width));
+            values.extend(std::iter::repeat_n(0, width));
             rows.len() - 1
         });
         let col = column_index(column_of(s.kind, s.event.0));
