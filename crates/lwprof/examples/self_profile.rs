@@ -13,7 +13,7 @@
 //! them, so the call chains beyond the leaf are not trusted here.
 //!
 //! ```text
-//! cargo run --release -p lwprof-profile --example self_profile -- [--hz 1000] [--seconds 1] [--no-profile]
+//! cargo run --release --example self_profile -- [--hz 1000] [--seconds 1] [--no-profile]
 //! ```
 //! `--no-profile` runs the same work unprofiled, and `--no-symbols` prints
 //! addresses instead of names, and `--no-callchain` samples the IP alone (both for overhead measurements: symbolizing
