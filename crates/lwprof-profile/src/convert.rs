@@ -211,45 +211,18 @@ impl Converter {
                     u.exit(f.pid, f.tid, f.time);
                 }
             }
-            Record::Mmap(m) => {
-                if m.is_data {
-                    return Ok(());
-                }
+            Record::Mmap(m) if !m.is_data => {
                 let path = m.filename.as_contiguous();
-                let input = MappingInput {
-                    pid: m.pid,
-                    time: m.sample_id.time.unwrap_or(0),
-                    start: m.addr,
-                    len: m.len,
-                    pgoff: m.pgoff,
-                    path: &path,
-                    build_id: None,
-                    mode: cpu_mode(raw.header.cpumode()),
-                };
-                self.builder.mmap(&input);
-                if let Some(u) = self.unwind.as_mut() {
-                    u.mmap(&input);
-                }
+                let mode = cpu_mode(raw.header.cpumode());
+                let time = m.sample_id.time.unwrap_or(0);
+                self.mmap(m.pid, time, (m.addr, m.len, m.pgoff), &path, None, mode);
             }
-            Record::Mmap2(m) => {
-                if m.is_data {
-                    return Ok(());
-                }
+            Record::Mmap2(m) if !m.is_data => {
                 let path = m.filename.as_contiguous();
-                let input = MappingInput {
-                    pid: m.pid,
-                    time: m.sample_id.time.unwrap_or(0),
-                    start: m.addr,
-                    len: m.len,
-                    pgoff: m.pgoff,
-                    path: &path,
-                    build_id: m.file_id.build_id(),
-                    mode: cpu_mode(raw.header.cpumode()),
-                };
-                self.builder.mmap(&input);
-                if let Some(u) = self.unwind.as_mut() {
-                    u.mmap(&input);
-                }
+                let mode = cpu_mode(raw.header.cpumode());
+                let time = m.sample_id.time.unwrap_or(0);
+                let range = (m.addr, m.len, m.pgoff);
+                self.mmap(m.pid, time, range, &path, m.file_id.build_id(), mode);
             }
             Record::Lost(l) => {
                 self.stats.lost += l.lost;
@@ -281,6 +254,32 @@ impl Converter {
             _ => {}
         }
         Ok(())
+    }
+
+    /// An executable mapping, for the profile and the unwinder alike.
+    fn mmap(
+        &mut self,
+        pid: u32,
+        time: u64,
+        (start, len, pgoff): (u64, u64, u64),
+        path: &[u8],
+        build_id: Option<&[u8]>,
+        mode: CpuMode,
+    ) {
+        let input = MappingInput {
+            pid,
+            time,
+            start,
+            len,
+            pgoff,
+            path,
+            build_id,
+            mode,
+        };
+        self.builder.mmap(&input);
+        if let Some(u) = self.unwind.as_mut() {
+            u.mmap(&input);
+        }
     }
 
     fn switch(&mut self, _pid: u32, tid: u32, time: u64, is_out: bool, preempt: bool) {
