@@ -855,6 +855,19 @@ impl<'r> ReadBatch<'r> {
         self.head.wrapping_sub(self.pos)
     }
 
+    /// The bytes of the batch not read yet, in place (two slices when they
+    /// wrap the end of the buffer), without walking their records: for
+    /// copying a batch out whole, as `perf record` writes rings to its file.
+    /// Reading it does not move the batch past those records.
+    pub fn unread(&self) -> RawData<'_> {
+        // `read` keeps head - pos within data_size (a larger gap is skipped
+        // as corrupt), and an empty batch needs no view (nor a data area).
+        match usize::try_from(self.remaining_bytes()) {
+            Ok(len) if len > 0 && len <= self.ring.data_size => self.ring.view(self.pos, len),
+            _ => RawData::Single(&[]),
+        }
+    }
+
     /// `consume`: publishes the tail for every record read so far, handing
     /// their bytes back to the kernel. Cheap when nothing new was read.
     pub fn consume(&mut self) {
