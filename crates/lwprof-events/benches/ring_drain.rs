@@ -17,7 +17,8 @@
 use criterion::{criterion_group, Criterion, Throughput};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
-    parse_record, sample_type as st, Record, RecordParseInfo, PERF_RECORD_SAMPLE,
+    parse_record, sample_type as st, RawRecord, Record, RecordParseInfo, RecordParser,
+    PERF_RECORD_SAMPLE,
 };
 use lwprof_events::ring::{ReadBatch, Ring, RingWriter};
 use std::hint::black_box;
@@ -160,6 +161,33 @@ fn drain_parse_record(batch: &mut ReadBatch<'_>, info: &RecordParseInfo) -> u64 
     sum
 }
 
+/// `RecordParser::parse`: the same `Record`s, with the layout precomputed.
+#[inline(never)]
+fn drain_parser(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
+    let mut sum = 0u64;
+    for r in batch.records() {
+        if let Ok(Record::Sample(s)) = parser.parse(r) {
+            fold_sample!(sum, s);
+        }
+    }
+    sum
+}
+
+/// `RecordParser::parse_sample`: samples only, without `Record`.
+#[inline(never)]
+fn drain_parse_sample(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
+    let mut sum = 0u64;
+    for r in batch.records() {
+        let Ok(raw) = RawRecord::from_data(r, parser.info().endianness) else {
+            continue;
+        };
+        if let Ok(Some(s)) = parser.parse_sample(&raw) {
+            fold_sample!(sum, s);
+        }
+    }
+    sum
+}
+
 type Drain = fn(&mut ReadBatch<'_>, &RecordParseInfo, &mut [u8]) -> u64;
 
 fn variants() -> Vec<(&'static str, Drain)> {
@@ -167,6 +195,10 @@ fn variants() -> Vec<(&'static str, Drain)> {
         ("memcpy", |b, _, out| drain_memcpy(b, out)),
         ("walk", |b, _, _| drain_walk(b)),
         ("parse_record", |b, i, _| drain_parse_record(b, i)),
+        ("parser.parse", |b, i, _| drain_parser(b, &RecordParser::new(i))),
+        ("parser.parse_sample", |b, i, _| {
+            drain_parse_sample(b, &RecordParser::new(i))
+        }),
     ]
 }
 
@@ -181,6 +213,12 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("ring_drain");
     group.throughput(Throughput::Elements(fx.samples as u64));
     for (name, f) in variants() {
+        let mut batch = fx.batch();
+        let sum = f(&mut batch, &info, &mut out);
+        drop(batch);
+        if name != "memcpy" && name != "walk" {
+            assert_eq!(sum, want, "{name} saw other samples");
+        }
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut batch = fx.batch();
@@ -205,8 +243,8 @@ fn summary() {
     let mut out = vec![0u8; fx.bytes];
     let vs = variants();
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); vs.len()];
-    const ROUNDS: usize = 41;
-    const REPS: usize = 20;
+    const ROUNDS: usize = 301;
+    const REPS: usize = 1;
     for _ in 0..ROUNDS {
         for (k, (_, f)) in vs.iter().enumerate() {
             let t = Instant::now();

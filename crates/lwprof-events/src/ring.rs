@@ -636,7 +636,7 @@ impl Ring {
     }
 
     /// The header of the record at `pos`, if sane and within `limit` bytes.
-    #[inline]
+    #[inline(always)]
     fn header_at(&self, pos: u64, limit: u64) -> Option<RecordHeader> {
         if limit < RecordHeader::SIZE as u64 || self.data_size == 0 {
             return None;
@@ -661,7 +661,7 @@ impl Ring {
     }
 
     /// Counts the record at `pos` (with header `h`) in the stats.
-    #[inline]
+    #[inline(always)]
     fn note_record(&mut self, pos: u64, h: &RecordHeader) {
         let words = if matches!(h.type_, RECORD_LOST | RECORD_LOST_SAMPLES) {
             counter_words(h, &self.view(pos, h.size as usize))
@@ -673,7 +673,7 @@ impl Ring {
 
     /// `len` bytes (<= data_size) of the data area from ring position `pos`,
     /// as one or two slices.
-    #[inline]
+    #[inline(always)]
     fn view(&self, pos: u64, len: usize) -> RawData<'_> {
         let size = self.data_size;
         let off = (pos & (size as u64 - 1)) as usize;
@@ -813,7 +813,7 @@ impl<'r> ReadBatch<'r> {
     }
 
     /// Moves past the next record and returns its start and length.
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self) -> Option<(u64, usize)> {
         if self.pos == self.head {
             return None;
@@ -894,7 +894,7 @@ pub struct Records<'b, 'r> {
 impl<'b> Iterator for Records<'b, '_> {
     type Item = RawData<'b>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<RawData<'b>> {
         let (start, len) = self.batch.advance()?;
         let view = self.batch.ring.view(start, len);

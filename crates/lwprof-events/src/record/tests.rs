@@ -1318,3 +1318,10 @@ fn records_stay_small_enough_to_move_cheaply() {
         std::mem::size_of::<Record<'_>>()
     );
 }
+
+#[test]
+fn zz_sizes() {
+    use std::mem::size_of;
+    eprintln!("RawData {} SampleRecord {} SampleId {} Mmap {} Mmap2 {} Comm {} Fork {} Lost {} Switch {} SwitchCpu {} Ns {} Ksym {} Bpf {} Cg {} TP {} Aux {} It {} Read {} AuxHw {} LostS {} Thr {} Record {} Err {}",
+      size_of::<RawData>(), size_of::<SampleRecord>(), size_of::<SampleId>(), size_of::<MmapRecord>(), size_of::<Mmap2Record>(), size_of::<CommRecord>(), size_of::<ForkExitRecord>(), size_of::<LostRecord>(), size_of::<SwitchRecord>(), size_of::<SwitchCpuWideRecord>(), size_of::<NamespacesRecord>(), size_of::<KsymbolRecord>(), size_of::<BpfEventRecord>(), size_of::<CgroupRecord>(), size_of::<TextPokeRecord>(), size_of::<AuxRecord>(), size_of::<ItraceStartRecord>(), size_of::<ReadRecord>(), size_of::<AuxOutputHwIdRecord>(), size_of::<LostSamplesRecord>(), size_of::<ThrottleRecord>(), size_of::<Record>(), size_of::<ParseError>());
+}

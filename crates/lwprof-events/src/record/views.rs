@@ -68,8 +68,14 @@ impl<'a> U64Array<'a> {
     /// The elements in order.
     #[inline]
     pub fn iter(&self) -> U64Iter<'a> {
+        let (cur, next) = match self.data {
+            RawData::Single(a) => (a, &[][..]),
+            RawData::Split(a, b) => (a, b),
+        };
         U64Iter {
-            inner: Elements::new(self.data, self.order, 8),
+            cur,
+            next,
+            order: self.order,
         }
     }
 
@@ -93,23 +99,91 @@ impl<'a> IntoIterator for U64Array<'a> {
 }
 
 /// Iterator over a [`U64Array`].
+///
+/// Elements are read straight from the slice before the seam, 8 bytes at a
+/// time; only the one element that straddles the seam (if any) is put
+/// together from both slices. Bytes past the last whole element are ignored.
 #[derive(Debug, Clone)]
 pub struct U64Iter<'a> {
-    inner: Elements<'a>,
+    /// Bytes before the seam (all of them when there is none).
+    cur: &'a [u8],
+    /// Bytes after the seam.
+    next: &'a [u8],
+    order: Endianness,
+}
+
+impl U64Iter<'_> {
+    /// The element across the seam, then the slice after it; `None` at the
+    /// end.
+    #[cold]
+    #[inline(never)]
+    fn next_across_seam(&mut self) -> Option<u64> {
+        let have = self.cur.len();
+        let need = 8 - have.min(8);
+        let Some((after, rest)) = self.next.split_at_checked(need) else {
+            self.cur = &[];
+            self.next = &[];
+            return None;
+        };
+        let mut b = [0u8; 8];
+        b[..have].copy_from_slice(self.cur);
+        b[have..].copy_from_slice(after);
+        self.cur = rest;
+        self.next = &[];
+        Some(self.order.u64(b))
+    }
 }
 
 impl Iterator for U64Iter<'_> {
     type Item = u64;
+
     #[inline]
     fn next(&mut self) -> Option<u64> {
-        if self.inner.left == 0 {
+        if let Some((head, tail)) = self.cur.split_first_chunk::<8>() {
+            self.cur = tail;
+            return Some(self.order.u64(*head));
+        }
+        if self.next.is_empty() {
             return None;
         }
-        self.inner.left -= 1;
-        Some(self.inner.next_u64())
+        self.next_across_seam()
     }
+
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.inner.left, Some(self.inner.left))
+        let n = (self.cur.len() + self.next.len()) / 8;
+        (n, Some(n))
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, u64) -> B>(mut self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        loop {
+            // The byte order is decided once per slice, not per element.
+            let mut cur = self.cur;
+            match self.order {
+                Endianness::Little => {
+                    while let Some((head, tail)) = cur.split_first_chunk::<8>() {
+                        acc = f(acc, u64::from_le_bytes(*head));
+                        cur = tail;
+                    }
+                }
+                Endianness::Big => {
+                    while let Some((head, tail)) = cur.split_first_chunk::<8>() {
+                        acc = f(acc, u64::from_be_bytes(*head));
+                        cur = tail;
+                    }
+                }
+            }
+            self.cur = cur;
+            if self.next.is_empty() {
+                return acc;
+            }
+            match self.next_across_seam() {
+                Some(v) => acc = f(acc, v),
+                None => return acc,
+            }
+        }
     }
 }
 

@@ -1,0 +1,89 @@
+//! [`RecordParser`]: one event's [`RecordParseInfo`], prepared once for
+//! parsing many records.
+//!
+//! Parsing a sample with a bare [`RecordParseInfo`] walks `sample_type` bit by
+//! bit for every record. A drain loop parses thousands of samples of the same
+//! event, so the parser works out where each fixed-size field sits once, then
+//! reads a contiguous sample (every sample but the one that wraps the ring)
+//! with one length check for its fixed fields and one for its call chain. The
+//! results, errors included, are exactly those of [`parse_record`] and
+//! [`RawRecord::parse`]: any sample the fast path does not cover (a group
+//! READ before the call chain, a sample split at the ring's seam, a malformed
+//! one) goes to the general parser.
+//!
+//! Like the rest of the record module, this does no I/O and keeps no state
+//! between records.
+
+use super::error::ParseError;
+use super::info::RecordParseInfo;
+use super::sample::{SampleLayout, SampleRecord};
+#[cfg(doc)]
+use super::parse_record;
+use super::{other, RawRecord, Record, PERF_RECORD_SAMPLE};
+use crate::raw::RawData;
+
+/// Parses the records of one event (or of events sharing a layout), with the
+/// sample layout worked out once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordParser {
+    layout: SampleLayout,
+}
+
+impl RecordParser {
+    /// A parser for records laid out by `info`.
+    pub const fn new(info: &RecordParseInfo) -> RecordParser {
+        RecordParser {
+            layout: SampleLayout::new(info),
+        }
+    }
+
+    /// The layout fields this parser was made for.
+    pub fn info(&self) -> &RecordParseInfo {
+        self.layout.info()
+    }
+
+    /// Parses one record from the start of `data` (header included): the
+    /// same as [`parse_record`] with this parser's info.
+    #[inline(always)]
+    pub fn parse<'a>(&self, data: RawData<'a>) -> Result<Record<'a>, ParseError> {
+        let raw = RawRecord::from_data(data, self.info().endianness)?;
+        self.parse_raw(&raw)
+    }
+
+    /// Parses a record already split into header and body: the same as
+    /// [`RawRecord::parse`] with this parser's info (the record's own byte
+    /// order wins over the info's).
+    #[inline(always)]
+    pub fn parse_raw<'a>(&self, raw: &RawRecord<'a>) -> Result<Record<'a>, ParseError> {
+        if raw.header.record_type == PERF_RECORD_SAMPLE {
+            return self
+                .layout
+                .parse(raw.body, raw.endianness, raw.header.misc)
+                .map(Record::Sample);
+        }
+        other::parse_non_sample(raw, self.info())
+    }
+
+    /// Parses `raw` when it is a SAMPLE record, without going through
+    /// [`Record`]; `Ok(None)` for every other type (parse those with
+    /// [`RecordParser::parse_raw`]). The sample is the one
+    /// [`RecordParser::parse_raw`] would return.
+    #[inline(always)]
+    pub fn parse_sample<'a>(
+        &self,
+        raw: &RawRecord<'a>,
+    ) -> Result<Option<SampleRecord<'a>>, ParseError> {
+        if raw.header.record_type != PERF_RECORD_SAMPLE {
+            return Ok(None);
+        }
+        self.layout
+            .parse(raw.body, raw.endianness, raw.header.misc)
+            .map(Some)
+    }
+}
+
+impl From<RecordParseInfo> for RecordParser {
+    fn from(info: RecordParseInfo) -> Self {
+        RecordParser::new(&info)
+    }
+}
