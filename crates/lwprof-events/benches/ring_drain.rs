@@ -131,6 +131,24 @@ macro_rules! fold_sample {
     }};
 }
 
+/// The same, walking the call chain with `fold` (as `sum`, `extend` and
+/// `collect` do) rather than a `for` loop.
+macro_rules! fold_sample_folding {
+    ($sum:ident, $s:expr) => {{
+        let s = $s;
+        $sum = $sum
+            .wrapping_add(s.ip().unwrap_or(0))
+            .wrapping_add(u64::from(s.pid().unwrap_or(0)))
+            .wrapping_add(u64::from(s.tid().unwrap_or(0)))
+            .wrapping_add(s.time().unwrap_or(0))
+            .wrapping_add(u64::from(s.cpu().unwrap_or(0)))
+            .wrapping_add(s.period().unwrap_or(0));
+        if let Some(cc) = s.callchain() {
+            $sum = cc.iter().fold($sum, u64::wrapping_add);
+        }
+    }};
+}
+
 /// Copies the unread bytes of the ring out, as `perf record` does.
 #[inline(never)]
 fn drain_memcpy(batch: &mut ReadBatch<'_>, out: &mut [u8]) -> u64 {
@@ -188,16 +206,49 @@ fn drain_parse_sample(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
     sum
 }
 
+/// The floor: every u64 of every record summed, no parsing.
+#[inline(never)]
+fn drain_sum_words(batch: &mut ReadBatch<'_>) -> u64 {
+    let mut sum = 0u64;
+    for r in batch.records() {
+        if let RawData::Single(b) = r {
+            for w in b.chunks_exact(8) {
+                sum = sum.wrapping_add(u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])));
+            }
+        }
+    }
+    sum
+}
+
+/// `RecordParser::parse_sample`, the call chain walked with `fold`.
+#[inline(never)]
+fn drain_parse_sample_fold(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
+    let mut sum = 0u64;
+    for r in batch.records() {
+        let Ok(raw) = RawRecord::from_data(r, parser.info().endianness) else {
+            continue;
+        };
+        if let Ok(Some(s)) = parser.parse_sample(&raw) {
+            fold_sample_folding!(sum, s);
+        }
+    }
+    sum
+}
+
 type Drain = fn(&mut ReadBatch<'_>, &RecordParseInfo, &mut [u8]) -> u64;
 
 fn variants() -> Vec<(&'static str, Drain)> {
     vec![
         ("memcpy", |b, _, out| drain_memcpy(b, out)),
         ("walk", |b, _, _| drain_walk(b)),
+        ("sum_words", |b, _, _| drain_sum_words(b)),
         ("parse_record", |b, i, _| drain_parse_record(b, i)),
         ("parser.parse", |b, i, _| drain_parser(b, &RecordParser::new(i))),
         ("parser.parse_sample", |b, i, _| {
             drain_parse_sample(b, &RecordParser::new(i))
+        }),
+        ("parser.parse_sample+fold", |b, i, _| {
+            drain_parse_sample_fold(b, &RecordParser::new(i))
         }),
     ]
 }
@@ -216,7 +267,7 @@ fn bench(c: &mut Criterion) {
         let mut batch = fx.batch();
         let sum = f(&mut batch, &info, &mut out);
         drop(batch);
-        if name != "memcpy" && name != "walk" {
+        if name.starts_with("parse") {
             assert_eq!(sum, want, "{name} saw other samples");
         }
         group.bench_function(name, |b| {

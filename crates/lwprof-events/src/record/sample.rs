@@ -347,13 +347,28 @@ impl SampleLayout {
         order: Endianness,
         misc: u16,
     ) -> Result<SampleRecord<'a>, ParseError> {
-        match body {
-            RawData::Single(b) if self.fixed => match self.parse_contiguous(b, order, misc) {
-                Some(sample) => Ok(sample),
-                None => self.parse_general(body, order, misc),
-            },
-            _ => self.parse_general(body, order, misc),
+        if let RawData::Single(b) = body {
+            if let Some((callchain, end)) = self.extent(b, order) {
+                if self.info.sample_type & TAIL == 0 || self.tail_fits(b, end, order) {
+                    // Built once, in place: no Option around it to copy out of.
+                    return Ok(SampleRecord {
+                        body,
+                        sample_type: self.info.sample_type,
+                        regs_user_mask: self.info.sample_regs_user,
+                        regs_intr_mask: self.info.sample_regs_intr,
+                        words: self.words,
+                        callchain,
+                        tail_start: end,
+                        misc,
+                        read_format: read_format_bits(self.info.read_format),
+                        branch_bits: branch_bits(self.info.branch_sample_type),
+                        read_at: self.read,
+                        order,
+                    });
+                }
+            }
         }
+        self.parse_general(body, order, misc)
     }
 
     #[cold]
@@ -373,15 +388,13 @@ impl SampleLayout {
         SampleRecord::parse(&mut c, body, &self.info, misc)
     }
 
-    /// The fast path; `None` when the general parser must decide.
+    /// The fast path's checks on a contiguous body: the call chain's offset
+    /// and length, and where the fields after it start; `None` when the
+    /// general parser must decide (it then finds the same sample, or the
+    /// error).
     #[inline(always)]
-    fn parse_contiguous<'a>(
-        &self,
-        b: &'a [u8],
-        order: Endianness,
-        misc: u16,
-    ) -> Option<SampleRecord<'a>> {
-        if b.len() >= usize::from(ABSENT) {
+    fn extent(&self, b: &[u8], order: Endianness) -> Option<((u16, u16), u16)> {
+        if !self.fixed || b.len() >= usize::from(ABSENT) {
             return None;
         }
         let prefix = usize::from(self.prefix);
@@ -390,45 +403,86 @@ impl SampleLayout {
         if b.len() < prefix {
             return None;
         }
-        let t = self.info.sample_type;
-        let mut callchain = (0, 0);
-        let mut end = prefix;
-        if t & st::CALLCHAIN != 0 {
-            let nr = order.u64(b.get(prefix..prefix + 8)?.try_into().ok()?);
-            let at = prefix + 8;
-            end = usize::try_from(nr).ok()?.checked_mul(8)?.checked_add(at)?;
-            if end > b.len() {
-                return None;
-            }
-            // Both fit: the body is shorter than 64 KiB.
-            callchain = (at as u16, nr as u16);
+        if self.info.sample_type & st::CALLCHAIN == 0 {
+            return Some(((0, 0), prefix as u16));
         }
-        let sample = SampleRecord {
-            body: RawData::Single(b),
-            sample_type: t,
-            regs_user_mask: self.info.sample_regs_user,
-            regs_intr_mask: self.info.sample_regs_intr,
-            words: self.words,
-            callchain,
-            // Below 64 KiB: checked above.
-            tail_start: end as u16,
-            misc,
-            read_format: read_format_bits(self.info.read_format),
-            branch_bits: branch_bits(self.info.branch_sample_type),
-            read_at: self.read,
-            order,
-        };
-        if t & TAIL != 0 {
-            let mut c = Cursor::new(
-                RawData::Single(b.get(end..)?),
-                RecordHeader::SIZE + end,
-                order,
-                RecordType(PERF_RECORD_SAMPLE),
-            );
-            sample.parse_tail(&mut c).ok()?;
+        let nr = order.u64(*b.get(prefix..)?.first_chunk::<8>()?);
+        let at = prefix + 8;
+        let end = usize::try_from(nr).ok()?.checked_mul(8)?.checked_add(at)?;
+        if end > b.len() {
+            return None;
         }
-        Some(sample)
+        // All fit a u16: the body is shorter than 64 KiB.
+        Some(((at as u16, nr as u16), end as u16))
     }
+
+    /// Whether the fields after the call chain, from `end`, fit in `b`.
+    #[inline(never)]
+    fn tail_fits(&self, b: &[u8], end: u16, order: Endianness) -> bool {
+        let end = usize::from(end);
+        let Some(rest) = b.get(end..) else {
+            return false;
+        };
+        let mut c = Cursor::new(
+            RawData::Single(rest),
+            RecordHeader::SIZE + end,
+            order,
+            RecordType(PERF_RECORD_SAMPLE),
+        );
+        let i = &self.info;
+        walk_tail(
+            &mut c,
+            i.sample_type,
+            i.sample_regs_user,
+            i.sample_regs_intr,
+            branch_bits(i.branch_sample_type),
+            T_LEN,
+        )
+        .is_ok()
+    }
+}
+
+/// Walks the fields after the call chain from `c` (at the first of them),
+/// checking they fit. Stops at the field of slot `stop` and says whether the
+/// event has it; pass [`T_LEN`] to walk them all.
+fn walk_tail(
+    c: &mut Cursor<'_>,
+    t: u64,
+    regs_user_mask: u64,
+    regs_intr_mask: u64,
+    branch: u8,
+    stop: usize,
+) -> Result<bool, ParseError> {
+    // READ comes before the call chain: not walked here.
+    for (slot, &(bit, field)) in TAIL_FIELDS.iter().enumerate().skip(T_RAW) {
+        let here = t & bit != 0;
+        if slot == stop {
+            return Ok(here);
+        }
+        if !here {
+            continue;
+        }
+        match slot {
+            T_RAW => drop(parse_sized(c, false, "raw.size", "raw.data")?),
+            T_BRANCH => drop(parse_branch(c, branch_sample_type_of(branch))?),
+            T_REGS_USER => drop(parse_regs(
+                c,
+                regs_user_mask,
+                "regs_user.abi",
+                "regs_user.regs",
+            )?),
+            T_STACK_USER => drop(parse_stack(c)?),
+            T_REGS_INTR => drop(parse_regs(
+                c,
+                regs_intr_mask,
+                "regs_intr.abi",
+                "regs_intr.regs",
+            )?),
+            T_AUX => drop(parse_sized(c, true, "aux.size", "aux.data")?),
+            _ => drop(c.u64(field)?),
+        }
+    }
+    Ok(false)
 }
 
 impl<'a> SampleRecord<'a> {
@@ -507,41 +561,16 @@ impl<'a> SampleRecord<'a> {
         (c.offset() - RecordHeader::SIZE) as u16
     }
 
-    /// Walks the fields after the call chain from `c` (at the first of
-    /// them), checking they fit. Stops at the field of slot `stop` and says
-    /// whether the event has it; pass [`T_LEN`] to walk them all.
+    /// [`walk_tail`] with this sample's layout.
     fn walk_tail(&self, c: &mut Cursor<'a>, stop: usize) -> Result<bool, ParseError> {
-        let t = self.sample_type;
-        // READ comes before the call chain: not walked here.
-        for (slot, &(bit, field)) in TAIL_FIELDS.iter().enumerate().skip(T_RAW) {
-            let here = t & bit != 0;
-            if slot == stop {
-                return Ok(here);
-            }
-            if !here {
-                continue;
-            }
-            match slot {
-                T_RAW => drop(parse_sized(c, false, "raw.size", "raw.data")?),
-                T_BRANCH => drop(parse_branch(c, branch_sample_type_of(self.branch_bits))?),
-                T_REGS_USER => drop(parse_regs(
-                    c,
-                    self.regs_user_mask,
-                    "regs_user.abi",
-                    "regs_user.regs",
-                )?),
-                T_STACK_USER => drop(parse_stack(c)?),
-                T_REGS_INTR => drop(parse_regs(
-                    c,
-                    self.regs_intr_mask,
-                    "regs_intr.abi",
-                    "regs_intr.regs",
-                )?),
-                T_AUX => drop(parse_sized(c, true, "aux.size", "aux.data")?),
-                _ => drop(c.u64(field)?),
-            }
-        }
-        Ok(false)
+        walk_tail(
+            c,
+            self.sample_type,
+            self.regs_user_mask,
+            self.regs_intr_mask,
+            self.branch_bits,
+            stop,
+        )
     }
 
     /// Checks that the fields after the call chain fit.

@@ -112,25 +112,37 @@ pub struct U64Iter<'a> {
     order: Endianness,
 }
 
+/// The element that straddles the seam (the `cur.len() < 8` bytes of `cur`
+/// and the first bytes of `next`) and the bytes after it; `None` at the end.
+/// A free function taking slices by value, so the iterator's fields stay in
+/// registers on the fast path.
+#[cold]
+#[inline(never)]
+fn across_seam<'a>(cur: &[u8], next: &'a [u8], order: Endianness) -> Option<(u64, &'a [u8])> {
+    let have = cur.len().min(8);
+    let (after, rest) = next.split_at_checked(8 - have)?;
+    let mut b = [0u8; 8];
+    b[..have].copy_from_slice(&cur[..have]);
+    b[have..].copy_from_slice(after);
+    Some((order.u64(b), rest))
+}
+
 impl U64Iter<'_> {
-    /// The element across the seam, then the slice after it; `None` at the
-    /// end.
-    #[cold]
-    #[inline(never)]
+    /// Moves past the seam: the element across it, if any.
+    #[inline(always)]
     fn next_across_seam(&mut self) -> Option<u64> {
-        let have = self.cur.len();
-        let need = 8 - have.min(8);
-        let Some((after, rest)) = self.next.split_at_checked(need) else {
-            self.cur = &[];
-            self.next = &[];
-            return None;
-        };
-        let mut b = [0u8; 8];
-        b[..have].copy_from_slice(self.cur);
-        b[have..].copy_from_slice(after);
-        self.cur = rest;
+        let step = across_seam(self.cur, self.next, self.order);
         self.next = &[];
-        Some(self.order.u64(b))
+        match step {
+            Some((v, rest)) => {
+                self.cur = rest;
+                Some(v)
+            }
+            None => {
+                self.cur = &[];
+                None
+            }
+        }
     }
 }
 
@@ -159,23 +171,27 @@ impl Iterator for U64Iter<'_> {
     fn fold<B, F: FnMut(B, u64) -> B>(mut self, init: B, mut f: F) -> B {
         let mut acc = init;
         loop {
-            // The byte order is decided once per slice, not per element.
-            let mut cur = self.cur;
+            // Whole elements before the seam, with the byte order decided
+            // once per slice rather than per element.
+            let chunks = self.cur.chunks_exact(8);
+            let rest = chunks.remainder();
             match self.order {
                 Endianness::Little => {
-                    while let Some((head, tail)) = cur.split_first_chunk::<8>() {
-                        acc = f(acc, u64::from_le_bytes(*head));
-                        cur = tail;
+                    for c in chunks {
+                        if let Ok(b) = <[u8; 8]>::try_from(c) {
+                            acc = f(acc, u64::from_le_bytes(b));
+                        }
                     }
                 }
                 Endianness::Big => {
-                    while let Some((head, tail)) = cur.split_first_chunk::<8>() {
-                        acc = f(acc, u64::from_be_bytes(*head));
-                        cur = tail;
+                    for c in chunks {
+                        if let Ok(b) = <[u8; 8]>::try_from(c) {
+                            acc = f(acc, u64::from_be_bytes(b));
+                        }
                     }
                 }
             }
-            self.cur = cur;
+            self.cur = rest;
             if self.next.is_empty() {
                 return acc;
             }
