@@ -17,7 +17,7 @@
 use criterion::{criterion_group, Criterion, Throughput};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
-    parse_record, sample_type as st, RawRecord, Record, RecordParseInfo, RecordParser,
+    parse_record, sample_type as st, Record, RecordParseInfo, RecordParser,
     PERF_RECORD_SAMPLE,
 };
 use lwprof_events::ring::{ReadBatch, Ring, RingWriter};
@@ -196,10 +196,7 @@ fn drain_parser(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
 fn drain_parse_sample(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
     let mut sum = 0u64;
     for r in batch.records() {
-        let Ok(raw) = RawRecord::from_data(r, parser.info().endianness) else {
-            continue;
-        };
-        if let Ok(Some(s)) = parser.parse_sample(&raw) {
+        if let Ok(Some(s)) = parser.parse_sample(r) {
             fold_sample!(sum, s);
         }
     }
@@ -225,10 +222,7 @@ fn drain_sum_words(batch: &mut ReadBatch<'_>) -> u64 {
 fn drain_parse_sample_fold(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
     let mut sum = 0u64;
     for r in batch.records() {
-        let Ok(raw) = RawRecord::from_data(r, parser.info().endianness) else {
-            continue;
-        };
-        if let Ok(Some(s)) = parser.parse_sample(&raw) {
+        if let Ok(Some(s)) = parser.parse_sample(r) {
             fold_sample_folding!(sum, s);
         }
     }

@@ -58,18 +58,58 @@ impl RecordParser {
         if raw.header.record_type == PERF_RECORD_SAMPLE {
             return self
                 .layout
-                .parse(raw.body, raw.endianness, raw.header.misc)
-                .map(Record::Sample);
+                .parse_into(raw.body, raw.endianness, raw.header.misc, Record::Sample);
         }
         other::parse_non_sample(raw, self.info())
     }
 
-    /// Parses `raw` when it is a SAMPLE record, without going through
-    /// [`Record`]; `Ok(None)` for every other type (parse those with
-    /// [`RecordParser::parse_raw`]). The sample is the one
-    /// [`RecordParser::parse_raw`] would return.
+    /// Parses the record at the start of `data` (header included) when it
+    /// is a SAMPLE, without going through [`Record`]; `Ok(None)` for every
+    /// other type (parse those with [`RecordParser::parse`]). The sample, or
+    /// the error, is the one [`RecordParser::parse`] would return.
+    ///
+    /// This is the drain loop's fast path: a contiguous record's header and
+    /// fixed fields are checked in one go.
     #[inline(always)]
     pub fn parse_sample<'a>(
+        &self,
+        data: RawData<'a>,
+    ) -> Result<Option<SampleRecord<'a>>, ParseError> {
+        let order = self.info().endianness;
+        if let RawData::Single(bytes) = data {
+            if let Some((h, rest)) = bytes.split_first_chunk::<8>() {
+                if order.u32([h[0], h[1], h[2], h[3]]) != PERF_RECORD_SAMPLE {
+                    return Ok(None);
+                }
+                let misc = order.u16([h[4], h[5]]);
+                let size = usize::from(order.u16([h[6], h[7]]));
+                if let Some(body) = size.checked_sub(8).and_then(|n| rest.get(..n)) {
+                    return self
+                        .layout
+                        .parse_into(RawData::Single(body), order, misc, Some);
+                }
+            }
+        }
+        self.parse_sample_slow(data)
+    }
+
+    /// [`RecordParser::parse_sample`] for a record split at the seam, or one
+    /// whose header is bad.
+    #[cold]
+    #[inline(never)]
+    fn parse_sample_slow<'a>(
+        &self,
+        data: RawData<'a>,
+    ) -> Result<Option<SampleRecord<'a>>, ParseError> {
+        let raw = RawRecord::from_data(data, self.info().endianness)?;
+        self.parse_raw_sample(&raw)
+    }
+
+    /// Parses `raw` when it is a SAMPLE record, without going through
+    /// [`Record`]; `Ok(None)` for every other type. The sample is the one
+    /// [`RecordParser::parse_raw`] would return.
+    #[inline(always)]
+    pub fn parse_raw_sample<'a>(
         &self,
         raw: &RawRecord<'a>,
     ) -> Result<Option<SampleRecord<'a>>, ParseError> {
@@ -77,8 +117,7 @@ impl RecordParser {
             return Ok(None);
         }
         self.layout
-            .parse(raw.body, raw.endianness, raw.header.misc)
-            .map(Some)
+            .parse_into(raw.body, raw.endianness, raw.header.misc, Some)
     }
 }
 

@@ -268,7 +268,7 @@ const TAIL: u64 = !(st::IDENTIFIER
 const NO_WORD: u8 = u8::MAX;
 
 /// Where the fixed-size fields of one event's samples sit, worked out once
-/// from its [`RecordParseInfo`] so that [`SampleLayout::parse`] reads them at
+/// from its [`RecordParseInfo`] so that [`SampleLayout::parse_into`] reads them at
 /// known offsets instead of walking the bitmask field by field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SampleLayout {
@@ -340,18 +340,22 @@ impl SampleLayout {
     /// parser, faster when the body is contiguous and no variable-size field
     /// precedes the call chain (every other case, and every error, is left to
     /// the general parser, so errors are the same too).
+    ///
+    /// The sample goes to `wrap` where it is made, so that it is built in
+    /// the caller's result type (`Record::Sample`, `Some`) rather than built
+    /// once and then copied into it.
     #[inline(always)]
-    pub(crate) fn parse<'a>(
+    pub(crate) fn parse_into<'a, T>(
         &self,
         body: RawData<'a>,
         order: Endianness,
         misc: u16,
-    ) -> Result<SampleRecord<'a>, ParseError> {
+        wrap: impl FnOnce(SampleRecord<'a>) -> T,
+    ) -> Result<T, ParseError> {
         if let RawData::Single(b) = body {
             if let Some((callchain, end)) = self.extent(b, order) {
                 if self.info.sample_type & TAIL == 0 || self.tail_fits(b, end, order) {
-                    // Built once, in place: no Option around it to copy out of.
-                    return Ok(SampleRecord {
+                    return Ok(wrap(SampleRecord {
                         body,
                         sample_type: self.info.sample_type,
                         regs_user_mask: self.info.sample_regs_user,
@@ -364,11 +368,11 @@ impl SampleLayout {
                         branch_bits: branch_bits(self.info.branch_sample_type),
                         read_at: self.read,
                         order,
-                    });
+                    }));
                 }
             }
         }
-        self.parse_general(body, order, misc)
+        self.parse_general(body, order, misc).map(wrap)
     }
 
     #[cold]
