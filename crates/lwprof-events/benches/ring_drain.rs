@@ -18,6 +18,7 @@ use criterion::{criterion_group, Criterion, Throughput};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
     parse_record, sample_type as st, Record, RecordParseInfo, RecordParser,
+    SampleRecord,
     PERF_RECORD_SAMPLE,
 };
 use lwprof_events::ring::{ReadBatch, Ring, RingWriter};
@@ -229,6 +230,66 @@ fn drain_parse_sample_fold(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> 
     sum
 }
 
+/// `RecordParser::parse_sample_into` one kept sample, the call chain walked
+/// with a `for` loop.
+#[inline(never)]
+fn drain_parse_sample_into(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
+    let mut sum = 0u64;
+    let mut s = SampleRecord::default();
+    for r in batch.records() {
+        if let Ok(true) = parser.parse_sample_into(r, &mut s) {
+            fold_sample!(sum, &s);
+        }
+    }
+    sum
+}
+
+/// `RecordParser::parse_sample_into`, the call chain walked with `fold`.
+#[inline(never)]
+fn drain_parse_sample_into_fold(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
+    let mut sum = 0u64;
+    let mut s = SampleRecord::default();
+    for r in batch.records() {
+        if let Ok(true) = parser.parse_sample_into(r, &mut s) {
+            fold_sample_folding!(sum, &s);
+        }
+    }
+    sum
+}
+
+/// Hand-written reference: the same fields read straight from the bytes.
+#[inline(never)]
+fn drain_by_hand(batch: &mut ReadBatch<'_>) -> u64 {
+    let mut sum = 0u64;
+    let rd = |b: &[u8], at: usize| -> u64 {
+        b.get(at..at + 8)
+            .and_then(|c| c.try_into().ok())
+            .map_or(0, u64::from_ne_bytes)
+    };
+    for r in batch.records() {
+        if let RawData::Single(b) = r {
+            if rd(b, 0) as u32 != PERF_RECORD_SAMPLE {
+                continue;
+            }
+            let t = rd(b, 16);
+            sum = sum
+                .wrapping_add(rd(b, 8))
+                .wrapping_add(t & 0xffff_ffff)
+                .wrapping_add(t >> 32)
+                .wrapping_add(rd(b, 24))
+                .wrapping_add(rd(b, 32) & 0xffff_ffff)
+                .wrapping_add(rd(b, 40));
+            let nr = rd(b, 48) as usize;
+            if let Some(cc) = b.get(56..56 + nr * 8) {
+                for c in cc.chunks_exact(8) {
+                    sum = sum.wrapping_add(u64::from_ne_bytes(c.try_into().unwrap_or([0; 8])));
+                }
+            }
+        }
+    }
+    sum
+}
+
 type Drain = fn(&mut ReadBatch<'_>, &RecordParseInfo, &mut [u8]) -> u64;
 
 fn variants() -> Vec<(&'static str, Drain)> {
@@ -236,6 +297,7 @@ fn variants() -> Vec<(&'static str, Drain)> {
         ("memcpy", |b, _, out| drain_memcpy(b, out)),
         ("walk", |b, _, _| drain_walk(b)),
         ("sum_words", |b, _, _| drain_sum_words(b)),
+        ("by_hand", |b, _, _| drain_by_hand(b)),
         ("parse_record", |b, i, _| drain_parse_record(b, i)),
         ("parser.parse", |b, i, _| drain_parser(b, &RecordParser::new(i))),
         ("parser.parse_sample", |b, i, _| {
@@ -243,6 +305,12 @@ fn variants() -> Vec<(&'static str, Drain)> {
         }),
         ("parser.parse_sample+fold", |b, i, _| {
             drain_parse_sample_fold(b, &RecordParser::new(i))
+        }),
+        ("parser.parse_sample_into", |b, i, _| {
+            drain_parse_sample_into(b, &RecordParser::new(i))
+        }),
+        ("parser.parse_sample_into+fold", |b, i, _| {
+            drain_parse_sample_into_fold(b, &RecordParser::new(i))
         }),
     ]
 }
