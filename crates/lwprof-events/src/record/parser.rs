@@ -93,69 +93,6 @@ impl RecordParser {
         self.parse_sample_slow(data)
     }
 
-    /// [`RecordParser::parse_sample`] into a sample the caller keeps:
-    /// `Ok(true)` when `data` is a SAMPLE, now parsed into `out`; `Ok(false)`
-    /// for every other type, and errors, leave `out` as it was.
-    ///
-    /// The fastest way to drain a ring: the sample is written in place, field
-    /// by field, and never moved.
-    ///
-    /// ```
-    /// # use lwprof_events::raw::RawData;
-    /// # use lwprof_events::record::{sample_type, RecordParseInfo, RecordParser, SampleRecord};
-    /// let parser = RecordParser::new(&RecordParseInfo::new(sample_type::IP));
-    /// let mut record = 9u32.to_ne_bytes().to_vec(); // PERF_RECORD_SAMPLE
-    /// record.extend_from_slice(&2u16.to_ne_bytes()); // misc: user
-    /// record.extend_from_slice(&16u16.to_ne_bytes()); // size
-    /// record.extend_from_slice(&0x40_1000u64.to_ne_bytes()); // ip
-    /// let mut sample = SampleRecord::default();
-    /// for data in [RawData::Single(&record)] {
-    ///     if parser.parse_sample_into(data, &mut sample)? {
-    ///         assert_eq!(sample.ip(), Some(0x40_1000));
-    ///     }
-    /// }
-    /// # Ok::<(), lwprof_events::record::ParseError>(())
-    /// ```
-    #[inline(always)]
-    pub fn parse_sample_into<'a>(
-        &self,
-        data: RawData<'a>,
-        out: &mut SampleRecord<'a>,
-    ) -> Result<bool, ParseError> {
-        let order = self.info().endianness;
-        if let RawData::Single(bytes) = data {
-            if let Some((h, rest)) = bytes.split_first_chunk::<8>() {
-                if order.u32([h[0], h[1], h[2], h[3]]) != PERF_RECORD_SAMPLE {
-                    return Ok(false);
-                }
-                let misc = order.u16([h[4], h[5]]);
-                let size = usize::from(order.u16([h[6], h[7]]));
-                if let Some(body) = size.checked_sub(8).and_then(|n| rest.get(..n)) {
-                    self.layout
-                        .parse_in_place(RawData::Single(body), order, misc, out)?;
-                    return Ok(true);
-                }
-            }
-        }
-        self.parse_sample_into_slow(data, out)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn parse_sample_into_slow<'a>(
-        &self,
-        data: RawData<'a>,
-        out: &mut SampleRecord<'a>,
-    ) -> Result<bool, ParseError> {
-        match self.parse_sample_slow(data)? {
-            Some(sample) => {
-                *out = sample;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
     /// [`RecordParser::parse_sample`] for a record split at the seam, or one
     /// whose header is bad.
     #[cold]

@@ -69,7 +69,7 @@ const TAIL_FIELDS: [(u64, &str); T_LEN] = [
 /// Accessors return `None` for fields the event did not ask for. The record
 /// was validated when parsed, so accessors do not fail.
 ///
-/// It is small (at most 104 bytes, see the size test) so that a drain loop
+/// It is small (80 bytes on 64-bit targets, see the size test) so that a drain loop
 /// moves it cheaply: fixed fields are decoded from the record bytes when
 /// asked for, at offsets found when parsing.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -390,55 +390,6 @@ impl SampleLayout {
             RecordType(PERF_RECORD_SAMPLE),
         );
         SampleRecord::parse(&mut c, body, &self.info, misc)
-    }
-
-    /// [`SampleLayout::parse_into`], writing the sample into `out` field by
-    /// field: a drain loop that keeps one sample and reads it through
-    /// accessors then never copies it. `out` is left as it was on error.
-    #[inline(always)]
-    pub(crate) fn parse_in_place<'a>(
-        &self,
-        body: RawData<'a>,
-        order: Endianness,
-        misc: u16,
-        out: &mut SampleRecord<'a>,
-    ) -> Result<(), ParseError> {
-        if let RawData::Single(b) = body {
-            if let Some((callchain, end)) = self.extent(b, order) {
-                if self.info.sample_type & TAIL == 0 || self.tail_fits(b, end, order) {
-                    out.body = body;
-                    out.sample_type = self.info.sample_type;
-                    out.regs_user_mask = self.info.sample_regs_user;
-                    out.regs_intr_mask = self.info.sample_regs_intr;
-                    out.words = self.words;
-                    out.callchain = callchain;
-                    out.tail_start = end;
-                    out.misc = misc;
-                    out.read_format = read_format_bits(self.info.read_format);
-                    out.branch_bits = branch_bits(self.info.branch_sample_type);
-                    out.read_at = self.read;
-                    out.order = order;
-                    return Ok(());
-                }
-            }
-        }
-        self.parse_general_in_place(body, order, misc, out)
-    }
-
-    /// The general parser's sample written to `out`. Out of line, so that the
-    /// fast path's stores go straight to `out` instead of to a temporary
-    /// that both paths would share and then copy.
-    #[cold]
-    #[inline(never)]
-    fn parse_general_in_place<'a>(
-        &self,
-        body: RawData<'a>,
-        order: Endianness,
-        misc: u16,
-        out: &mut SampleRecord<'a>,
-    ) -> Result<(), ParseError> {
-        *out = self.parse_general(body, order, misc)?;
-        Ok(())
     }
 
     /// The fast path's checks on a contiguous body: the call chain's offset
@@ -826,29 +777,6 @@ impl<'a> SampleRecord<'a> {
     /// PERF_SAMPLE_AUX: a snapshot of the AUX area.
     pub fn aux(&self) -> Option<RawData<'a>> {
         parse_sized(&mut self.at(T_AUX)?, true, "", "").ok()
-    }
-}
-
-impl Default for SampleRecord<'_> {
-    /// A sample of an event that asked for nothing (`sample_type` 0): every
-    /// accessor returns `None`. A slot for [`RecordParser::parse_sample_into`].
-    ///
-    /// [`RecordParser::parse_sample_into`]: super::RecordParser::parse_sample_into
-    fn default() -> Self {
-        SampleRecord {
-            body: RawData::Single(&[]),
-            sample_type: 0,
-            regs_user_mask: 0,
-            regs_intr_mask: 0,
-            words: [NO_WORD; 8],
-            callchain: (0, 0),
-            tail_start: 0,
-            misc: 0,
-            read_format: 0,
-            branch_bits: 0,
-            read_at: NO_WORD,
-            order: Endianness::NATIVE,
-        }
     }
 }
 

@@ -1317,11 +1317,14 @@ fn records_stay_small_enough_to_move_cheaply() {
         "{}",
         std::mem::size_of::<Record<'_>>()
     );
+    // A sample is what a drain loop moves most: fixed fields are decoded
+    // from the bytes when asked for, and fields after the call chain found
+    // again, so the struct holds the view and a few offsets. Past 128 bytes
+    // moves become memcpy calls (a third of the drain time when it was 176).
+    assert!(
+        std::mem::size_of::<SampleRecord<'_>>() <= 80,
+        "{}",
+        std::mem::size_of::<SampleRecord<'_>>()
+    );
 }
 
-#[test]
-fn zz_sizes() {
-    use std::mem::size_of;
-    eprintln!("RawData {} SampleRecord {} SampleId {} Mmap {} Mmap2 {} Comm {} Fork {} Lost {} Switch {} SwitchCpu {} Ns {} Ksym {} Bpf {} Cg {} TP {} Aux {} It {} Read {} AuxHw {} LostS {} Thr {} Record {} Err {}",
-      size_of::<RawData>(), size_of::<SampleRecord>(), size_of::<SampleId>(), size_of::<MmapRecord>(), size_of::<Mmap2Record>(), size_of::<CommRecord>(), size_of::<ForkExitRecord>(), size_of::<LostRecord>(), size_of::<SwitchRecord>(), size_of::<SwitchCpuWideRecord>(), size_of::<NamespacesRecord>(), size_of::<KsymbolRecord>(), size_of::<BpfEventRecord>(), size_of::<CgroupRecord>(), size_of::<TextPokeRecord>(), size_of::<AuxRecord>(), size_of::<ItraceStartRecord>(), size_of::<ReadRecord>(), size_of::<AuxOutputHwIdRecord>(), size_of::<LostSamplesRecord>(), size_of::<ThrottleRecord>(), size_of::<Record>(), size_of::<ParseError>());
-}
