@@ -17,8 +17,7 @@
 use criterion::{criterion_group, Criterion, Throughput};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
-    parse_record, sample_type as st, Record, RecordParseInfo, RecordParser,
-    PERF_RECORD_SAMPLE,
+    parse_record, sample_type as st, Record, RecordParseInfo, RecordParser, PERF_RECORD_SAMPLE,
 };
 use lwprof_events::ring::{ReadBatch, Ring, RingWriter};
 use std::hint::black_box;
@@ -203,7 +202,6 @@ fn drain_parse_sample(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
     sum
 }
 
-
 /// `RecordParser::parse_sample`, the call chain walked with `fold`.
 #[inline(never)]
 fn drain_parse_sample_fold(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
@@ -215,8 +213,6 @@ fn drain_parse_sample_fold(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> 
     }
     sum
 }
-
-
 
 /// Hand-written reference (not an API): the same fields read straight from
 /// the bytes at offsets known for this one sample type, native order only.
@@ -259,7 +255,9 @@ fn variants() -> Vec<(&'static str, Drain)> {
         ("walk", |b, _, _| drain_walk(b)),
         ("by_hand", |b, _, _| drain_by_hand(b)),
         ("parse_record", |b, i, _| drain_parse_record(b, i)),
-        ("parser.parse", |b, i, _| drain_parser(b, &RecordParser::new(i))),
+        ("parser.parse", |b, i, _| {
+            drain_parser(b, &RecordParser::new(i))
+        }),
         ("parser.parse_sample", |b, i, _| {
             drain_parse_sample(b, &RecordParser::new(i))
         }),

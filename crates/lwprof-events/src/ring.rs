@@ -1259,6 +1259,31 @@ mod tests {
     }
 
     #[test]
+    fn unread_is_the_bytes_of_the_records_not_yet_read() {
+        let (mut ring, mut w) = Ring::anonymous(1, 0, false).unwrap();
+        let size = ring.data_size() as u64;
+        // Empty: no bytes, and no view of a data area.
+        assert!(ring.read().unread().is_empty());
+        w.set_positions(size - 24, size - 24);
+        let (a, b, c) = (rec(1, 48), rec(2, 32), rec(3, 16));
+        assert!(w.write(&a) && w.write(&b) && w.write(&c));
+        let all: Vec<u8> = [a.as_slice(), &b, &c].concat();
+        let mut batch = ring.read();
+        let unread = batch.unread();
+        assert!(
+            matches!(unread, RawData::Split(..)),
+            "wraps with the first record"
+        );
+        assert_eq!(unread.as_contiguous().as_ref(), &all[..]);
+        // Reading it does not consume; reading records shrinks it.
+        assert_eq!(batch.remaining_bytes(), all.len() as u64);
+        assert!(batch.next_record().is_some());
+        assert_eq!(batch.unread().as_contiguous().as_ref(), &all[48..]);
+        assert_eq!(batch.skip_all(), 2);
+        assert!(batch.unread().is_empty());
+    }
+
+    #[test]
     fn views_point_into_the_mapping() {
         let (mut ring, mut w) = Ring::anonymous(1, 0, false).unwrap();
         let size = ring.data_size() as u64;

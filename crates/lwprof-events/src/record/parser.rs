@@ -16,9 +16,9 @@
 
 use super::error::ParseError;
 use super::info::RecordParseInfo;
-use super::sample::{SampleLayout, SampleRecord};
 #[cfg(doc)]
 use super::parse_record;
+use super::sample::{SampleLayout, SampleRecord};
 use super::{other, RawRecord, Record, PERF_RECORD_SAMPLE};
 use crate::raw::RawData;
 
@@ -56,9 +56,12 @@ impl RecordParser {
     #[inline(always)]
     pub fn parse_raw<'a>(&self, raw: &RawRecord<'a>) -> Result<Record<'a>, ParseError> {
         if raw.header.record_type == PERF_RECORD_SAMPLE {
-            return self
-                .layout
-                .parse_into(raw.body, raw.endianness, raw.header.misc, Record::Sample);
+            return self.layout.parse_into(
+                raw.body,
+                raw.endianness,
+                raw.header.misc,
+                Record::Sample,
+            );
         }
         other::parse_non_sample(raw, self.info())
     }
