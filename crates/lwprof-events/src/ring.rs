@@ -663,6 +663,19 @@ impl Ring {
     /// Counts the record at `pos` (with header `h`) in the stats.
     #[inline(always)]
     fn note_record(&mut self, pos: u64, h: &RecordHeader) {
+        if h.type_ == RECORD_SAMPLE {
+            // The common case, kept short: a drain walks mostly samples.
+            self.stats.records += 1;
+            self.stats.bytes += h.size as u64;
+            self.stats.samples += 1;
+        } else {
+            self.note_other_record(pos, h);
+        }
+    }
+
+    /// [`Ring::note_record`] for every type but samples.
+    #[inline(never)]
+    fn note_other_record(&mut self, pos: u64, h: &RecordHeader) {
         let words = if matches!(h.type_, RECORD_LOST | RECORD_LOST_SAMPLES) {
             counter_words(h, &self.view(pos, h.size as usize))
         } else {

@@ -402,20 +402,21 @@ impl SampleLayout {
             return None;
         }
         let prefix = usize::from(self.prefix);
-        // One length check for every fixed-size field; they are decoded when
-        // asked for.
-        if b.len() < prefix {
-            return None;
-        }
         if self.info.sample_type & st::CALLCHAIN == 0 {
-            return Some(((0, 0), prefix as u16));
+            // One length check for every fixed-size field; they are decoded
+            // when asked for.
+            return (b.len() >= prefix).then_some(((0, 0), prefix as u16));
         }
-        let nr = order.u64(*b.get(prefix..)?.first_chunk::<8>()?);
-        let at = prefix + 8;
-        let end = usize::try_from(nr).ok()?.checked_mul(8)?.checked_add(at)?;
-        if end > b.len() {
+        // The same check, with the call chain's count.
+        let (_, rest) = b.split_at_checked(prefix)?;
+        let (nr, ips) = rest.split_first_chunk::<8>()?;
+        let nr = order.u64(*nr);
+        // No overflow: the count is compared with what is left, in elements.
+        if nr > (ips.len() / 8) as u64 {
             return None;
         }
+        let at = prefix + 8;
+        let end = at + nr as usize * 8;
         // All fit a u16: the body is shorter than 64 KiB.
         Some(((at as u16, nr as u16), end as u16))
     }
