@@ -5,7 +5,10 @@
 //! into a typed [`Record`], given the layout fields of its event
 //! ([`RecordParseInfo`]). Variable-length fields stay views of the input, so
 //! parsing copies nothing and allocates nothing. Records may be in either byte
-//! order ([`Endianness`]).
+//! order ([`Endianness`]). To parse many records of one event, as a ring
+//! drain does, make a [`RecordParser`] once: it works the sample layout out
+//! up front and has a samples-only fast path
+//! ([`RecordParser::parse_sample`]) with the same results.
 //!
 //! This module does no I/O and holds no state: it neither reads rings nor
 //! perf.data headers, nor maps ids to events (see [`IdPosition`] for the one

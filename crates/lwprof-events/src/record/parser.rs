@@ -73,6 +73,31 @@ impl RecordParser {
     ///
     /// This is the drain loop's fast path: a contiguous record's header and
     /// fixed fields are checked in one go.
+    ///
+    /// ```
+    /// # use lwprof_events::raw::RawData;
+    /// # use lwprof_events::record::{sample_type as st, Record, RecordParseInfo, RecordParser};
+    /// let parser = RecordParser::new(&RecordParseInfo::new(st::IP | st::CALLCHAIN));
+    /// let mut bytes = 9u32.to_ne_bytes().to_vec(); // PERF_RECORD_SAMPLE
+    /// bytes.extend_from_slice(&2u16.to_ne_bytes()); // misc: user
+    /// bytes.extend_from_slice(&40u16.to_ne_bytes()); // size
+    /// for word in [0x40_1000u64, 2, 0x40_1000, 0x40_2000] {
+    ///     bytes.extend_from_slice(&word.to_ne_bytes()); // ip, nr, ips
+    /// }
+    /// for record in [RawData::Single(&bytes)] {
+    ///     match parser.parse_sample(record)? {
+    ///         Some(sample) => {
+    ///             let frames: Vec<u64> = sample.callchain().into_iter().flatten().collect();
+    ///             assert_eq!(frames, [0x40_1000, 0x40_2000]);
+    ///         }
+    ///         None => match parser.parse(record)? {
+    ///             Record::Mmap2(_) => { /* ... */ }
+    ///             _ => {}
+    ///         },
+    ///     }
+    /// }
+    /// # Ok::<(), lwprof_events::record::ParseError>(())
+    /// ```
     #[inline(always)]
     pub fn parse_sample<'a>(
         &self,
