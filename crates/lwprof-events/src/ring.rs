@@ -636,7 +636,7 @@ impl Ring {
     }
 
     /// The header of the record at `pos`, if sane and within `limit` bytes.
-    #[inline]
+    #[inline(always)]
     fn header_at(&self, pos: u64, limit: u64) -> Option<RecordHeader> {
         if limit < RecordHeader::SIZE as u64 || self.data_size == 0 {
             return None;
@@ -661,8 +661,21 @@ impl Ring {
     }
 
     /// Counts the record at `pos` (with header `h`) in the stats.
-    #[inline]
+    #[inline(always)]
     fn note_record(&mut self, pos: u64, h: &RecordHeader) {
+        if h.type_ == RECORD_SAMPLE {
+            // The common case, kept short: a drain walks mostly samples.
+            self.stats.records += 1;
+            self.stats.bytes += h.size as u64;
+            self.stats.samples += 1;
+        } else {
+            self.note_other_record(pos, h);
+        }
+    }
+
+    /// [`Ring::note_record`] for every type but samples.
+    #[inline(never)]
+    fn note_other_record(&mut self, pos: u64, h: &RecordHeader) {
         let words = if matches!(h.type_, RECORD_LOST | RECORD_LOST_SAMPLES) {
             counter_words(h, &self.view(pos, h.size as usize))
         } else {
@@ -673,7 +686,7 @@ impl Ring {
 
     /// `len` bytes (<= data_size) of the data area from ring position `pos`,
     /// as one or two slices.
-    #[inline]
+    #[inline(always)]
     fn view(&self, pos: u64, len: usize) -> RawData<'_> {
         let size = self.data_size;
         let off = (pos & (size as u64 - 1)) as usize;
@@ -813,7 +826,7 @@ impl<'r> ReadBatch<'r> {
     }
 
     /// Moves past the next record and returns its start and length.
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self) -> Option<(u64, usize)> {
         if self.pos == self.head {
             return None;
@@ -855,6 +868,19 @@ impl<'r> ReadBatch<'r> {
         self.head.wrapping_sub(self.pos)
     }
 
+    /// The bytes of the batch not read yet, in place (two slices when they
+    /// wrap the end of the buffer), without walking their records: for
+    /// copying a batch out whole, as `perf record` writes rings to its file.
+    /// Reading it does not move the batch past those records.
+    pub fn unread(&self) -> RawData<'_> {
+        // `read` keeps head - pos within data_size (a larger gap is skipped
+        // as corrupt), and an empty batch needs no view (nor a data area).
+        match usize::try_from(self.remaining_bytes()) {
+            Ok(len) if len > 0 && len <= self.ring.data_size => self.ring.view(self.pos, len),
+            _ => RawData::Single(&[]),
+        }
+    }
+
     /// `consume`: publishes the tail for every record read so far, handing
     /// their bytes back to the kernel. Cheap when nothing new was read.
     pub fn consume(&mut self) {
@@ -881,7 +907,7 @@ pub struct Records<'b, 'r> {
 impl<'b> Iterator for Records<'b, '_> {
     type Item = RawData<'b>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<RawData<'b>> {
         let (start, len) = self.batch.advance()?;
         let view = self.batch.ring.view(start, len);
@@ -1243,6 +1269,31 @@ mod tests {
         }
         assert_eq!(ring.stats().corrupt_bytes, 0);
         assert_eq!(ring.stats().samples, 2 * (size / 8) * sizes.len() as u64);
+    }
+
+    #[test]
+    fn unread_is_the_bytes_of_the_records_not_yet_read() {
+        let (mut ring, mut w) = Ring::anonymous(1, 0, false).unwrap();
+        let size = ring.data_size() as u64;
+        // Empty: no bytes, and no view of a data area.
+        assert!(ring.read().unread().is_empty());
+        w.set_positions(size - 24, size - 24);
+        let (a, b, c) = (rec(1, 48), rec(2, 32), rec(3, 16));
+        assert!(w.write(&a) && w.write(&b) && w.write(&c));
+        let all: Vec<u8> = [a.as_slice(), &b, &c].concat();
+        let mut batch = ring.read();
+        let unread = batch.unread();
+        assert!(
+            matches!(unread, RawData::Split(..)),
+            "wraps with the first record"
+        );
+        assert_eq!(unread.as_contiguous().as_ref(), &all[..]);
+        // Reading it does not consume; reading records shrinks it.
+        assert_eq!(batch.remaining_bytes(), all.len() as u64);
+        assert!(batch.next_record().is_some());
+        assert_eq!(batch.unread().as_contiguous().as_ref(), &all[48..]);
+        assert_eq!(batch.skip_all(), 2);
+        assert!(batch.unread().is_empty());
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! into a typed [`Record`], given the layout fields of its event
 //! ([`RecordParseInfo`]). Variable-length fields stay views of the input, so
 //! parsing copies nothing and allocates nothing. Records may be in either byte
-//! order ([`Endianness`]).
+//! order ([`Endianness`]). To parse many records of one event, as a ring
+//! drain does, make a [`RecordParser`] once: it works the sample layout out
+//! up front and has a samples-only fast path
+//! ([`RecordParser::parse_sample`]) with the same results.
 //!
 //! This module does no I/O and holds no state: it neither reads rings nor
 //! perf.data headers, nor maps ids to events (see [`IdPosition`] for the one
@@ -24,6 +27,7 @@ mod cursor;
 mod error;
 mod info;
 mod other;
+mod parser;
 mod sample;
 #[cfg(test)]
 mod tests;
@@ -38,6 +42,7 @@ pub use other::{
     MmapRecord, NamespacesRecord, ReadRecord, SampleId, SwitchCpuWideRecord, SwitchRecord,
     TextPokeRecord, ThrottleRecord,
 };
+pub use parser::RecordParser;
 pub use sample::SampleRecord;
 pub use views::{
     BranchEntry, BranchIter, BranchStack, NamespaceEntries, NamespaceEntry, NamespaceIter,
@@ -166,7 +171,7 @@ impl RecordHeader {
 
     /// Reads a header from the first 8 bytes of `data`, or `None` when there
     /// are fewer.
-    #[inline]
+    #[inline(always)]
     pub fn parse(data: RawData<'_>, endianness: Endianness) -> Option<RecordHeader> {
         let b = data.read_array::<8>(0)?;
         Some(RecordHeader {
@@ -234,16 +239,30 @@ impl<'a> RawRecord<'a> {
     /// Splits the record at the start of `data` into header and body.
     /// `data` may be longer than the record (the rest is ignored) but not
     /// shorter.
-    #[inline]
+    #[inline(always)]
     pub fn from_data(data: RawData<'a>, endianness: Endianness) -> Result<Self, ParseError> {
-        let Some(header) = RecordHeader::parse(data, endianness) else {
-            return Err(ParseError::Truncated {
+        #[cold]
+        #[inline(never)]
+        fn no_header(available: usize) -> ParseError {
+            ParseError::Truncated {
                 record: RecordType(0),
                 field: "header",
                 offset: 0,
                 needed: RecordHeader::SIZE,
-                available: data.len(),
-            });
+                available,
+            }
+        }
+        #[cold]
+        #[inline(never)]
+        fn bad_size(header: RecordHeader, available: usize) -> ParseError {
+            ParseError::BadSize {
+                record: RecordType(header.record_type),
+                size: header.size,
+                available,
+            }
+        }
+        let Some(header) = RecordHeader::parse(data, endianness) else {
+            return Err(no_header(data.len()));
         };
         let size = usize::from(header.size);
         let body = match size
@@ -251,13 +270,7 @@ impl<'a> RawRecord<'a> {
             .and_then(|n| data.slice(RecordHeader::SIZE, n))
         {
             Some(body) => body,
-            None => {
-                return Err(ParseError::BadSize {
-                    record: RecordType(header.record_type),
-                    size: header.size,
-                    available: data.len(),
-                })
-            }
+            None => return Err(bad_size(header, data.len())),
         };
         Ok(RawRecord {
             header,

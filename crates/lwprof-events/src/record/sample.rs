@@ -45,39 +45,91 @@ const T_AUX: usize = 13;
 const T_LEN: usize = 14;
 const ABSENT: u16 = u16::MAX;
 
+/// The `sample_type` bit of each tail slot (after READ, in record order) and
+/// the field name errors give for the fixed-size ones.
+const TAIL_FIELDS: [(u64, &str); T_LEN] = [
+    (st::READ, "read"),
+    (st::RAW, "raw"),
+    (st::BRANCH_STACK, "branch_stack"),
+    (st::REGS_USER, "regs_user"),
+    (st::STACK_USER, "stack_user"),
+    (st::WEIGHT | st::WEIGHT_STRUCT, "weight"),
+    (st::DATA_SRC, "data_src"),
+    (st::TRANSACTION, "transaction"),
+    (st::REGS_INTR, "regs_intr"),
+    (st::PHYS_ADDR, "phys_addr"),
+    (st::CGROUP, "cgroup"),
+    (st::DATA_PAGE_SIZE, "data_page_size"),
+    (st::CODE_PAGE_SIZE, "code_page_size"),
+    (st::AUX, "aux"),
+];
+
 /// A sample: the fields `sample_type` asked for.
 ///
 /// Accessors return `None` for fields the event did not ask for. The record
 /// was validated when parsed, so accessors do not fail.
+///
+/// It is small (80 bytes on 64-bit targets, see the size test) so that a drain loop
+/// moves it cheaply: fixed fields are decoded from the record bytes when
+/// asked for, at offsets found when parsing.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SampleRecord<'a> {
     body: RawData<'a>,
     sample_type: u64,
-    head: [u64; 8],
-    /// Offset of the first call chain address in `body`, and their number.
-    callchain: (u16, u16),
-    misc: u16,
-    order: Endianness,
-    /// Offsets in `body` of the fields after the call chain.
-    tail: [u16; T_LEN],
-    /// The attr fields the tail's layout depends on.
-    read_format: u64,
+    /// The attr's register masks (the tail's layout depends on them).
     regs_user_mask: u64,
     regs_intr_mask: u64,
-    branch_sample_type: u64,
+    /// Offsets in `body` of the head words, by slot, or [`NO_WORD`].
+    words: [u8; 8],
+    /// Offset of the first call chain address in `body`, and their number.
+    callchain: (u16, u16),
+    /// Offset in `body` of the first field after the call chain (and READ).
+    tail_start: u16,
+    misc: u16,
+    /// The attr's `read_format` (every PERF_FORMAT_* bit fits a byte).
+    read_format: u8,
+    /// The layout bits of the attr's `branch_sample_type` (see [`branch_bits`]).
+    branch_bits: u8,
+    /// Offset in `body` of the READ values, or [`NO_WORD`].
+    read_at: u8,
+    order: Endianness,
 }
 
+/// `branch_sample_type` packed into the two bits that change the layout.
+#[inline(always)]
+const fn branch_bits(branch_sample_type: u64) -> u8 {
+    (branch_sample_type & bst::HW_INDEX != 0) as u8
+        | (((branch_sample_type & bst::COUNTERS != 0) as u8) << 1)
+}
+
+/// The inverse of [`branch_bits`], keeping only the layout bits.
+#[inline(always)]
+const fn branch_sample_type_of(bits: u8) -> u64 {
+    (if bits & 1 != 0 { bst::HW_INDEX } else { 0 })
+        | (if bits & 2 != 0 { bst::COUNTERS } else { 0 })
+}
+
+/// `read_format` as stored in a sample (the bits above PERF_FORMAT_LOST are
+/// unknown to this parser and ignored by it).
+#[inline(always)]
+const fn read_format_bits(read_format: u64) -> u8 {
+    (read_format & 0xff) as u8
+}
+
+/// Notes where the head word of `slot` sits and steps over it.
 #[inline(always)]
 fn word(
     c: &mut Cursor<'_>,
-    head: &mut [u64; 8],
+    words: &mut [u8; 8],
     slot: usize,
     t: u64,
     bit: u64,
     field: &'static str,
 ) -> Result<(), ParseError> {
     if t & bit != 0 {
-        head[slot] = c.u64(field)?;
+        // At most 9 words precede it: the offset fits a byte.
+        words[slot] = (c.offset() - RecordHeader::SIZE) as u8;
+        c.u64(field)?;
     }
     Ok(())
 }
@@ -199,6 +251,245 @@ fn parse_sized<'a>(
     c.array_view(size, 1, data_field)
 }
 
+/// Fields that are not part of the fixed-size head, call chain or READ.
+const TAIL: u64 = !(st::IDENTIFIER
+    | st::IP
+    | st::TID
+    | st::TIME
+    | st::ADDR
+    | st::ID
+    | st::STREAM_ID
+    | st::CPU
+    | st::PERIOD
+    | st::READ
+    | st::CALLCHAIN);
+
+/// A head slot the event did not ask for.
+const NO_WORD: u8 = u8::MAX;
+
+/// Where the fixed-size fields of one event's samples sit, worked out once
+/// from its [`RecordParseInfo`] so that [`SampleLayout::parse_into`] reads them at
+/// known offsets instead of walking the bitmask field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SampleLayout {
+    info: RecordParseInfo,
+    /// Body offset of each head word (by slot), or [`NO_WORD`].
+    words: [u8; 8],
+    /// Body offset of the READ values, or [`NO_WORD`].
+    read: u8,
+    /// Bytes of the fixed-size fields: the call chain's `nr` comes next.
+    prefix: u16,
+    /// False when a variable-size field (a group READ) comes before the call
+    /// chain; such samples take the general path.
+    fixed: bool,
+}
+
+impl SampleLayout {
+    pub(crate) const fn new(info: &RecordParseInfo) -> SampleLayout {
+        let t = info.sample_type;
+        let mut words = [NO_WORD; 8];
+        let mut off = 0u16;
+        // In record order; ID after IDENTIFIER, so ID's word wins the shared
+        // slot as in the general parser (the kernel writes the same value).
+        let order = [
+            (st::IDENTIFIER, H_ID),
+            (st::IP, H_IP),
+            (st::TID, H_TID),
+            (st::TIME, H_TIME),
+            (st::ADDR, H_ADDR),
+            (st::ID, H_ID),
+            (st::STREAM_ID, H_STREAM_ID),
+            (st::CPU, H_CPU),
+            (st::PERIOD, H_PERIOD),
+        ];
+        let mut i = 0;
+        while i < order.len() {
+            let (bit, slot) = order[i];
+            if t & bit != 0 {
+                words[slot] = off as u8;
+                off += 8;
+            }
+            i += 1;
+        }
+        let mut read = NO_WORD;
+        let mut fixed = true;
+        if t & st::READ != 0 {
+            let f = info.read_format;
+            if f & rf::GROUP != 0 {
+                fixed = false;
+            } else {
+                read = off as u8;
+                let extra = rf::TOTAL_TIME_ENABLED | rf::TOTAL_TIME_RUNNING | rf::ID | rf::LOST;
+                off += 8 * (1 + (f & extra).count_ones() as u16);
+            }
+        }
+        SampleLayout {
+            info: *info,
+            words,
+            read,
+            prefix: off,
+            fixed,
+        }
+    }
+
+    pub(crate) fn info(&self) -> &RecordParseInfo {
+        &self.info
+    }
+
+    /// Parses the body of a SAMPLE record: the same result as the general
+    /// parser, faster when the body is contiguous and no variable-size field
+    /// precedes the call chain (every other case, and every error, is left to
+    /// the general parser, so errors are the same too).
+    ///
+    /// The sample goes to `wrap` where it is made, so that it is built in
+    /// the caller's result type (`Record::Sample`, `Some`) rather than built
+    /// once and then copied into it.
+    #[inline(always)]
+    pub(crate) fn parse_into<'a, T>(
+        &self,
+        body: RawData<'a>,
+        order: Endianness,
+        misc: u16,
+        wrap: impl FnOnce(SampleRecord<'a>) -> T,
+    ) -> Result<T, ParseError> {
+        if let RawData::Single(b) = body {
+            if let Some((callchain, end)) = self.extent(b, order) {
+                if self.info.sample_type & TAIL == 0 || self.tail_fits(b, end, order) {
+                    return Ok(wrap(SampleRecord {
+                        body,
+                        sample_type: self.info.sample_type,
+                        regs_user_mask: self.info.sample_regs_user,
+                        regs_intr_mask: self.info.sample_regs_intr,
+                        words: self.words,
+                        callchain,
+                        tail_start: end,
+                        misc,
+                        read_format: read_format_bits(self.info.read_format),
+                        branch_bits: branch_bits(self.info.branch_sample_type),
+                        read_at: self.read,
+                        order,
+                    }));
+                }
+            }
+        }
+        self.parse_general(body, order, misc).map(wrap)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn parse_general<'a>(
+        &self,
+        body: RawData<'a>,
+        order: Endianness,
+        misc: u16,
+    ) -> Result<SampleRecord<'a>, ParseError> {
+        let mut c = Cursor::new(
+            body,
+            RecordHeader::SIZE,
+            order,
+            RecordType(PERF_RECORD_SAMPLE),
+        );
+        SampleRecord::parse(&mut c, body, &self.info, misc)
+    }
+
+    /// The fast path's checks on a contiguous body: the call chain's offset
+    /// and length, and where the fields after it start; `None` when the
+    /// general parser must decide (it then finds the same sample, or the
+    /// error).
+    #[inline(always)]
+    fn extent(&self, b: &[u8], order: Endianness) -> Option<((u16, u16), u16)> {
+        if !self.fixed || b.len() >= usize::from(ABSENT) {
+            return None;
+        }
+        let prefix = usize::from(self.prefix);
+        if self.info.sample_type & st::CALLCHAIN == 0 {
+            // One length check for every fixed-size field; they are decoded
+            // when asked for.
+            return (b.len() >= prefix).then_some(((0, 0), prefix as u16));
+        }
+        // The same check, with the call chain's count.
+        let (_, rest) = b.split_at_checked(prefix)?;
+        let (nr, ips) = rest.split_first_chunk::<8>()?;
+        let nr = order.u64(*nr);
+        // No overflow: the count is compared with what is left, in elements.
+        if nr > (ips.len() / 8) as u64 {
+            return None;
+        }
+        let at = prefix + 8;
+        let end = at + nr as usize * 8;
+        // All fit a u16: the body is shorter than 64 KiB.
+        Some(((at as u16, nr as u16), end as u16))
+    }
+
+    /// Whether the fields after the call chain, from `end`, fit in `b`.
+    #[inline(never)]
+    fn tail_fits(&self, b: &[u8], end: u16, order: Endianness) -> bool {
+        let end = usize::from(end);
+        let Some(rest) = b.get(end..) else {
+            return false;
+        };
+        let mut c = Cursor::new(
+            RawData::Single(rest),
+            RecordHeader::SIZE + end,
+            order,
+            RecordType(PERF_RECORD_SAMPLE),
+        );
+        let i = &self.info;
+        walk_tail(
+            &mut c,
+            i.sample_type,
+            i.sample_regs_user,
+            i.sample_regs_intr,
+            branch_bits(i.branch_sample_type),
+            T_LEN,
+        )
+        .is_ok()
+    }
+}
+
+/// Walks the fields after the call chain from `c` (at the first of them),
+/// checking they fit. Stops at the field of slot `stop` and says whether the
+/// event has it; pass [`T_LEN`] to walk them all.
+fn walk_tail(
+    c: &mut Cursor<'_>,
+    t: u64,
+    regs_user_mask: u64,
+    regs_intr_mask: u64,
+    branch: u8,
+    stop: usize,
+) -> Result<bool, ParseError> {
+    // READ comes before the call chain: not walked here.
+    for (slot, &(bit, field)) in TAIL_FIELDS.iter().enumerate().skip(T_RAW) {
+        let here = t & bit != 0;
+        if slot == stop {
+            return Ok(here);
+        }
+        if !here {
+            continue;
+        }
+        match slot {
+            T_RAW => drop(parse_sized(c, false, "raw.size", "raw.data")?),
+            T_BRANCH => drop(parse_branch(c, branch_sample_type_of(branch))?),
+            T_REGS_USER => drop(parse_regs(
+                c,
+                regs_user_mask,
+                "regs_user.abi",
+                "regs_user.regs",
+            )?),
+            T_STACK_USER => drop(parse_stack(c)?),
+            T_REGS_INTR => drop(parse_regs(
+                c,
+                regs_intr_mask,
+                "regs_intr.abi",
+                "regs_intr.regs",
+            )?),
+            T_AUX => drop(parse_sized(c, true, "aux.size", "aux.data")?),
+            _ => drop(c.u64(field)?),
+        }
+    }
+    Ok(false)
+}
+
 impl<'a> SampleRecord<'a> {
     /// Parses the body of a SAMPLE record (the bytes after the header).
     #[inline]
@@ -218,39 +509,42 @@ impl<'a> SampleRecord<'a> {
             });
         }
         let t = info.sample_type;
-        let mut head = [0u64; 8];
-        word(c, &mut head, H_ID, t, st::IDENTIFIER, "identifier")?;
-        word(c, &mut head, H_IP, t, st::IP, "ip")?;
+        let mut words = [NO_WORD; 8];
+        word(c, &mut words, H_ID, t, st::IDENTIFIER, "identifier")?;
+        word(c, &mut words, H_IP, t, st::IP, "ip")?;
         if t & st::TID != 0 {
-            let pid = c.u32("pid")?;
-            let tid = c.u32("tid")?;
-            head[H_TID] = u64::from(pid) | (u64::from(tid) << 32);
+            words[H_TID] = (c.offset() - RecordHeader::SIZE) as u8;
+            c.u32("pid")?;
+            c.u32("tid")?;
         }
-        word(c, &mut head, H_TIME, t, st::TIME, "time")?;
-        word(c, &mut head, H_ADDR, t, st::ADDR, "addr")?;
-        word(c, &mut head, H_ID, t, st::ID, "id")?;
-        word(c, &mut head, H_STREAM_ID, t, st::STREAM_ID, "stream_id")?;
+        word(c, &mut words, H_TIME, t, st::TIME, "time")?;
+        word(c, &mut words, H_ADDR, t, st::ADDR, "addr")?;
+        word(c, &mut words, H_ID, t, st::ID, "id")?;
+        word(c, &mut words, H_STREAM_ID, t, st::STREAM_ID, "stream_id")?;
         if t & st::CPU != 0 {
-            head[H_CPU] = u64::from(c.u32("cpu")?);
+            words[H_CPU] = (c.offset() - RecordHeader::SIZE) as u8;
+            c.u32("cpu")?;
             c.u32("cpu.res")?;
         }
-        word(c, &mut head, H_PERIOD, t, st::PERIOD, "period")?;
+        word(c, &mut words, H_PERIOD, t, st::PERIOD, "period")?;
         let mut sample = SampleRecord {
             body,
             sample_type: t,
-            head,
-            callchain: (0, 0),
-            misc,
-            order: c.order,
-            tail: [ABSENT; T_LEN],
-            read_format: info.read_format,
             regs_user_mask: info.sample_regs_user,
             regs_intr_mask: info.sample_regs_intr,
-            branch_sample_type: info.branch_sample_type,
+            words,
+            callchain: (0, 0),
+            tail_start: 0,
+            misc,
+            read_format: read_format_bits(info.read_format),
+            branch_bits: branch_bits(info.branch_sample_type),
+            read_at: NO_WORD,
+            order: c.order,
         };
         if t & st::READ != 0 {
-            sample.tail[T_READ] = sample.here(c);
-            parse_read(c, info.read_format)?;
+            // At most 9 head words come first: the offset fits a byte.
+            sample.read_at = sample.here(c) as u8;
+            parse_read(c, u64::from(sample.read_format))?;
         }
         if t & st::CALLCHAIN != 0 {
             let nr = c.u64("callchain.nr")?;
@@ -259,17 +553,7 @@ impl<'a> SampleRecord<'a> {
             // The view fit in a record of at most 64 KiB, so nr fits a u16.
             sample.callchain = (at, nr as u16);
         }
-        const TAIL: u64 = !(st::IDENTIFIER
-            | st::IP
-            | st::TID
-            | st::TIME
-            | st::ADDR
-            | st::ID
-            | st::STREAM_ID
-            | st::CPU
-            | st::PERIOD
-            | st::READ
-            | st::CALLCHAIN);
+        sample.tail_start = sample.here(c);
         if t & TAIL != 0 {
             sample.parse_tail(c)?;
         }
@@ -282,74 +566,65 @@ impl<'a> SampleRecord<'a> {
         (c.offset() - RecordHeader::SIZE) as u16
     }
 
-    /// Walks the fields after the call chain, checking they fit and noting
-    /// where each starts.
+    /// [`walk_tail`] with this sample's layout.
+    fn walk_tail(&self, c: &mut Cursor<'a>, stop: usize) -> Result<bool, ParseError> {
+        walk_tail(
+            c,
+            self.sample_type,
+            self.regs_user_mask,
+            self.regs_intr_mask,
+            self.branch_bits,
+            stop,
+        )
+    }
+
+    /// Checks that the fields after the call chain fit.
     #[inline(never)]
-    fn parse_tail(&mut self, c: &mut Cursor<'a>) -> Result<(), ParseError> {
-        let t = self.sample_type;
-        if t & st::RAW != 0 {
-            self.tail[T_RAW] = self.here(c);
-            parse_sized(c, false, "raw.size", "raw.data")?;
+    fn parse_tail(&self, c: &mut Cursor<'a>) -> Result<(), ParseError> {
+        self.walk_tail(c, T_LEN).map(drop)
+    }
+
+    /// The `N` bytes at the head word of `slot`, or `None` when the event
+    /// has no such field. The parse checked that they are there.
+    #[inline(always)]
+    fn head_bytes<const N: usize>(&self, slot: usize, skip: usize) -> Option<[u8; N]> {
+        let at = self.words[slot];
+        if at == NO_WORD {
+            return None;
         }
-        if t & st::BRANCH_STACK != 0 {
-            self.tail[T_BRANCH] = self.here(c);
-            parse_branch(c, self.branch_sample_type)?;
+        let at = usize::from(at) + skip;
+        match self.body {
+            RawData::Single(b) => b.get(at..at + N)?.try_into().ok(),
+            split => split.read_array::<N>(at),
         }
-        if t & st::REGS_USER != 0 {
-            self.tail[T_REGS_USER] = self.here(c);
-            parse_regs(c, self.regs_user_mask, "regs_user.abi", "regs_user.regs")?;
-        }
-        if t & st::STACK_USER != 0 {
-            self.tail[T_STACK_USER] = self.here(c);
-            parse_stack(c)?;
-        }
-        let fixed = [
-            (st::WEIGHT | st::WEIGHT_STRUCT, T_WEIGHT, "weight"),
-            (st::DATA_SRC, T_DATA_SRC, "data_src"),
-            (st::TRANSACTION, T_TRANSACTION, "transaction"),
-        ];
-        for (bit, slot, field) in fixed {
-            if t & bit != 0 {
-                self.tail[slot] = self.here(c);
-                c.u64(field)?;
-            }
-        }
-        if t & st::REGS_INTR != 0 {
-            self.tail[T_REGS_INTR] = self.here(c);
-            parse_regs(c, self.regs_intr_mask, "regs_intr.abi", "regs_intr.regs")?;
-        }
-        let fixed = [
-            (st::PHYS_ADDR, T_PHYS_ADDR, "phys_addr"),
-            (st::CGROUP, T_CGROUP, "cgroup"),
-            (st::DATA_PAGE_SIZE, T_DATA_PAGE_SIZE, "data_page_size"),
-            (st::CODE_PAGE_SIZE, T_CODE_PAGE_SIZE, "code_page_size"),
-        ];
-        for (bit, slot, field) in fixed {
-            if t & bit != 0 {
-                self.tail[slot] = self.here(c);
-                c.u64(field)?;
-            }
-        }
-        if t & st::AUX != 0 {
-            self.tail[T_AUX] = self.here(c);
-            parse_sized(c, true, "aux.size", "aux.data")?;
-        }
-        Ok(())
     }
 
     #[inline(always)]
-    fn head(&self, bit: u64, slot: usize) -> Option<u64> {
-        (self.sample_type & bit != 0).then_some(self.head[slot])
+    fn head(&self, slot: usize) -> Option<u64> {
+        self.head_bytes::<8>(slot, 0).map(|b| self.order.u64(b))
     }
 
-    /// A cursor at a tail field, or `None` when the event has no such field.
-    #[inline]
+    #[inline(always)]
+    fn head_u32(&self, slot: usize, skip: usize) -> Option<u32> {
+        self.head_bytes::<4>(slot, skip).map(|b| self.order.u32(b))
+    }
+
+    /// A cursor at a field after the head words, or `None` when the event
+    /// has no such field. Fields after the call chain are found by walking
+    /// them again (the parse checked that they fit).
     fn at(&self, slot: usize) -> Option<Cursor<'a>> {
-        let off = self.tail[slot];
-        if off == ABSENT {
-            return None;
+        if slot == T_READ {
+            if self.read_at == NO_WORD {
+                return None;
+            }
+            return self.cursor_at(usize::from(self.read_at));
         }
-        let off = usize::from(off);
+        let mut c = self.cursor_at(usize::from(self.tail_start))?;
+        self.walk_tail(&mut c, slot).ok()?.then_some(c)
+    }
+
+    /// A cursor at offset `off` of the body.
+    fn cursor_at(&self, off: usize) -> Option<Cursor<'a>> {
         let rest = self.body.slice(off, self.body.len().checked_sub(off)?)?;
         Some(Cursor::new(
             rest,
@@ -386,51 +661,51 @@ impl<'a> SampleRecord<'a> {
     /// PERF_SAMPLE_IDENTIFIER or PERF_SAMPLE_ID (the same id).
     #[inline]
     pub fn id(&self) -> Option<u64> {
-        self.head(st::IDENTIFIER | st::ID, H_ID)
+        self.head(H_ID)
     }
     /// PERF_SAMPLE_IP.
     #[inline]
     pub fn ip(&self) -> Option<u64> {
-        self.head(st::IP, H_IP)
+        self.head(H_IP)
     }
     /// PERF_SAMPLE_TID: process id.
     #[inline]
     pub fn pid(&self) -> Option<u32> {
-        self.head(st::TID, H_TID).map(|w| w as u32)
+        self.head_u32(H_TID, 0)
     }
     /// PERF_SAMPLE_TID: thread id.
     #[inline]
     pub fn tid(&self) -> Option<u32> {
-        self.head(st::TID, H_TID).map(|w| (w >> 32) as u32)
+        self.head_u32(H_TID, 4)
     }
     /// PERF_SAMPLE_TIME.
     #[inline]
     pub fn time(&self) -> Option<u64> {
-        self.head(st::TIME, H_TIME)
+        self.head(H_TIME)
     }
     /// PERF_SAMPLE_ADDR.
     #[inline]
     pub fn addr(&self) -> Option<u64> {
-        self.head(st::ADDR, H_ADDR)
+        self.head(H_ADDR)
     }
     /// PERF_SAMPLE_STREAM_ID.
     #[inline]
     pub fn stream_id(&self) -> Option<u64> {
-        self.head(st::STREAM_ID, H_STREAM_ID)
+        self.head(H_STREAM_ID)
     }
     /// PERF_SAMPLE_CPU.
     #[inline]
     pub fn cpu(&self) -> Option<u32> {
-        self.head(st::CPU, H_CPU).map(|w| w as u32)
+        self.head_u32(H_CPU, 0)
     }
     /// PERF_SAMPLE_PERIOD.
     #[inline]
     pub fn period(&self) -> Option<u64> {
-        self.head(st::PERIOD, H_PERIOD)
+        self.head(H_PERIOD)
     }
     /// PERF_SAMPLE_READ: counter values laid out by `read_format`.
     pub fn read(&self) -> Option<ReadValues<'a>> {
-        parse_read(&mut self.at(T_READ)?, self.read_format).ok()
+        parse_read(&mut self.at(T_READ)?, u64::from(self.read_format)).ok()
     }
     /// PERF_SAMPLE_CALLCHAIN: addresses, innermost first, with
     /// `PERF_CONTEXT_*` markers (values >= `PERF_CONTEXT_MAX`) between the
@@ -450,7 +725,11 @@ impl<'a> SampleRecord<'a> {
     }
     /// PERF_SAMPLE_BRANCH_STACK.
     pub fn branch_stack(&self) -> Option<BranchStack<'a>> {
-        parse_branch(&mut self.at(T_BRANCH)?, self.branch_sample_type).ok()
+        parse_branch(
+            &mut self.at(T_BRANCH)?,
+            branch_sample_type_of(self.branch_bits),
+        )
+        .ok()
     }
     /// PERF_SAMPLE_REGS_USER.
     pub fn regs_user(&self) -> Option<Regs<'a>> {

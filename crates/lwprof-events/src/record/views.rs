@@ -68,8 +68,14 @@ impl<'a> U64Array<'a> {
     /// The elements in order.
     #[inline]
     pub fn iter(&self) -> U64Iter<'a> {
+        let (cur, next) = match self.data {
+            RawData::Single(a) => (a, &[][..]),
+            RawData::Split(a, b) => (a, b),
+        };
         U64Iter {
-            inner: Elements::new(self.data, self.order, 8),
+            cur,
+            next,
+            order: self.order,
         }
     }
 
@@ -93,23 +99,107 @@ impl<'a> IntoIterator for U64Array<'a> {
 }
 
 /// Iterator over a [`U64Array`].
+///
+/// Elements are read straight from the slice before the seam, 8 bytes at a
+/// time; only the one element that straddles the seam (if any) is put
+/// together from both slices. Bytes past the last whole element are ignored.
 #[derive(Debug, Clone)]
 pub struct U64Iter<'a> {
-    inner: Elements<'a>,
+    /// Bytes before the seam (all of them when there is none).
+    cur: &'a [u8],
+    /// Bytes after the seam.
+    next: &'a [u8],
+    order: Endianness,
+}
+
+/// The element that straddles the seam (the `cur.len() < 8` bytes of `cur`
+/// and the first bytes of `next`) and the bytes after it; `None` at the end.
+/// A free function taking slices by value, so the iterator's fields stay in
+/// registers on the fast path.
+#[cold]
+#[inline(never)]
+fn across_seam<'a>(cur: &[u8], next: &'a [u8], order: Endianness) -> Option<(u64, &'a [u8])> {
+    let have = cur.len().min(8);
+    let (after, rest) = next.split_at_checked(8 - have)?;
+    let mut b = [0u8; 8];
+    b[..have].copy_from_slice(&cur[..have]);
+    b[have..].copy_from_slice(after);
+    Some((order.u64(b), rest))
+}
+
+impl U64Iter<'_> {
+    /// Moves past the seam: the element across it, if any.
+    #[inline(always)]
+    fn next_across_seam(&mut self) -> Option<u64> {
+        let step = across_seam(self.cur, self.next, self.order);
+        self.next = &[];
+        match step {
+            Some((v, rest)) => {
+                self.cur = rest;
+                Some(v)
+            }
+            None => {
+                self.cur = &[];
+                None
+            }
+        }
+    }
 }
 
 impl Iterator for U64Iter<'_> {
     type Item = u64;
+
     #[inline]
     fn next(&mut self) -> Option<u64> {
-        if self.inner.left == 0 {
+        if let Some((head, tail)) = self.cur.split_first_chunk::<8>() {
+            self.cur = tail;
+            return Some(self.order.u64(*head));
+        }
+        if self.next.is_empty() {
             return None;
         }
-        self.inner.left -= 1;
-        Some(self.inner.next_u64())
+        self.next_across_seam()
     }
+
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.inner.left, Some(self.inner.left))
+        let n = (self.cur.len() + self.next.len()) / 8;
+        (n, Some(n))
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, u64) -> B>(mut self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        loop {
+            // Whole elements before the seam, with the byte order decided
+            // once per slice rather than per element.
+            let chunks = self.cur.chunks_exact(8);
+            let rest = chunks.remainder();
+            match self.order {
+                Endianness::Little => {
+                    for c in chunks {
+                        if let Ok(b) = <[u8; 8]>::try_from(c) {
+                            acc = f(acc, u64::from_le_bytes(b));
+                        }
+                    }
+                }
+                Endianness::Big => {
+                    for c in chunks {
+                        if let Ok(b) = <[u8; 8]>::try_from(c) {
+                            acc = f(acc, u64::from_be_bytes(b));
+                        }
+                    }
+                }
+            }
+            self.cur = rest;
+            if self.next.is_empty() {
+                return acc;
+            }
+            match self.next_across_seam() {
+                Some(v) => acc = f(acc, v),
+                None => return acc,
+            }
+        }
     }
 }
 
