@@ -285,7 +285,7 @@ pub fn run(config: ReportConfig) -> Result<u8> {
     let mut opts = OutputOptions {
         filter,
         no_inline: config.no_inline,
-        command: imported.features.cmdline.as_ref().map(|c| c.join(" ")),
+        command: profiled_command(imported.features.cmdline.as_deref()),
         ..OutputOptions::default()
     };
     opts.text.children = config.children;
@@ -369,7 +369,7 @@ pub fn write_profile_after_record(data: &Path, format: &str, out: Option<&Path>)
     let mut symbolizer = Symbolizer::new(SymbolizerConfig::default());
     symbolizer.symbolize_profile(&mut imported.profile);
     let opts = OutputOptions {
-        command: imported.features.cmdline.as_ref().map(|c| c.join(" ")),
+        command: profiled_command(imported.features.cmdline.as_deref()),
         ..OutputOptions::default()
     };
     write_out(&imported.profile, format, &opts, out)?;
@@ -381,4 +381,27 @@ pub fn write_profile_after_record(data: &Path, format: &str, out: Option<&Path>)
         );
     }
     Ok(())
+}
+
+/// The profiled command from a recorder's command line (`lwprof record ...
+/// -- CMD ARGS` or `perf record ... -- CMD`): what follows `--`, else the
+/// whole line.
+fn profiled_command(cmdline: Option<&[String]>) -> Option<String> {
+    let c = cmdline?;
+    let after = c.iter().position(|a| a == "--").map_or(c, |i| &c[i + 1..]);
+    let words: Vec<String> = after
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 {
+                // The program's file name, not its full path.
+                Path::new(w)
+                    .file_name()
+                    .map_or(w.clone(), |n| n.to_string_lossy().into_owned())
+            } else {
+                w.clone()
+            }
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
