@@ -21,7 +21,10 @@ use super::cursor::Endianness;
 use super::error::ParseError;
 use super::info::sample_type as st;
 use super::parser::RecordParser;
-use super::sample::{SampleLayout, SampleRecord};
+use super::sample::{
+    SampleLayout, SampleRecord, H_ADDR, H_CPU, H_ID, H_IP, H_PERIOD, H_STREAM_ID, H_TID, H_TIME,
+    NO_WORD,
+};
 use super::views::U64Array;
 use super::PERF_RECORD_SAMPLE;
 use crate::raw::RawData;
@@ -141,15 +144,16 @@ impl Order for Be {
     }
 }
 
-/// The next word of `head` when `present`, stepping over it.
+/// The head word at body offset `at` ([`NO_WORD`] when absent) of `head`,
+/// the fixed-size fields: in bounds, as the layout put it there (a failed
+/// check gives `None`, but cannot happen).
 #[inline(always)]
-fn word(head: &mut &[u8], present: bool) -> Option<[u8; 8]> {
-    if !present {
+fn word(head: &[u8], at: u8) -> Option<[u8; 8]> {
+    if at == NO_WORD {
         return None;
     }
-    let (w, rest) = head.split_first_chunk::<8>()?;
-    *head = rest;
-    Some(*w)
+    let at = usize::from(at);
+    head.get(at..at + 8)?.first_chunk::<8>().copied()
 }
 
 /// The two u32 halves of a word, in record order.
@@ -177,7 +181,7 @@ fn decode_body<'a, E: Order>(
     let t = layout.info().sample_type;
     let prefix = layout.prefix();
     // One length check for every fixed-size field.
-    let (mut head, rest) = b.split_at_checked(prefix)?;
+    let (head, rest) = b.split_at_checked(prefix)?;
     let (callchain, extent, end) = if t & st::CALLCHAIN != 0 {
         let (nr, ips) = rest.split_first_chunk::<8>()?;
         let nr = E::u64(*nr);
@@ -199,20 +203,20 @@ fn decode_body<'a, E: Order>(
     if layout.has_tail() && !layout.tail_fits(b, end, E::ORDER) {
         return None;
     }
-    // The words in record order; `head` holds exactly the present ones.
-    let identifier = word(&mut head, t & st::IDENTIFIER != 0);
-    let ip = word(&mut head, t & st::IP != 0);
-    let tid = word(&mut head, t & st::TID != 0).map(halves::<E>);
-    let time = word(&mut head, t & st::TIME != 0);
-    let addr = word(&mut head, t & st::ADDR != 0);
-    let id = word(&mut head, t & st::ID != 0);
-    let stream_id = word(&mut head, t & st::STREAM_ID != 0);
-    let cpu = word(&mut head, t & st::CPU != 0).map(|w| halves::<E>(w).0);
-    let period = word(&mut head, t & st::PERIOD != 0);
+    // Each word at its offset: independent reads, no walk.
+    let w = layout.words();
+    let id = word(head, w[H_ID]);
+    let ip = word(head, w[H_IP]);
+    let tid = word(head, w[H_TID]).map(halves::<E>);
+    let time = word(head, w[H_TIME]);
+    let addr = word(head, w[H_ADDR]);
+    let stream_id = word(head, w[H_STREAM_ID]);
+    let cpu = word(head, w[H_CPU]).map(|w| halves::<E>(w).0);
+    let period = word(head, w[H_PERIOD]);
     Some(DecodedSample {
         head: SampleHead {
-            // With both, ID's word (the kernel writes the same value).
-            id: id.or(identifier).map(E::u64),
+            // With both IDENTIFIER and ID, ID's word, as the layout has it.
+            id: id.map(E::u64),
             ip: ip.map(E::u64),
             pid: tid.map(|(p, _)| p),
             tid: tid.map(|(_, t)| t),
@@ -311,12 +315,26 @@ impl RecordParser {
 
     /// [`RecordParser::decode_sample`] through the general path: a record
     /// split at the seam, a layout or a record the fast path leaves alone.
-    #[cold]
-    #[inline(never)]
+    ///
+    /// The sample is decoded here, inline, from the small [`SampleRecord`]
+    /// the cold call returns: were the whole [`DecodedSample`] returned
+    /// from an out-of-line call, the fast path's result would be built in
+    /// memory too, to merge with it, rather than kept in registers.
+    #[inline(always)]
     fn decode_sample_slow<'a>(
         &self,
         data: RawData<'a>,
     ) -> Result<Option<DecodedSample<'a>>, ParseError> {
-        Ok(self.parse_sample(data)?.map(DecodedSample::from))
+        Ok(self.parse_sample_cold(data)?.map(DecodedSample::from))
+    }
+
+    /// [`RecordParser::parse_sample`], out of line.
+    #[cold]
+    #[inline(never)]
+    fn parse_sample_cold<'a>(
+        &self,
+        data: RawData<'a>,
+    ) -> Result<Option<SampleRecord<'a>>, ParseError> {
+        self.parse_sample(data)
     }
 }

@@ -18,14 +18,14 @@ use crate::raw::RawData;
 use std::fmt;
 
 // Slots of the head words.
-const H_ID: usize = 0;
-const H_IP: usize = 1;
-const H_TID: usize = 2;
-const H_TIME: usize = 3;
-const H_ADDR: usize = 4;
-const H_STREAM_ID: usize = 5;
-const H_CPU: usize = 6;
-const H_PERIOD: usize = 7;
+pub(super) const H_ID: usize = 0;
+pub(super) const H_IP: usize = 1;
+pub(super) const H_TID: usize = 2;
+pub(super) const H_TIME: usize = 3;
+pub(super) const H_ADDR: usize = 4;
+pub(super) const H_STREAM_ID: usize = 5;
+pub(super) const H_CPU: usize = 6;
+pub(super) const H_PERIOD: usize = 7;
 
 // Slots of the tail offsets.
 const T_READ: usize = 0;
@@ -265,7 +265,7 @@ const TAIL: u64 = !(st::IDENTIFIER
     | st::CALLCHAIN);
 
 /// A head slot the event did not ask for.
-const NO_WORD: u8 = u8::MAX;
+pub(super) const NO_WORD: u8 = u8::MAX;
 
 /// Where the fixed-size fields of one event's samples sit, worked out once
 /// from its [`RecordParseInfo`] so that [`SampleLayout::parse_into`] reads them at
@@ -394,6 +394,12 @@ impl SampleLayout {
     #[inline(always)]
     pub(super) fn is_fixed(&self) -> bool {
         self.fixed
+    }
+
+    /// Body offset of the head word of each slot (`H_*`), or [`NO_WORD`].
+    #[inline(always)]
+    pub(super) fn words(&self) -> &[u8; 8] {
+        &self.words
     }
 
     /// Bytes of the fixed-size fields before the call chain.
