@@ -15,10 +15,10 @@
 //! API: the fields read at offsets hard-coded for this one sample type),
 //! `parse_record` (the general parser, through `Record`), `parser.parse`
 //! (the same `Record`s from a `RecordParser`), `parser.parse_sample` (the
-//! fast path: samples only, no `Record`), and `parser.parse_sample+fold`
-//! (the same, the call chain walked with `fold`, as `sum`/`extend`/`collect`
-//! do, instead of a `for` loop), and `parser.decode_sample` (every fixed
-//! field decoded in one pass into a `SampleHead`, the call chain folded).
+//! fast path: samples only, no `Record`), `parser.parse_sample+fold` (the
+//! same, the call chain walked with `fold`, as `sum`/`extend`/`collect` do,
+//! instead of a `for` loop), and `parser.decode_sample` (every fixed field
+//! decoded in one pass into a `SampleHead`, the call chain folded).
 //! Every parsing variant must see the same sum.
 //!
 //! Criterion reports time per iteration and samples per second; after the

@@ -268,6 +268,8 @@ impl RecordParser {
         &self,
         data: RawData<'a>,
     ) -> Result<Option<DecodedSample<'a>>, ParseError> {
+        // Both orders inline: an out-of-line one would return its sample in
+        // memory, and the merge would put the other's there too.
         match self.info().endianness {
             Endianness::Little => self.decode_sample_in::<Le>(data),
             Endianness::Big => self.decode_sample_in::<Be>(data),
