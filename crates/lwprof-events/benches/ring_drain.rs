@@ -15,9 +15,11 @@
 //! API: the fields read at offsets hard-coded for this one sample type),
 //! `parse_record` (the general parser, through `Record`), `parser.parse`
 //! (the same `Record`s from a `RecordParser`), `parser.parse_sample` (the
-//! fast path: samples only, no `Record`), and `parser.parse_sample+fold`
-//! (the same, the call chain walked with `fold`, as `sum`/`extend`/`collect`
-//! do, instead of a `for` loop). Every parsing variant must see the same sum.
+//! fast path: samples only, no `Record`), `parser.parse_sample+fold` (the
+//! same, the call chain walked with `fold`, as `sum`/`extend`/`collect` do,
+//! instead of a `for` loop), and `parser.decode_sample` (every fixed field
+//! decoded in one pass into a `SampleHead`, the call chain folded).
+//! Every parsing variant must see the same sum.
 //!
 //! Criterion reports time per iteration and samples per second; after the
 //! criterion runs, a short interleaved measurement (each round drains with
@@ -226,6 +228,29 @@ fn drain_parse_sample_fold(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> 
     sum
 }
 
+/// `RecordParser::decode_sample`: the fixed fields decoded in one pass into
+/// a `SampleHead`, the call chain walked with `fold`.
+#[inline(never)]
+fn drain_decode_sample(batch: &mut ReadBatch<'_>, parser: &RecordParser) -> u64 {
+    let mut sum = 0u64;
+    for r in batch.records() {
+        if let Ok(Some(s)) = parser.decode_sample(r) {
+            let h = s.head;
+            sum = sum
+                .wrapping_add(h.ip.unwrap_or(0))
+                .wrapping_add(u64::from(h.pid.unwrap_or(0)))
+                .wrapping_add(u64::from(h.tid.unwrap_or(0)))
+                .wrapping_add(h.time.unwrap_or(0))
+                .wrapping_add(u64::from(h.cpu.unwrap_or(0)))
+                .wrapping_add(h.period.unwrap_or(0));
+            if let Some(cc) = s.callchain {
+                sum = cc.iter().fold(sum, u64::wrapping_add);
+            }
+        }
+    }
+    sum
+}
+
 /// Hand-written reference (not an API): the same fields read straight from
 /// the bytes at offsets known for this one sample type, native order only.
 #[inline(never)]
@@ -284,6 +309,9 @@ fn variants() -> Vec<(&'static str, Drain)> {
         }),
         ("parser.parse_sample+fold", |b, i, _| {
             drain_parse_sample_fold(b, &RecordParser::new(i))
+        }),
+        ("parser.decode_sample", |b, i, _| {
+            drain_decode_sample(b, &RecordParser::new(i))
         }),
     ]
 }

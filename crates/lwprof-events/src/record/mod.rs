@@ -8,7 +8,9 @@
 //! order ([`Endianness`]). To parse many records of one event, as a ring
 //! drain does, make a [`RecordParser`] once: it works the sample layout out
 //! up front and has a samples-only fast path
-//! ([`RecordParser::parse_sample`]) with the same results.
+//! ([`RecordParser::parse_sample`]) with the same results, and a decoder
+//! that reads every fixed-size field into a [`SampleHead`] in one pass
+//! ([`RecordParser::decode_sample`]).
 //!
 //! This module does no I/O and holds no state: it neither reads rings nor
 //! perf.data headers, nor maps ids to events (see [`IdPosition`] for the one
@@ -24,6 +26,7 @@
 //! READ records only as raw bytes.
 
 mod cursor;
+mod decode;
 mod error;
 mod info;
 mod other;
@@ -34,6 +37,7 @@ mod tests;
 mod views;
 
 pub use cursor::Endianness;
+pub use decode::{DecodedSample, SampleHead};
 pub use error::{ParseError, RecordType};
 pub use info::{branch_sample_type, read_format, sample_type, IdPosition, RecordParseInfo};
 pub use other::{

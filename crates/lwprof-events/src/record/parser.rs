@@ -37,6 +37,12 @@ impl RecordParser {
         }
     }
 
+    /// The sample layout worked out from the info.
+    #[inline(always)]
+    pub(super) fn layout(&self) -> &SampleLayout {
+        &self.layout
+    }
+
     /// The layout fields this parser was made for.
     pub fn info(&self) -> &RecordParseInfo {
         self.layout.info()

@@ -18,14 +18,14 @@ use crate::raw::RawData;
 use std::fmt;
 
 // Slots of the head words.
-const H_ID: usize = 0;
-const H_IP: usize = 1;
-const H_TID: usize = 2;
-const H_TIME: usize = 3;
-const H_ADDR: usize = 4;
-const H_STREAM_ID: usize = 5;
-const H_CPU: usize = 6;
-const H_PERIOD: usize = 7;
+pub(super) const H_ID: usize = 0;
+pub(super) const H_IP: usize = 1;
+pub(super) const H_TID: usize = 2;
+pub(super) const H_TIME: usize = 3;
+pub(super) const H_ADDR: usize = 4;
+pub(super) const H_STREAM_ID: usize = 5;
+pub(super) const H_CPU: usize = 6;
+pub(super) const H_PERIOD: usize = 7;
 
 // Slots of the tail offsets.
 const T_READ: usize = 0;
@@ -265,7 +265,7 @@ const TAIL: u64 = !(st::IDENTIFIER
     | st::CALLCHAIN);
 
 /// A head slot the event did not ask for.
-const NO_WORD: u8 = u8::MAX;
+pub(super) const NO_WORD: u8 = u8::MAX;
 
 /// Where the fixed-size fields of one event's samples sit, worked out once
 /// from its [`RecordParseInfo`] so that [`SampleLayout::parse_into`] reads them at
@@ -355,29 +355,69 @@ impl SampleLayout {
         if let RawData::Single(b) = body {
             if let Some((callchain, end)) = self.extent(b, order) {
                 if self.info.sample_type & TAIL == 0 || self.tail_fits(b, end, order) {
-                    return Ok(wrap(SampleRecord {
-                        body,
-                        sample_type: self.info.sample_type,
-                        regs_user_mask: self.info.sample_regs_user,
-                        regs_intr_mask: self.info.sample_regs_intr,
-                        words: self.words,
-                        callchain,
-                        tail_start: end,
-                        misc,
-                        read_format: read_format_bits(self.info.read_format),
-                        branch_bits: branch_bits(self.info.branch_sample_type),
-                        read_at: self.read,
-                        order,
-                    }));
+                    return Ok(wrap(self.sample(b, callchain, end, misc, order)));
                 }
             }
         }
         self.parse_general(body, order, misc).map(wrap)
     }
 
+    /// The sample of contiguous body `b` whose extent (see
+    /// [`SampleLayout::extent`]) was checked, tail included.
+    #[inline(always)]
+    pub(super) fn sample<'a>(
+        &self,
+        b: &'a [u8],
+        callchain: (u16, u16),
+        end: u16,
+        misc: u16,
+        order: Endianness,
+    ) -> SampleRecord<'a> {
+        SampleRecord {
+            body: RawData::Single(b),
+            sample_type: self.info.sample_type,
+            regs_user_mask: self.info.sample_regs_user,
+            regs_intr_mask: self.info.sample_regs_intr,
+            words: self.words,
+            callchain,
+            tail_start: end,
+            misc,
+            read_format: read_format_bits(self.info.read_format),
+            branch_bits: branch_bits(self.info.branch_sample_type),
+            read_at: self.read,
+            order,
+        }
+    }
+
+    /// Whether samples of this layout can take a fast path: no
+    /// variable-size field before the call chain.
+    #[inline(always)]
+    pub(super) fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+
+    /// Body offset of the head word of each slot (`H_*`), or [`NO_WORD`].
+    #[inline(always)]
+    pub(super) fn words(&self) -> &[u8; 8] {
+        &self.words
+    }
+
+    /// Bytes of the fixed-size fields before the call chain.
+    #[inline(always)]
+    pub(super) fn prefix(&self) -> usize {
+        usize::from(self.prefix)
+    }
+
+    /// Whether the event has fields after the call chain (which the fast
+    /// paths check with [`SampleLayout::tail_fits`]).
+    #[inline(always)]
+    pub(super) fn has_tail(&self) -> bool {
+        self.info.sample_type & TAIL != 0
+    }
+
     #[cold]
     #[inline(never)]
-    fn parse_general<'a>(
+    pub(super) fn parse_general<'a>(
         &self,
         body: RawData<'a>,
         order: Endianness,
@@ -423,7 +463,7 @@ impl SampleLayout {
 
     /// Whether the fields after the call chain, from `end`, fit in `b`.
     #[inline(never)]
-    fn tail_fits(&self, b: &[u8], end: u16, order: Endianness) -> bool {
+    pub(super) fn tail_fits(&self, b: &[u8], end: u16, order: Endianness) -> bool {
         let end = usize::from(end);
         let Some(rest) = b.get(end..) else {
             return false;
@@ -600,7 +640,7 @@ impl<'a> SampleRecord<'a> {
     }
 
     #[inline(always)]
-    fn head(&self, slot: usize) -> Option<u64> {
+    fn head_word(&self, slot: usize) -> Option<u64> {
         self.head_bytes::<8>(slot, 0).map(|b| self.order.u64(b))
     }
 
@@ -661,12 +701,12 @@ impl<'a> SampleRecord<'a> {
     /// PERF_SAMPLE_IDENTIFIER or PERF_SAMPLE_ID (the same id).
     #[inline]
     pub fn id(&self) -> Option<u64> {
-        self.head(H_ID)
+        self.head_word(H_ID)
     }
     /// PERF_SAMPLE_IP.
     #[inline]
     pub fn ip(&self) -> Option<u64> {
-        self.head(H_IP)
+        self.head_word(H_IP)
     }
     /// PERF_SAMPLE_TID: process id.
     #[inline]
@@ -681,17 +721,17 @@ impl<'a> SampleRecord<'a> {
     /// PERF_SAMPLE_TIME.
     #[inline]
     pub fn time(&self) -> Option<u64> {
-        self.head(H_TIME)
+        self.head_word(H_TIME)
     }
     /// PERF_SAMPLE_ADDR.
     #[inline]
     pub fn addr(&self) -> Option<u64> {
-        self.head(H_ADDR)
+        self.head_word(H_ADDR)
     }
     /// PERF_SAMPLE_STREAM_ID.
     #[inline]
     pub fn stream_id(&self) -> Option<u64> {
-        self.head(H_STREAM_ID)
+        self.head_word(H_STREAM_ID)
     }
     /// PERF_SAMPLE_CPU.
     #[inline]
@@ -701,7 +741,7 @@ impl<'a> SampleRecord<'a> {
     /// PERF_SAMPLE_PERIOD.
     #[inline]
     pub fn period(&self) -> Option<u64> {
-        self.head(H_PERIOD)
+        self.head_word(H_PERIOD)
     }
     /// PERF_SAMPLE_READ: counter values laid out by `read_format`.
     pub fn read(&self) -> Option<ReadValues<'a>> {

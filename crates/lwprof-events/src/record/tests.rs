@@ -1474,6 +1474,11 @@ fn same_as_general(data: RawData<'_>, info: &RecordParseInfo) {
             "parse_raw_sample, {info:?}"
         );
     }
+    // The one-pass decoder: the same sample or error, its fixed fields and
+    // call chain those the accessors read.
+    let want_decoded = want_sample.clone().map(|s| s.map(DecodedSample::from));
+    let decoded = parser.decode_sample(data);
+    assert_eq!(decoded, want_decoded, "decode_sample, {info:?}");
     // Equal structs read equal fields; the Debug form lists them all.
     if let (Ok(Some(fast)), Ok(Some(slow))) = (parser.parse_sample(data), want_sample) {
         assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
@@ -1531,6 +1536,9 @@ fn record_parser_matches_the_general_parser_on_every_head_layout() {
                     let parsed = parse_record(RawData::Single(&bytes), &info);
                     assert!(parsed.is_ok(), "{info:?}: {parsed:?}");
                     same_as_general(RawData::Single(&bytes), &info);
+                    // ... and the one-pass decoder took its fast path.
+                    let fast = RecordParser::new(&info).decode_sample_fast(&bytes);
+                    assert!(fast.is_some(), "{info:?}");
                     n += 1;
                 }
             }
