@@ -281,11 +281,44 @@ pub fn kernel_text_range(kallsyms: &str) -> Option<(u64, u64)> {
     }
 }
 
+/// Where x86-64 puts kernel modules (`MODULES_VADDR`): the kernel's text
+/// always ends below it.
+const X86_64_MODULES_VADDR: u64 = 0xffff_ffff_c000_0000;
+
 /// The kernel MMAP record for this machine, when `/proc/kallsyms` shows
 /// addresses.
+///
+/// Reading all of `/proc/kallsyms` costs tens of milliseconds (the kernel
+/// formats 120,000 lines), which would be most of a short recording's
+/// start-up. `_text` is among the first lines, so on x86-64 we stop there
+/// and end the mapping where module space begins; elsewhere we read on to
+/// `_etext`.
 pub fn kernel_mmap(info: &RecordParseInfo, id: u64) -> Option<Vec<u8>> {
-    let text = fs::read_to_string("/proc/kallsyms").ok()?;
-    let (start, end) = kernel_text_range(&text)?;
+    use std::io::{BufRead, BufReader, Read};
+    let file = fs::File::open("/proc/kallsyms").ok()?;
+    let mut text = String::new();
+    let mut reader = BufReader::with_capacity(16 * 1024, file);
+    let mut line = String::new();
+    let mut start = None;
+    while reader.read_line(&mut line).ok()? > 0 {
+        text.push_str(&line);
+        if line.ends_with(" _text\n") || line.ends_with(" _stext\n") {
+            start = u64::from_str_radix(line.split_whitespace().next()?, 16)
+                .ok()
+                .filter(|&a| a != 0);
+            if start.is_some() {
+                break;
+            }
+        }
+        line.clear();
+    }
+    let start = start?;
+    let (start, end) = if cfg!(target_arch = "x86_64") && start < X86_64_MODULES_VADDR {
+        (start, X86_64_MODULES_VADDR)
+    } else {
+        reader.read_to_string(&mut text).ok()?;
+        kernel_text_range(&text)?
+    };
     let trailer = sample_id_trailer(info, u32::MAX, u32::MAX, 0, id);
     Some(encode_kernel_mmap(start, end, &trailer))
 }

@@ -264,7 +264,13 @@ pub fn run(config: ReportConfig) -> Result<u8> {
     if let Some(damage) = &imported.damage {
         eprintln!("lwprof: warning: {damage}; reporting the samples before it");
     }
-    let mut symbolizer = Symbolizer::new(SymbolizerConfig::default());
+    let mut symbolizer = Symbolizer::new(SymbolizerConfig {
+        // The text report shows no source lines: without inline frames it
+        // needs no DWARF at all, only symbol tables.
+        dwarf: !(config.no_inline && config.format == Format::Text),
+        cache_dir: lwprof_profile::symbols::default_cache_dir(),
+        ..SymbolizerConfig::default()
+    });
     symbolizer.symbolize_profile(&mut imported.profile);
     for w in symbolizer.warnings().iter().take(5) {
         eprintln!("lwprof: note: {w}");
@@ -366,7 +372,10 @@ pub fn write_profile_after_record(data: &Path, format: &str, out: Option<&Path>)
             dwarf: Some(UnwinderConfig::default()),
         },
     )?;
-    let mut symbolizer = Symbolizer::new(SymbolizerConfig::default());
+    let mut symbolizer = Symbolizer::new(SymbolizerConfig {
+        cache_dir: lwprof_profile::symbols::default_cache_dir(),
+        ..SymbolizerConfig::default()
+    });
     symbolizer.symbolize_profile(&mut imported.profile);
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),

@@ -48,6 +48,25 @@ impl DwarfInfo {
             gimli::RunTimeEndian::Big
         };
         let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
+            // Lines and inline frames need none of the variable locations,
+            // macros or name indexes, which are the largest sections of
+            // optimized code (and compressed in distribution debug files):
+            // leave them unread.
+            use gimli::SectionId as S;
+            if matches!(
+                id,
+                S::DebugLoc
+                    | S::DebugLocLists
+                    | S::DebugMacinfo
+                    | S::DebugMacro
+                    | S::DebugPubNames
+                    | S::DebugPubTypes
+                    | S::DebugFrame
+                    | S::EhFrame
+                    | S::EhFrameHdr
+            ) {
+                return Ok(gimli::EndianArcSlice::new(Arc::from(&[][..]), endian));
+            }
             let bytes = file
                 .section_by_name(id.name())
                 .and_then(|s| s.uncompressed_data().ok())

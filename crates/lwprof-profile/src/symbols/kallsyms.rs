@@ -143,3 +143,111 @@ mod tests {
         assert!(!KernelSymbols::parse("").is_hidden());
     }
 }
+
+/// The GNU build id in an ELF note section's bytes (e.g. `/sys/kernel/notes`).
+pub fn build_id_from_notes(notes: &[u8]) -> Option<Vec<u8>> {
+    let u32_at = |o: usize| -> Option<u32> {
+        Some(u32::from_ne_bytes(notes.get(o..o + 4)?.try_into().ok()?))
+    };
+    let mut at = 0usize;
+    while at + 12 <= notes.len() {
+        let namesz = u32_at(at)? as usize;
+        let descsz = u32_at(at + 4)? as usize;
+        let kind = u32_at(at + 8)?;
+        let name_end = at + 12 + namesz.div_ceil(4) * 4;
+        let desc_end = name_end.checked_add(descsz.div_ceil(4) * 4)?;
+        if desc_end > notes.len() {
+            return None;
+        }
+        if kind == 3 && notes.get(at + 12..at + 12 + namesz) == Some(b"GNU\0") {
+            return Some(notes[name_end..name_end + descsz].to_vec());
+        }
+        at = desc_end;
+    }
+    None
+}
+
+/// The cache file name for the running kernel's symbols: its build id and
+/// a hash of `/proc/modules` (module addresses change when modules load).
+/// `None` when the build id cannot be read.
+pub fn running_kernel_cache_name() -> Option<String> {
+    let notes = std::fs::read("/sys/kernel/notes").ok()?;
+    let id = build_id_from_notes(&notes)?;
+    let modules = std::fs::read("/proc/modules").unwrap_or_default();
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("kallsyms-{hex}-{:08x}", crc32fast::hash(&modules)))
+}
+
+/// Writes the text symbols of `text` (t/T/w/W lines, which are all
+/// [`KernelSymbols::parse`] keeps) to `path` atomically.
+pub fn write_cache(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut kept = String::with_capacity(text.len() / 2);
+    for line in text.lines() {
+        let kind = line.split_whitespace().nth(1).unwrap_or("");
+        if matches!(kind, "t" | "T" | "w" | "W") {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, kept)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn note(kind: u32, name: &[u8], desc: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&(name.len() as u32).to_ne_bytes());
+        v.extend_from_slice(&(desc.len() as u32).to_ne_bytes());
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(name);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v.extend_from_slice(desc);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    #[test]
+    fn build_id_is_found_after_other_notes() {
+        let mut notes = note(1, b"Xen\0", &[1, 2, 3]);
+        notes.extend(note(3, b"GNU\0", &[0xab; 20]));
+        assert_eq!(build_id_from_notes(&notes), Some(vec![0xab; 20]));
+        assert_eq!(build_id_from_notes(&notes[..notes.len() - 4]), None);
+        assert_eq!(build_id_from_notes(&note(1, b"GNU\0", &[1; 20])), None);
+    }
+
+    #[test]
+    fn the_cache_keeps_exactly_what_parse_keeps() {
+        let text = "ffffffff81000000 T _text\nffffffff81000100 t local_fn\nffffffff82000000 D some_data\nffffffffc0000000 t mod_fn\t[mymod]\nffffffff81000200 W weak_fn\n";
+        let dir =
+            std::env::temp_dir().join(format!("lwprof-kallsyms-cache-{}", std::process::id()));
+        let path = dir.join("kallsyms-test");
+        write_cache(&path, text).unwrap();
+        let cached = std::fs::read_to_string(&path).unwrap();
+        assert!(!cached.contains("some_data"));
+        assert_eq!(
+            KernelSymbols::parse(&cached).symbols(),
+            KernelSymbols::parse(text).symbols()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_running_kernel_has_a_cache_name() {
+        // Root on Linux can read /sys/kernel/notes; the name carries the id.
+        if std::fs::read("/sys/kernel/notes").is_ok() {
+            let name = running_kernel_cache_name().expect("a build id in /sys/kernel/notes");
+            assert!(name.starts_with("kallsyms-") && name.len() > 30, "{name}");
+        }
+    }
+}

@@ -55,6 +55,21 @@ pub struct SymbolizerConfig {
     pub demangle: DemangleOptions,
     /// Use DWARF for source lines and inline frames.
     pub dwarf: bool,
+    /// Where to keep a copy of the running kernel's symbols (keyed by its
+    /// build id and loaded modules), so reports need not re-read
+    /// `/proc/kallsyms`, which the kernel formats slowly (tens of ms), as
+    /// perf keeps its build-id cache; `None` always reads the file.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `$XDG_CACHE_HOME/lwprof`, or `~/.cache/lwprof`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("lwprof"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache").join("lwprof"))
 }
 
 impl Default for SymbolizerConfig {
@@ -66,6 +81,7 @@ impl Default for SymbolizerConfig {
             perf_map_dir: Some(PathBuf::from("/tmp")),
             demangle: DemangleOptions::default(),
             dwarf: true,
+            cache_dir: None,
         }
     }
 }
@@ -403,12 +419,33 @@ impl Symbolizer {
 
     fn load_kallsyms(&mut self) -> Option<KernelSymbols> {
         let path = self.config.kallsyms.clone()?;
+        let cache = (path == Path::new("/proc/kallsyms"))
+            .then(|| {
+                Some(
+                    self.config
+                        .cache_dir
+                        .as_ref()?
+                        .join(kallsyms::running_kernel_cache_name()?),
+                )
+            })
+            .flatten();
+        if let Some(text) = cache.as_ref().and_then(|c| std::fs::read_to_string(c).ok()) {
+            let k = KernelSymbols::parse(&text);
+            if !k.is_hidden() {
+                return Some(k);
+            }
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let k = KernelSymbols::parse(&text);
                 if k.is_hidden() {
                     self.warn(SymbolWarning::KernelSymbolsHidden { path });
                     return None;
+                }
+                if let Some(c) = &cache {
+                    // Best effort: a cache that cannot be written only costs
+                    // the next report the same read.
+                    let _ = kallsyms::write_cache(c, &text);
                 }
                 Some(k)
             }
