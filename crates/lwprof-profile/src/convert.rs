@@ -266,6 +266,13 @@ impl Converter {
         build_id: Option<&[u8]>,
         mode: CpuMode,
     ) {
+        // perf names the kernel's text mapping `[kernel.kallsyms]_text`
+        // (and `[kernel.kallsyms]` in older files); show it as perf does.
+        let path = if path.starts_with(b"[kernel.kallsyms]") {
+            &b"[kernel.kallsyms]"[..]
+        } else {
+            path
+        };
         let input = MappingInput {
             pid,
             time,
