@@ -302,13 +302,13 @@ pub fn record(
             if let Some(c) = child.as_mut() {
                 if timed_out && !terminated {
                     // Like perf: the duration is over, ask the command to end.
-                    let _ = c.kill(libc_sigterm());
+                    let _ = c.kill(SIGTERM);
                     terminated = true;
                 }
                 if stop.load(Ordering::Relaxed) && !terminated {
                     // Ctrl-C reached the command through the terminal; if it
                     // came to us alone, pass it on.
-                    let _ = c.kill(libc_sigint());
+                    let _ = c.kill(SIGINT);
                     terminated = true;
                 }
                 // Keep draining until the command is gone.
@@ -350,13 +350,10 @@ pub fn record(
     }
 }
 
-fn libc_sigterm() -> i32 {
-    15
-}
-
-fn libc_sigint() -> i32 {
-    2
-}
+/// Signal numbers (the same on every Linux architecture lwprof runs on);
+/// this crate has no libc dependency for two constants.
+const SIGTERM: i32 = 15;
+const SIGINT: i32 = 2;
 
 /// Streams every ring's records into the file; returns how many.
 fn drain(
@@ -452,20 +449,10 @@ pub fn read_build_id(path: &std::path::Path) -> Option<Vec<u8>> {
         let mut notes = vec![0u8; size as usize];
         f.seek(SeekFrom::Start(off)).ok()?;
         f.read_exact(&mut notes).ok()?;
-        let mut at = 0usize;
-        while at + 12 <= notes.len() {
-            let namesz = u32_at(&notes, at) as usize;
-            let descsz = u32_at(&notes, at + 4) as usize;
-            let kind = u32_at(&notes, at + 8);
-            let name_end = at + 12 + namesz.div_ceil(4) * 4;
-            let desc_end = name_end + descsz.div_ceil(4) * 4;
-            if desc_end > notes.len() {
-                break;
-            }
-            if kind == 3 && notes.get(at + 12..at + 12 + namesz) == Some(b"GNU\0") {
-                return Some(notes[name_end..name_end + descsz.min(20)].to_vec());
-            }
-            at = desc_end;
+        if let Some(mut id) = crate::symbols::build_id_from_notes(&notes) {
+            // perf.data's BUILD_ID entries hold at most 20 bytes.
+            id.truncate(20);
+            return Some(id);
         }
     }
     None

@@ -254,25 +254,15 @@ pub fn run(config: ReportConfig) -> Result<u8> {
             config.input.display()
         );
     }
-    let mut imported = import(
-        &config.input,
-        ImportOptions {
-            dwarf: Some(UnwinderConfig::default()),
-        },
-    )
-    .with_context(|| format!("reading {}", config.input.display()))?;
+    // The text report shows no source lines: without inline frames it needs
+    // no DWARF at all, only symbol tables.
+    let dwarf = !(config.no_inline && config.format == Format::Text);
+    let (imported, warnings) = load_symbolized(&config.input, dwarf)
+        .with_context(|| format!("reading {}", config.input.display()))?;
     if let Some(damage) = &imported.damage {
         eprintln!("lwprof: warning: {damage}; reporting the samples before it");
     }
-    let mut symbolizer = Symbolizer::new(SymbolizerConfig {
-        // The text report shows no source lines: without inline frames it
-        // needs no DWARF at all, only symbol tables.
-        dwarf: !(config.no_inline && config.format == Format::Text),
-        cache_dir: lwprof_profile::symbols::default_cache_dir(),
-        ..SymbolizerConfig::default()
-    });
-    symbolizer.symbolize_profile(&mut imported.profile);
-    for w in symbolizer.warnings().iter().take(5) {
+    for w in warnings.iter().take(5) {
         eprintln!("lwprof: note: {w}");
     }
     let mut filter = config.filter.clone();
@@ -354,6 +344,32 @@ fn write_out(
     Ok(0)
 }
 
+/// Reads a perf.data file (DWARF-unwinding samples that carry a stack copy)
+/// and symbolizes it, with DWARF line and inline information when `dwarf`;
+/// returns the profile and the symbolizer's warnings.
+fn load_symbolized(
+    path: &Path,
+    dwarf: bool,
+) -> Result<(
+    lwprof_profile::import::ImportedProfile,
+    Vec<lwprof_profile::symbols::SymbolWarning>,
+)> {
+    let mut imported = import(
+        path,
+        ImportOptions {
+            dwarf: Some(UnwinderConfig::default()),
+        },
+    )?;
+    let mut symbolizer = Symbolizer::new(SymbolizerConfig {
+        dwarf,
+        cache_dir: lwprof_profile::symbols::default_cache_dir(),
+        ..SymbolizerConfig::default()
+    });
+    symbolizer.symbolize_profile(&mut imported.profile);
+    let warnings = symbolizer.warnings().to_vec();
+    Ok((imported, warnings))
+}
+
 /// `lwprof record --format F`: write the just-recorded profile.
 pub fn write_profile_after_record(data: &Path, format: &str, out: Option<&Path>) -> Result<()> {
     let format: Format = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -366,17 +382,7 @@ pub fn write_profile_after_record(data: &Path, format: &str, out: Option<&Path>)
             Some(default_name.as_path())
         }
     };
-    let mut imported = import(
-        data,
-        ImportOptions {
-            dwarf: Some(UnwinderConfig::default()),
-        },
-    )?;
-    let mut symbolizer = Symbolizer::new(SymbolizerConfig {
-        cache_dir: lwprof_profile::symbols::default_cache_dir(),
-        ..SymbolizerConfig::default()
-    });
-    symbolizer.symbolize_profile(&mut imported.profile);
+    let (imported, _) = load_symbolized(data, true)?;
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),
         ..OutputOptions::default()

@@ -172,6 +172,30 @@ fn sort_symbols(symbols: &mut Vec<ElfSymbol>) {
     symbols.dedup_by(|later, first| later.address == first.address);
 }
 
+/// The GNU build id in an ELF note section's bytes (a PT_NOTE segment, a `.note` section, `/sys/kernel/notes`), in
+/// native byte order.
+pub fn build_id_from_notes(notes: &[u8]) -> Option<Vec<u8>> {
+    let u32_at = |o: usize| -> Option<u32> {
+        Some(u32::from_ne_bytes(notes.get(o..o + 4)?.try_into().ok()?))
+    };
+    let mut at = 0usize;
+    while at + 12 <= notes.len() {
+        let namesz = u32_at(at)? as usize;
+        let descsz = u32_at(at + 4)? as usize;
+        let kind = u32_at(at + 8)?;
+        let name_end = at + 12 + namesz.div_ceil(4) * 4;
+        let desc_end = name_end.checked_add(descsz.div_ceil(4) * 4)?;
+        if desc_end > notes.len() {
+            return None;
+        }
+        if kind == 3 && notes.get(at + 12..at + 12 + namesz) == Some(b"GNU\0") {
+            return Some(notes[name_end..name_end + descsz].to_vec());
+        }
+        at = desc_end;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,35 +144,12 @@ mod tests {
     }
 }
 
-/// The GNU build id in an ELF note section's bytes (e.g. `/sys/kernel/notes`).
-pub fn build_id_from_notes(notes: &[u8]) -> Option<Vec<u8>> {
-    let u32_at = |o: usize| -> Option<u32> {
-        Some(u32::from_ne_bytes(notes.get(o..o + 4)?.try_into().ok()?))
-    };
-    let mut at = 0usize;
-    while at + 12 <= notes.len() {
-        let namesz = u32_at(at)? as usize;
-        let descsz = u32_at(at + 4)? as usize;
-        let kind = u32_at(at + 8)?;
-        let name_end = at + 12 + namesz.div_ceil(4) * 4;
-        let desc_end = name_end.checked_add(descsz.div_ceil(4) * 4)?;
-        if desc_end > notes.len() {
-            return None;
-        }
-        if kind == 3 && notes.get(at + 12..at + 12 + namesz) == Some(b"GNU\0") {
-            return Some(notes[name_end..name_end + descsz].to_vec());
-        }
-        at = desc_end;
-    }
-    None
-}
-
 /// The cache file name for the running kernel's symbols: its build id and
 /// a hash of `/proc/modules` (module addresses change when modules load).
 /// `None` when the build id cannot be read.
 pub fn running_kernel_cache_name() -> Option<String> {
     let notes = std::fs::read("/sys/kernel/notes").ok()?;
-    let id = build_id_from_notes(&notes)?;
+    let id = super::elf::build_id_from_notes(&notes)?;
     let modules = std::fs::read("/proc/modules").unwrap_or_default();
     let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
     Some(format!("kallsyms-{hex}-{:08x}", crc32fast::hash(&modules)))
@@ -200,6 +177,7 @@ pub fn write_cache(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod cache_tests {
     use super::*;
+    use crate::symbols::elf::build_id_from_notes;
 
     fn note(kind: u32, name: &[u8], desc: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();

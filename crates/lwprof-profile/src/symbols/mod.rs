@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 pub use demangle::{demangle, DemangleOptions};
 pub use dwarf::DwarfInfo;
-pub use elf::{DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
+pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
 pub use jitdump::{JitDump, JitDumpError, JitSymbols};
 pub use kallsyms::{KernelSymbol, KernelSymbols};
 pub use perfmap::{PerfMap, PerfMapEntry};
