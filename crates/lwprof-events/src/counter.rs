@@ -134,6 +134,20 @@ pub(crate) fn open_attr(
                 Err(_) => Err(open_error(event, e, pid, cpu)),
             }
         }
+        Err(e)
+            if attr.sample_type & pb::PERF_SAMPLE_BRANCH_STACK as u64 != 0
+                && matches!(
+                    e.raw_os_error(),
+                    Some(libc::EOPNOTSUPP) | Some(libc::EINVAL) | Some(libc::ENOENT)
+                ) =>
+        {
+            Err(Error::NotSupported {
+                event: event.name.clone(),
+                reason: format!(
+                    "branch stack sampling (-b) is not supported here ({e}): it needs a                      hardware PMU that records taken branches (Intel LBR, AMD BRS, ARM BRBE);                      record without -b"
+                ),
+            })
+        }
         Err(e) => Err(open_error(event, e, pid, cpu)),
     }
 }

@@ -76,6 +76,16 @@ pub struct SampleConfig {
     /// Bytes of user stack each sample copies (`sample_stack_user`, with
     /// `PERF_SAMPLE_STACK_USER`), for DWARF unwinding.
     pub sample_stack_user: u32,
+    /// Leave user frames out of `PERF_SAMPLE_CALLCHAIN`
+    /// (`exclude_callchain_user`): with DWARF unwinding the user part of
+    /// the stack comes from the stack copy, as perf records it.
+    pub exclude_callchain_user: bool,
+    /// `branch_sample_type` (`PERF_SAMPLE_BRANCH_*`, with
+    /// `PERF_SAMPLE_BRANCH_STACK`): which taken branches each sample carries.
+    pub branch_sample_type: u64,
+    /// `inherit_stat`: children's counts are kept per task, and the kernel
+    /// writes a `PERF_RECORD_READ` with them when each task exits.
+    pub inherit_stat: bool,
 }
 
 impl Default for SampleConfig {
@@ -97,6 +107,9 @@ impl Default for SampleConfig {
             context_switch: false,
             sample_regs_user: 0,
             sample_stack_user: 0,
+            exclude_callchain_user: false,
+            branch_sample_type: 0,
+            inherit_stat: false,
         }
     }
 }
@@ -138,6 +151,9 @@ impl SampleConfig {
         attr.set_context_switch(self.context_switch as u64);
         attr.sample_regs_user = self.sample_regs_user;
         attr.sample_stack_user = self.sample_stack_user;
+        attr.set_exclude_callchain_user(self.exclude_callchain_user as u64);
+        attr.branch_sample_type = self.branch_sample_type;
+        attr.set_inherit_stat(self.inherit_stat as u64);
     }
 }
 

@@ -625,6 +625,29 @@ impl SamplingSession {
         n
     }
 
+    /// Flight-recorder read of a session opened with overwrite rings
+    /// (`RingOptions::overwrite` and `SampleConfig::write_backward`): pauses
+    /// each ring in turn and hands its records to `f`, oldest first, with
+    /// the CPU of the ring (see [`Ring::snapshot`]; with `only_new`, records
+    /// handed out by an earlier snapshot are not repeated). Returns how many
+    /// records were handed out.
+    pub fn snapshot_raw(
+        &mut self,
+        only_new: bool,
+        mut f: impl FnMut(i32, RawData<'_>),
+    ) -> Result<usize> {
+        let mut n = 0;
+        for slot in &mut self.rings {
+            let cpu = slot.cpu;
+            let mut snap = slot.ring.snapshot(only_new)?;
+            for data in snap.records() {
+                f(cpu, data);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// One round: reads every ring, copying records into the reorder window,
     /// then moves every record that is now safe (see the module docs) to
     /// `out`, oldest first. Returns how many were appended.

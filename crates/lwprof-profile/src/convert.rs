@@ -6,6 +6,18 @@
 //! COMM, FORK, EXIT, MMAP/MMAP2 keep processes and mappings current; SAMPLE
 //! becomes a stack and a weight; LOST and LOST_SAMPLES are counted.
 //!
+//! Samples that carry counter values (`PERF_SAMPLE_READ`, as `perf record -e
+//! '{a,b}:S'` writes them) become one sample per member event, weighed by the
+//! member's increase since its previous value, as perf delivers them.
+//!
+//! Lost samples: the kernel writes a LOST record whenever the ring had no
+//! room, and `perf record` also writes, at the end, one LOST_SAMPLES record
+//! per event with the same losses read back from the kernel
+//! (`PERF_FORMAT_LOST`). Both kinds describe the same samples, so the total
+//! is the larger of the two sums, never their sum: perf's "Total Lost
+//! Samples" for perf's files, and the LOST records' sum for files without
+//! LOST_SAMPLES.
+//!
 //! Off-CPU time needs no BPF: a `context-switches` event sampled at every
 //! switch (period 1, with callchains) says where a thread blocked, and the
 //! `context_switch` SWITCH records say when it ran again. The time in between
@@ -19,10 +31,15 @@ use crate::model::{
 use crate::unwind::{UnwindState, UnwindStats, UnwinderConfig};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
-    CpuMode as RecordCpuMode, IdPosition, ParseError, RawRecord, Record, RecordParseInfo,
+    CpuMode as RecordCpuMode, IdPosition, ParseError, RawRecord, ReadValues, Record,
+    RecordParseInfo,
 };
 use perf_event_open_sys::bindings::perf_event_attr;
 use std::collections::HashMap;
+
+/// A period above this (2^48: 78 hours of a clock event in one sample, or
+/// 2.8e14 events) is not a real sample's.
+pub const IMPLAUSIBLE_PERIOD: u64 = 1 << 48;
 
 /// What an event's samples mean to the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +71,21 @@ pub struct ConvertStats {
     pub records: u64,
     /// Samples turned into profile samples.
     pub samples: u64,
-    /// Samples lost (LOST and LOST_SAMPLES records).
+    /// Samples lost: the larger of `lost_records` and `lost_samples`.
     pub lost: u64,
+    /// Sum of the LOST records (the ring was full).
+    pub lost_records: u64,
+    /// Sum of the LOST_SAMPLES records.
+    pub lost_samples: u64,
+    /// Counter values (`PERF_SAMPLE_READ`) whose id belongs to no event of
+    /// the file (skipped, as perf counts them in `nr_unknown_id`).
+    pub unknown_ids: u64,
+    /// Samples whose period is implausibly large (over
+    /// [`IMPLAUSIBLE_PERIOD`]): a damaged or hostile file. They are kept;
+    /// sums saturate.
+    pub implausible_periods: u64,
+    /// The largest period seen.
+    pub max_period: u64,
     /// Records that could not be parsed (skipped).
     pub bad_records: u64,
     /// Off-CPU intervals attributed.
@@ -85,6 +115,12 @@ pub struct Converter {
     pending: HashMap<u32, PendingSwitch>,
     stats: ConvertStats,
     unwind: Option<UnwindState>,
+    /// The last counter value of each event instance (by id), for samples
+    /// that carry counter values.
+    read_values: HashMap<u64, u64>,
+    /// Build ids by path, from the file's build-id table, for mappings whose
+    /// record carries none.
+    build_ids: HashMap<Vec<u8>, Vec<u8>>,
 }
 
 impl std::fmt::Debug for Converter {
@@ -131,7 +167,16 @@ impl Converter {
             pending: HashMap::new(),
             stats: ConvertStats::default(),
             unwind: None,
+            read_values: HashMap::new(),
+            build_ids: HashMap::new(),
         }
+    }
+
+    /// Build ids of mapped files by path (a perf.data file's build-id
+    /// table), used for mappings whose record has no build id, so that a
+    /// binary rebuilt since the recording is recognised as another file.
+    pub fn set_build_ids(&mut self, ids: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) {
+        self.build_ids.extend(ids);
     }
 
     /// Unwinds samples that carry user registers and a stack copy
@@ -225,12 +270,10 @@ impl Converter {
                 self.mmap(m.pid, time, range, &path, m.file_id.build_id(), mode);
             }
             Record::Lost(l) => {
-                self.stats.lost += l.lost;
-                self.builder.lost(l.lost);
+                self.stats.lost_records = self.stats.lost_records.saturating_add(l.lost);
             }
             Record::LostSamples(l) => {
-                self.stats.lost += l.lost;
-                self.builder.lost(l.lost);
+                self.stats.lost_samples = self.stats.lost_samples.saturating_add(l.lost);
             }
             Record::Throttle(_) => self.stats.throttles += 1,
             Record::Switch(s) => {
@@ -273,6 +316,7 @@ impl Converter {
         } else {
             path
         };
+        let build_id = build_id.or_else(|| self.build_ids.get(path).map(Vec::as_slice));
         let input = MappingInput {
             pid,
             time,
@@ -384,24 +428,75 @@ impl Converter {
             );
             return;
         }
-        self.stats.samples += 1;
-        let weight = s.period().unwrap_or(1);
-        self.builder.sample(&SampleInput {
+        let chain = std::mem::take(&mut self.chain);
+        let input = SampleInput {
             pid,
             tid,
             time,
             cpu,
             event: self.indices[ev],
-            weight,
+            weight: s.period().unwrap_or(1),
             kind: SampleKind::OnCpu,
-            callchain: &self.chain,
+            callchain: &chain,
+        };
+        match s.read() {
+            None => {
+                self.stats.samples += 1;
+                self.note_period(input.weight);
+                self.builder.sample(&input);
+            }
+            Some(ReadValues::Single { value, id, .. }) => {
+                let id = id.or(s.id());
+                self.deliver_value(&input, id, value);
+            }
+            Some(ReadValues::Group { members, .. }) => {
+                for m in members.iter() {
+                    self.deliver_value(&input, m.id, m.value);
+                }
+            }
+        }
+        self.chain = chain;
+    }
+
+    /// One sample for the event that owns counter `id`, weighed by how much
+    /// the counter grew since its last value; nothing when it did not grow.
+    fn deliver_value(&mut self, input: &SampleInput<'_>, id: Option<u64>, value: u64) {
+        let event = match id {
+            Some(id) => self.by_id.get(&id).copied(),
+            None if self.events.len() == 1 => Some(0),
+            None => None,
+        };
+        let Some(event) = event else {
+            self.stats.unknown_ids += 1;
+            return;
+        };
+        let previous = self.read_values.insert(id.unwrap_or(0), value).unwrap_or(0);
+        let delta = value.saturating_sub(previous);
+        if delta == 0 {
+            return;
+        }
+        self.stats.samples += 1;
+        self.note_period(delta);
+        self.builder.sample(&SampleInput {
+            event: self.indices[event],
+            weight: delta,
+            ..*input
         });
+    }
+
+    fn note_period(&mut self, period: u64) {
+        self.stats.max_period = self.stats.max_period.max(period);
+        if period > IMPLAUSIBLE_PERIOD {
+            self.stats.implausible_periods += 1;
+        }
     }
 
     /// Ends conversion. Threads still blocked at the end get their off-CPU
     /// time up to `end_time` (the last time seen), so a thread that sleeps
     /// until the recording stops is not lost.
     pub fn finish(mut self, end_time: Option<u64>) -> (Profile, ConvertStats) {
+        self.stats.lost = self.stats.lost_records.max(self.stats.lost_samples);
+        self.builder.lost(self.stats.lost);
         if let Some(end) = end_time {
             let tids: Vec<u32> = self.pending.keys().copied().collect();
             for tid in tids {

@@ -30,6 +30,46 @@ pub struct ImportedProfile {
     /// Damage that stopped the walk early; everything before it is in the
     /// profile.
     pub damage: Option<PerfDataError>,
+    /// Records the import could not use, by type: (record type, count, why).
+    pub skipped: Vec<SkippedRecords>,
+}
+
+/// Records of one type that the import read but could not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRecords {
+    /// The record type (`PERF_RECORD_*`).
+    pub type_: u32,
+    /// Its name, as perf's `--stats` shows it.
+    pub name: &'static str,
+    /// How many.
+    pub count: u64,
+    /// Why they are not used.
+    pub why: &'static str,
+}
+
+/// perf's own record types that carry nothing for a profile (their content
+/// is in the header or only orders the stream).
+fn is_metadata(type_: u32) -> bool {
+    matches!(
+        type_,
+        // HEADER_BUILD_ID, FINISHED_ROUND, ID_INDEX, THREAD_MAP, CPU_MAP,
+        // STAT_CONFIG, STAT, STAT_ROUND, EVENT_UPDATE, TIME_CONV,
+        // HEADER_FEATURE, FINISHED_INIT
+        67 | 68 | 69 | 73..=80 | 82
+    )
+}
+
+/// Why a perf record type is skipped, and its name.
+fn skip_reason(type_: u32) -> (&'static str, &'static str) {
+    match type_ {
+        64 => ("HEADER_ATTR", "pipe-mode attributes are not read"),
+        65 => ("HEADER_EVENT_TYPE", "pipe-mode event types are not read"),
+        66 => ("HEADER_TRACING_DATA", "pipe-mode tracing data is not read"),
+        70 => ("AUXTRACE_INFO", "hardware trace data is not decoded"),
+        71 => ("AUXTRACE", "hardware trace data is not decoded"),
+        72 => ("AUXTRACE_ERROR", "hardware trace data is not decoded"),
+        _ => ("unknown", "record type unknown to lwprof"),
+    }
 }
 
 /// Options for [`import`].
@@ -68,6 +108,13 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
     if let Some(config) = options.dwarf {
         converter.enable_dwarf(config);
     }
+    converter.set_build_ids(
+        file.features()
+            .build_ids
+            .iter()
+            .map(|e| (e.path.as_bytes().to_vec(), e.build_id.clone())),
+    );
+    let mut skipped: std::collections::BTreeMap<u32, u64> = Default::default();
     // (time, sequence, attr index, bytes)
     let mut records: Vec<(u64, u64, Option<usize>, Vec<u8>)> = Vec::new();
     let mut last_time = 0u64;
@@ -76,6 +123,9 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
         // perf's own records (build ids, finished rounds, ...) carry no
         // kernel data for the profile.
         if r.type_ >= 64 {
+            if !is_metadata(r.type_) {
+                *skipped.entry(r.type_).or_default() += 1;
+            }
             return;
         }
         let t = r.time.unwrap_or(last_time);
@@ -107,5 +157,17 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
         features: file.features().clone(),
         event_names,
         damage: walk.error,
+        skipped: skipped
+            .into_iter()
+            .map(|(type_, count)| {
+                let (name, why) = skip_reason(type_);
+                SkippedRecords {
+                    type_,
+                    name,
+                    count,
+                    why,
+                }
+            })
+            .collect(),
     })
 }

@@ -534,8 +534,10 @@ fn threads_processes_comm_exec_fork_exit() {
     b.fork(2, 2, 3, 2, 14); // a thread
     sample(&mut b, 2, 3, 15, APP + 6);
     b.exit(2, 3, 16);
-    sample(&mut b, 2, 3, 17, APP + 6); // tid 3 reused: a new thread
-    sample(&mut b, 1, 1, 18, APP + 5);
+    sample(&mut b, 2, 3, 17, APP + 6); // after EXIT: still the same thread
+    b.fork(2, 2, 3, 2, 18); // tid 3 reused: a new thread
+    sample(&mut b, 2, 3, 19, APP + 6);
+    sample(&mut b, 1, 1, 20, APP + 5);
     b.lost(3);
     let p = b.finish();
 
@@ -556,7 +558,7 @@ fn threads_processes_comm_exec_fork_exit() {
         Some(AddressSpace::Process(2)),
         "after exec: unmapped"
     );
-    assert_eq!(space(4), space(0), "the parent keeps its mapping");
+    assert_eq!(space(5), space(0), "the parent keeps its mapping");
     let comm = |i: usize| s[i].comm.map(|c| p.string(c));
     assert_eq!(comm(0), Some("shell"));
     assert_eq!(comm(1), Some("worker"));
@@ -565,10 +567,18 @@ fn threads_processes_comm_exec_fork_exit() {
         Some("worker"),
         "a new thread starts with its parent's name"
     );
-    assert_eq!(comm(4), Some("shell"));
-    assert_ne!(s[2].thread, s[3].thread);
+    assert_eq!(comm(5), Some("shell"));
+    assert_eq!(
+        s[2].thread, s[3].thread,
+        "a sample after EXIT is the exiting thread's"
+    );
+    assert_eq!(comm(3), Some("worker"), "and keeps its name");
+    assert_ne!(
+        s[3].thread, s[4].thread,
+        "a FORK of the tid starts a new thread"
+    );
     assert_eq!(p.thread(s[2].thread).end_time, Some(16));
-    assert_eq!(p.thread(s[3].thread).tid, 3);
+    assert_eq!(p.thread(s[4].thread).tid, 3);
     assert_eq!(p.thread_name(s[1].thread), "worker");
     let history: Vec<_> = p
         .thread(s[1].thread)

@@ -5,6 +5,7 @@
 //! never see clap. Errors print as one line, `lwprof: error: ...`, and exit
 //! non-zero; a broken pipe exits quietly.
 
+mod args;
 mod list;
 mod record;
 mod report;
@@ -36,12 +37,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help/version to stdout with exit 0 and usage errors
-            // to stderr with exit 2.
-            let _ = e.print();
-            return ExitCode::from(e.exit_code() as u8);
-        }
+        Err(e) => return usage_error(&e),
     };
     let result = match cli.command {
         Command::List(args) => list::run(args.into_config()),
@@ -59,6 +55,33 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// clap's help and version go to stdout with exit 0; a usage error is one
+/// line on stderr, naming what was wrong and where help is, with exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(e.exit_code() as u8);
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("bad arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let sub = std::env::args()
+        .nth(1)
+        .filter(|a| ["list", "stat", "record", "report"].contains(&a.as_str()));
+    let help = match sub {
+        Some(s) => format!("lwprof {s} --help"),
+        None => "lwprof --help".to_string(),
+    };
+    eprintln!("lwprof: error: {first}; see `{help}`");
+    ExitCode::from(2)
 }
 
 /// The error and its causes on one line, without repeating a cause that the

@@ -1,43 +1,45 @@
-//! `lwprof record`: sample a command, a process or every CPU into a
-//! perf.data file that both `lwprof report` and `perf report` read.
+//! `lwprof record`: sample a command, a process, a thread or every CPU into
+//! a perf.data file that both `lwprof report` and `perf report` read.
 //!
-//! Arguments become a `RecordConfig` once; the recording itself is
+//! Arguments become a `RecordPlan` once (every number checked here, before
+//! anything is opened or started); the recording itself is
 //! `lwprof_profile::recorder`. A one-line live status goes to stderr when it
-//! is a terminal; the summary line at the end always does.
+//! is a terminal; the summary line at the end always does (unless `-q`).
 
+use crate::args::{parse_cpu_list, parse_duration_secs, parse_size, parse_switch_output};
 use anyhow::{bail, Context, Result};
 use lwprof_events::sampling::Period;
 use lwprof_events::{EventConfig, PmuRegistry};
-use lwprof_profile::recorder::{self, Progress, RecordConfig, RecordTarget};
+use lwprof_profile::output::Format;
+use lwprof_profile::recorder::{self, Progress, RecordConfig, RecordTarget, Update};
 use lwprof_profile::unwind::CallGraph;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Arguments of `lwprof record`, as typed.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  lwprof record -- ./my-program args\n  lwprof record -F 999 --call-graph dwarf -p 1234 --duration 10\n  lwprof record --off-cpu -o sleep.data -- ./server"
+    after_help = "Examples:\n  lwprof record ./my-program args\n  lwprof record -F 999 --call-graph dwarf -p 1234 --duration 10\n  lwprof record -a -- sleep 5\n  lwprof record --off-cpu -o sleep.data -- ./server\n  lwprof record --overwrite --switch-output=signal -a   (dump the latest samples on SIGUSR2)"
 )]
 pub struct RecordArgs {
     /// Events to sample (perf syntax). Default: cycles, or cpu-clock where
     /// there is no hardware PMU.
     #[arg(short = 'e', long = "event", value_name = "LIST")]
     events: Vec<String>,
-    /// Samples per second.
+    /// Samples per second, or `max` (kernel.perf_event_max_sample_rate).
     #[arg(
         short = 'F',
         long = "freq",
         value_name = "HZ",
         conflicts_with = "count"
     )]
-    freq: Option<u64>,
+    freq: Option<String>,
     /// One sample every N events.
     #[arg(short = 'c', long = "count", value_name = "N")]
-    count: Option<u64>,
+    count: Option<String>,
     /// Record call stacks with frame pointers (the default).
     #[arg(short = 'g')]
     g: bool,
@@ -48,11 +50,22 @@ pub struct RecordArgs {
     #[arg(long = "off-cpu")]
     off_cpu: bool,
     /// Record a running process and all its threads.
-    #[arg(short = 'p', long = "pid", conflicts_with = "all_cpus")]
-    pid: Option<i32>,
+    #[arg(short = 'p', long = "pid", value_name = "PID", conflicts_with_all = ["all_cpus", "tid"])]
+    pid: Option<String>,
+    /// Record one running thread.
+    #[arg(
+        short = 't',
+        long = "tid",
+        value_name = "TID",
+        conflicts_with = "all_cpus"
+    )]
+    tid: Option<String>,
     /// Record every CPU (system-wide).
     #[arg(short = 'a', long = "all-cpus")]
     all_cpus: bool,
+    /// Only these CPUs (e.g. 0-1,3).
+    #[arg(short = 'C', long = "cpu", value_name = "CPUS")]
+    cpus: Option<String>,
     /// The perf.data file to write.
     #[arg(
         short = 'o',
@@ -63,13 +76,51 @@ pub struct RecordArgs {
     output: PathBuf,
     /// Stop after this many seconds.
     #[arg(long = "duration", value_name = "SECS")]
-    duration: Option<f64>,
-    /// Ring buffer data pages per CPU (a power of two).
-    #[arg(short = 'm', long = "mmap-pages", value_name = "PAGES")]
-    pages: Option<usize>,
+    duration: Option<String>,
+    /// Ring size per CPU: data pages (a power of two) or a size with a unit
+    /// (512K, 16M).
+    #[arg(short = 'm', long = "mmap-pages", value_name = "PAGES|SIZE")]
+    pages: Option<String>,
     /// Do not follow children.
     #[arg(short = 'i', long = "no-inherit")]
     no_inherit: bool,
+    /// Sample timestamps (always recorded; accepted for perf compatibility).
+    #[arg(short = 'T', long = "timestamp")]
+    timestamp: bool,
+    /// Per-thread counts: each task's totals are written when it exits
+    /// (perf's --stat).
+    #[arg(short = 's', long = "stat")]
+    stat: bool,
+    /// Print nothing but errors.
+    #[arg(short = 'q', long = "quiet")]
+    quiet: bool,
+    /// Record every context switch (PERF_RECORD_SWITCH).
+    #[arg(long = "switch-events")]
+    switch_events: bool,
+    /// Do not write build ids (and do not fill the build-id cache).
+    #[arg(short = 'B', long = "no-buildid")]
+    no_buildid: bool,
+    /// Do not copy the sampled binaries into the build-id cache (~/.debug).
+    #[arg(short = 'N', long = "no-buildid-cache")]
+    no_buildid_cache: bool,
+    /// Sample the taken-branch stack of every sample (needs a PMU with LBR,
+    /// BRS or BRBE).
+    #[arg(short = 'b', long = "branch-any")]
+    branch_any: bool,
+    /// Flight recorder: keep only the latest samples in the rings and write
+    /// them on each --switch-output (and at the end).
+    #[arg(long = "overwrite")]
+    overwrite: bool,
+    /// Write numbered files (FILE.<timestamp>): on SIGUSR2 (`signal`, the
+    /// default), per size (`100M`) or per time (`30s`, `5m`).
+    #[arg(
+        long = "switch-output",
+        value_name = "signal|SIZE|TIME",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "signal"
+    )]
+    switch_output: Option<String>,
     /// Also write the profile in this format after recording
     /// (text, folded, flamegraph, pprof, firefox, json).
     #[arg(long = "format", value_name = "FORMAT")]
@@ -78,8 +129,12 @@ pub struct RecordArgs {
     /// json; a name by format otherwise).
     #[arg(long = "profile-output", value_name = "FILE", requires = "format")]
     profile_output: Option<PathBuf>,
-    /// The command to run and record.
-    #[arg(last = true, value_name = "COMMAND")]
+    /// The command to run and record (`--` before it is optional).
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     command: Vec<OsString>,
 }
 
@@ -91,20 +146,115 @@ pub struct RecordPlan {
     /// The events were not given and cycles fell back to cpu-clock.
     pub fell_back: bool,
     /// Write a profile in this format afterwards.
-    pub format: Option<(String, Option<PathBuf>)>,
+    pub format: Option<(Format, Option<PathBuf>)>,
+    /// Print nothing but errors.
+    pub quiet: bool,
+    /// Notes about the arguments (a rounded ring size...).
+    pub notes: Vec<String>,
+}
+
+/// The highest value `kernel.perf_event_max_sample_rate` can take (an int).
+const MAX_SAMPLE_RATE_SYSCTL: u64 = i32::MAX as u64;
+
+/// The largest pid Linux hands out (`PID_MAX_LIMIT` on 64-bit).
+const PID_MAX_LIMIT: i64 = 4_194_304;
+
+fn parse_task_id(flag: &str, s: &str) -> Result<i32> {
+    let v: i64 = s.trim().parse().map_err(|_| {
+        anyhow::anyhow!("{flag} {s}: not a process id (give one number, e.g. {flag} 1234)")
+    })?;
+    if !(1..=PID_MAX_LIMIT).contains(&v) {
+        bail!("{flag} {s}: out of range: Linux ids are 1 to {PID_MAX_LIMIT} (kernel.pid_max)");
+    }
+    Ok(v as i32)
+}
+
+fn parse_period(freq: Option<&str>, count: Option<&str>) -> Result<Period> {
+    if let Some(c) = count {
+        let n: u64 = c
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("-c {c}: not a number of events"))?;
+        if n == 0 {
+            bail!("-c 0: the period must be at least 1");
+        }
+        return Ok(Period::Count(n));
+    }
+    let max = max_sample_rate();
+    let f = match freq.map(str::trim) {
+        None => return Ok(Period::Frequency(4000.min(max.unwrap_or(4000)))),
+        Some("max") => max.ok_or_else(|| {
+            anyhow::anyhow!(
+                "-F max: cannot read /proc/sys/kernel/perf_event_max_sample_rate; give a number"
+            )
+        })?,
+        Some(f) => f.parse::<u64>().map_err(|_| {
+            anyhow::anyhow!("-F {f}: not a frequency; give samples per second (e.g. -F 999) or max")
+        })?,
+    };
+    if f == 0 {
+        bail!("-F 0: the frequency must be at least 1 Hz");
+    }
+    if let Some(max) = max.filter(|&m| f > m) {
+        if f > MAX_SAMPLE_RATE_SYSCTL {
+            bail!(
+                "-F {f}: above the kernel's limit of {max} Hz, which can be raised to at most \
+                 {MAX_SAMPLE_RATE_SYSCTL}; lower -F (or use -F max)"
+            );
+        }
+        bail!(
+            "-F {f}: above the kernel's limit of {max} Hz; lower -F (or use -F max), or raise it \
+             with `sysctl -w kernel.perf_event_max_sample_rate={f}`"
+        );
+    }
+    Ok(Period::Frequency(f))
+}
+
+/// Ring pages from `-m`: a page count or a size; rounded up to a power of
+/// two, as perf does, with a note.
+fn parse_pages(s: &str, notes: &mut Vec<String>) -> Result<usize> {
+    let page = 4096u64;
+    let t = s.trim();
+    let pages = if t.chars().all(|c| c.is_ascii_digit()) {
+        t.parse::<u64>()
+            .map_err(|_| anyhow::anyhow!("-m {s}: too large"))?
+    } else {
+        let bytes = parse_size(t).map_err(|e| anyhow::anyhow!("-m {s}: {e}"))?;
+        bytes.div_ceil(page)
+    };
+    if pages == 0 {
+        bail!("-m {s}: the ring needs at least one data page");
+    }
+    // 1 GiB of ring per CPU is far past any locked-memory allowance.
+    if pages > (1 << 18) {
+        bail!("-m {s}: too large: at most 262144 pages (1 GiB) per CPU");
+    }
+    let rounded = pages.next_power_of_two();
+    if rounded != pages {
+        notes.push(format!(
+            "rounding the ring size to {} KiB ({rounded} pages, a power of two)",
+            rounded * page / 1024
+        ));
+    }
+    Ok(rounded as usize)
 }
 
 impl RecordArgs {
     /// Validates the arguments into a plan.
     pub fn into_plan(self) -> Result<RecordPlan> {
-        let target = if let Some(pid) = self.pid {
-            RecordTarget::Pid(pid)
+        let mut notes = Vec::new();
+        let target = if let Some(p) = &self.pid {
+            RecordTarget::Pid(parse_task_id("-p", p)?)
+        } else if let Some(t) = &self.tid {
+            RecordTarget::Tid(parse_task_id("-t", t)?)
         } else if self.all_cpus {
             RecordTarget::AllCpus
         } else if self.command.is_empty() {
-            bail!("nothing to record: give a command after `--` (lwprof record -- CMD ARGS), or -p PID or -a");
+            bail!(
+                "nothing to record: give a command (lwprof record CMD ARGS), or -p PID, -t TID or -a"
+            );
         } else {
-            RecordTarget::Command(self.command.clone())
+            RecordTarget::Command
         };
         let call_graph = match self.call_graph.as_deref() {
             None => Some(CallGraph::FramePointer),
@@ -113,51 +263,66 @@ impl RecordArgs {
                 CallGraph::parse(mode).map_err(|e| anyhow::anyhow!("--call-graph {mode}: {e}"))?,
             ),
         };
-        let period = match (self.freq, self.count) {
-            (_, Some(0)) => bail!("-c 0: the period must be at least 1"),
-            (Some(0), _) => bail!("-F 0: the frequency must be at least 1 Hz"),
-            (_, Some(c)) => Period::Count(c),
-            (Some(f), None) => Period::Frequency(f),
-            (None, None) => Period::Frequency(4000),
+        let period = parse_period(self.freq.as_deref(), self.count.as_deref())?;
+        let data_pages = self
+            .pages
+            .as_deref()
+            .map(|p| parse_pages(p, &mut notes))
+            .transpose()?;
+        let duration = self
+            .duration
+            .as_deref()
+            .map(|d| parse_duration_secs("--duration", d))
+            .transpose()?;
+        let cpus = match &self.cpus {
+            Some(c) => parse_cpu_list(c).map_err(|e| anyhow::anyhow!("-C {c}: {e}"))?,
+            None => Vec::new(),
         };
-        if let Period::Frequency(f) = period {
-            let max = max_sample_rate();
-            if let Some(max) = max.filter(|&m| f > m) {
-                bail!(
-                    "-F {f}: above the kernel's limit of {max} Hz; lower -F or raise it with \
-                     `sysctl -w kernel.perf_event_max_sample_rate={f}`"
-                );
-            }
-        }
-        if let Some(p) = self.pages {
-            if !p.is_power_of_two() {
-                bail!("-m {p}: the ring size must be a power of two (e.g. 64, 128, 256)");
-            }
-        }
-        let duration = match self.duration {
-            Some(d) if !(d > 0.0 && d.is_finite()) => {
-                bail!("--duration {d}: must be a positive number of seconds")
-            }
-            Some(d) => Some(Duration::from_secs_f64(d)),
-            None => None,
-        };
+        let switch_output = self
+            .switch_output
+            .as_deref()
+            .map(|s| {
+                parse_switch_output(s).map_err(|e| anyhow::anyhow!("--switch-output={s}: {e}"))
+            })
+            .transpose()?;
+        let format = self
+            .format
+            .as_deref()
+            .map(|f| {
+                f.parse::<Format>()
+                    .map_err(|e| anyhow::anyhow!("--format {f}: {e}"))
+            })
+            .transpose()?;
         let (events, fell_back) = resolve_events(&self.events)?;
-        let cmdline: Vec<String> = std::env::args().collect();
+        let mut config = RecordConfig::new(events, target, self.output);
+        config.period = period;
+        config.call_graph = call_graph;
+        config.off_cpu = self.off_cpu;
+        config.command = self.command;
+        config.cpus = cpus;
+        config.duration = duration;
+        config.data_pages = data_pages;
+        config.inherit = !self.no_inherit;
+        config.cmdline = std::env::args().collect();
+        config.switch_events = self.switch_events;
+        config.inherit_stat = self.stat;
+        config.build_ids = !self.no_buildid;
+        if self.no_buildid || self.no_buildid_cache {
+            config.build_id_cache = None;
+        }
+        if self.branch_any {
+            config.branch_sample_type =
+                u64::from(perf_event_open_sys::bindings::PERF_SAMPLE_BRANCH_ANY);
+        }
+        config.overwrite = self.overwrite;
+        config.switch_output = switch_output;
+        let _ = self.timestamp;
         Ok(RecordPlan {
-            config: RecordConfig {
-                events,
-                period,
-                call_graph,
-                off_cpu: self.off_cpu,
-                target,
-                output: self.output,
-                duration,
-                data_pages: self.pages,
-                inherit: !self.no_inherit,
-                cmdline,
-            },
+            config,
             fell_back,
-            format: self.format.map(|f| (f, self.profile_output)),
+            format: format.map(|f| (f, self.profile_output)),
+            quiet: self.quiet,
+            notes,
         })
     }
 }
@@ -230,36 +395,79 @@ fn status_line(p: &Progress) -> String {
 /// Runs `lwprof record`; returns the exit code (the command's, when there
 /// is one).
 pub fn run(plan: RecordPlan) -> Result<u8> {
+    let say = |s: &str| {
+        if !plan.quiet {
+            eprintln!("{s}");
+        }
+    };
     if plan.fell_back {
-        eprintln!("lwprof: no hardware PMU here (a VM?): sampling cpu-clock instead of cycles");
+        say("lwprof: no hardware PMU here (a VM?): sampling cpu-clock instead of cycles");
+    }
+    for n in &plan.notes {
+        say(&format!("lwprof: note: {n}"));
     }
     let stop = Arc::new(AtomicBool::new(false));
+    let switch = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))
         .context("installing the Ctrl-C handler")?;
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))
         .context("installing the SIGTERM handler")?;
-    let tty = std::io::stderr().is_terminal();
-    let summary = recorder::record(&plan.config, &stop, |p| {
-        if tty {
+    signal_hook::flag::register(signal_hook::consts::SIGUSR2, Arc::clone(&switch))
+        .context("installing the SIGUSR2 handler")?;
+    let tty = std::io::stderr().is_terminal() && !plan.quiet;
+    let result = recorder::record(&plan.config, &stop, &switch, |u| match u {
+        Update::Progress(p) if tty => {
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r{}\x1b[K", status_line(p));
             let _ = err.flush();
         }
-    })?;
+        Update::FileWritten(f) if !plan.quiet => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "{}[ lwprof record: dump {} ({} samples, {}) ]",
+                if tty { "\r\x1b[K" } else { "" },
+                f.path.display(),
+                f.samples,
+                human_bytes(f.bytes)
+            );
+        }
+        _ => {}
+    });
     if tty {
         eprint!("\r\x1b[K");
     }
+    let summary = result?;
     for w in &summary.warnings {
-        eprintln!("lwprof: note: {w}");
+        say(&format!("lwprof: note: {w}"));
     }
     let p = &summary.progress;
-    eprintln!(
-        "[ lwprof record: wrote {} to {} ({} samples in {:.2}s) ]",
-        human_bytes(p.bytes),
-        plan.config.output.display(),
-        p.samples,
-        p.elapsed.as_secs_f64()
-    );
+    match summary.files.as_slice() {
+        [one] if plan.config.switch_output.is_none() => say(&format!(
+            "[ lwprof record: wrote {} to {} ({} samples in {:.2}s) ]",
+            human_bytes(one.bytes),
+            one.path.display(),
+            one.samples,
+            p.elapsed.as_secs_f64()
+        )),
+        files => {
+            if let Some(last) = files.last() {
+                say(&format!(
+                    "[ lwprof record: dump {} ({} samples, {}) ]",
+                    last.path.display(),
+                    last.samples,
+                    human_bytes(last.bytes)
+                ));
+            }
+            say(&format!(
+                "[ lwprof record: wrote {} files, {} in all ({} samples in {:.2}s) ]",
+                files.len(),
+                human_bytes(p.bytes),
+                p.samples,
+                p.elapsed.as_secs_f64()
+            ));
+        }
+    }
     if p.lost > 0 {
         eprintln!(
             "lwprof: warning: {} samples were lost (the ring filled faster than it was read); \
@@ -276,7 +484,11 @@ pub fn run(plan: RecordPlan) -> Result<u8> {
         );
     }
     if let Some((format, out)) = &plan.format {
-        crate::report::write_profile_after_record(&plan.config.output, format, out.as_deref())?;
+        let data = summary
+            .files
+            .last()
+            .map_or(plan.config.output.clone(), |f| f.path.clone());
+        crate::report::write_profile_after_record(&data, *format, out.as_deref())?;
     }
     let code = summary.exit_status.map_or(0, |s| s.code());
     Ok(code.clamp(0, 255) as u8)

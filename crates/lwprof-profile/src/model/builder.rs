@@ -32,6 +32,10 @@ const CONTEXT_KERNEL: u64 = abi::PERF_CONTEXT_KERNEL as u64;
 #[allow(clippy::unnecessary_cast)]
 const CONTEXT_USER: u64 = abi::PERF_CONTEXT_USER as u64;
 
+/// The name of the idle task (pid 0), which has no COMM record, as perf
+/// shows it.
+const IDLE_COMM: &str = "swapper";
+
 /// The name of the kernel DSO, as perf shows it.
 pub(crate) const KERNEL_DSO_NAME: &str = "[kernel.kallsyms]";
 
@@ -178,13 +182,16 @@ impl ProfileBuilder {
     }
 
     /// A thread exited (`PERF_RECORD_EXIT`); when `tid == pid` the process
-    /// ends too. A later sample with the same tid starts a new thread.
+    /// ends too. The kernel writes EXIT before the task has finished
+    /// running (the rest of do_exit, the last switch away), so later samples
+    /// with the same tid still belong to it, name included; a reused tid
+    /// always comes with a FORK first, which starts a new thread.
     pub fn exit(&mut self, pid: Pid, tid: Tid, time: u64) {
-        if let Some(t) = self.live_threads.remove(&tid) {
+        if let Some(&t) = self.live_threads.get(&tid) {
             self.profile.threads[t.index()].end_time = Some(time);
         }
         if pid == tid {
-            if let Some(p) = self.live_processes.remove(&pid) {
+            if let Some(&p) = self.live_processes.get(&pid) {
                 self.profile.processes[p.index()].end_time = Some(time);
             }
         }
@@ -379,6 +386,15 @@ impl ProfileBuilder {
         });
         self.profile.processes[process.index()].threads.push(id);
         self.live_threads.insert(tid, id);
+        if pid == 0 && tid == 0 {
+            // The idle task never gets a COMM record; perf names it too.
+            let name = self.profile.strings.intern(IDLE_COMM);
+            self.profile.threads[id.index()].comms.push(CommChange {
+                time: 0,
+                name,
+                exec: false,
+            });
+        }
         id
     }
 

@@ -19,10 +19,12 @@
 mod builder;
 pub mod report;
 
+pub(crate) use builder::KERNEL_DSO_NAME;
 pub use builder::{callchain_from_perf, MappingInput, ProfileBuilder, SampleInput};
+pub(crate) use report::percent as report_percent;
 pub use report::{
-    CallGraphOptions, CallGraphOrder, CallNode, CallTree, SampleFilter, SortKey, TopOptions,
-    TopOrder, TopReport, TopRow,
+    default_parent, CallGraphOptions, CallGraphOrder, CallNode, CallTree, Percentage, Regex,
+    SampleFilter, SortKey, TopOptions, TopOrder, TopReport, TopRow, DEFAULT_PARENT_PATTERN,
 };
 
 use std::collections::HashMap;
@@ -348,6 +350,9 @@ pub struct ResolvedFrame {
     /// A DSO name to report instead of the location's (a kernel module such
     /// as `[ext4]`, or the perf map a JIT symbol came from).
     pub dso: Option<String>,
+    /// The address's distance from the start of the symbol it is in (set
+    /// on the outermost frame, the function the code belongs to).
+    pub symbol_offset: Option<u64>,
 }
 
 /// A node of the stack prefix tree: one location on top of a parent stack.
@@ -449,6 +454,9 @@ pub struct Profile {
     pub(crate) stacks: Vec<StackNode>,
     pub(crate) samples: Vec<Sample>,
     pub(crate) lost: u64,
+    /// For each location, its distance from the start of its function's
+    /// symbol, once symbolized (perf's `sym+off`).
+    pub(crate) location_symbol_offsets: Vec<Option<u64>>,
 }
 
 impl Profile {
@@ -547,6 +555,15 @@ impl Profile {
         &self.samples
     }
 
+    /// How far a location is from the start of its function's symbol, when
+    /// the symbolizer knew the symbol (perf's `sym+off`).
+    pub fn location_symbol_offset(&self, id: LocationId) -> Option<u64> {
+        self.location_symbol_offsets
+            .get(id.index())
+            .copied()
+            .flatten()
+    }
+
     /// Samples the kernel reported lost (LOST / LOST_SAMPLES records).
     pub fn lost_samples(&self) -> u64 {
         self.lost
@@ -618,6 +635,10 @@ impl Profile {
             .collect();
         let mut list = Vec::with_capacity(self.location_frame_list.len());
         let mut ranges = Vec::with_capacity(self.locations.len());
+        self.location_symbol_offsets = results
+            .iter()
+            .map(|r| r.last().and_then(|f| f.symbol_offset))
+            .collect();
         for (i, resolved) in results.into_iter().enumerate() {
             let start = list.len() as u32;
             if resolved.is_empty() {

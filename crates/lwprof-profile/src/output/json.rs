@@ -231,6 +231,7 @@ pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
         no_inline: opts.no_inline,
         order: TopOrder::SelfWeight,
         limit: None,
+        ..TopOptions::default()
     });
     let mut functions: Vec<JsonFunction> = top
         .rows

@@ -188,12 +188,41 @@ pub struct TextOptions {
     /// Print a call-graph tree under each entry.
     pub call_graph: bool,
     /// Drop call-graph branches under this percentage of the total (perf's
-    /// `-g graph,0.5`).
+    /// `-g graph,0.5`; of the parent's weight with [`GraphMode::Fractal`]).
     pub threshold_percent: f64,
+    /// How call graphs are drawn (perf's `-g` print type).
+    pub graph_mode: GraphMode,
+    /// Caller or callee order; `None` is perf's default: caller with the
+    /// Children column, callee without.
+    pub graph_order: Option<crate::model::CallGraphOrder>,
+    /// What tells call-graph nodes apart (perf's `-g` sort key).
+    pub graph_key: GraphKey,
+    /// What the numbers of a call graph show (perf's `-g` value).
+    pub graph_value: GraphValue,
+    /// Print at most this many branches under a node (or chains, flat and
+    /// folded), perf's `-g` print limit.
+    pub print_limit: Option<usize>,
     /// Print at most this many entries per event.
     pub limit: Option<usize>,
     /// What an entry is (perf's `--sort`): default comm, dso, symbol.
     pub keys: Vec<crate::model::SortKey>,
+    /// The columns (perf's `-F`); empty is the default set.
+    pub fields: Vec<TextField>,
+    /// Add a Samples column (perf's `-n`).
+    pub show_nr_samples: bool,
+    /// Hide entries under this percentage (perf's `--percent-limit`).
+    pub percent_limit: f64,
+    /// What percentages are relative to (perf's `--percentage`).
+    pub percentage: crate::model::Percentage,
+    /// Use at most this many frames of each stack, from the leaf.
+    pub max_stack: Option<usize>,
+    /// Print the entries only, without the `#` header lines (perf's `-q`).
+    pub quiet: bool,
+    /// Columns not printed because a filter leaves one value, with that
+    /// value (perf prints `# comm: NAME` instead).
+    pub elided: Vec<(crate::model::SortKey, String)>,
+    /// The pattern of the `parent` sort key (a regex; perf's `--parent`).
+    pub parent_pattern: String,
 }
 
 impl Default for TextOptions {
@@ -202,14 +231,84 @@ impl Default for TextOptions {
             children: true,
             call_graph: true,
             threshold_percent: 0.5,
+            graph_mode: GraphMode::Graph,
+            graph_order: None,
+            graph_key: GraphKey::Function,
+            graph_value: GraphValue::Percent,
+            print_limit: None,
             limit: None,
             keys: vec![
                 crate::model::SortKey::Comm,
                 crate::model::SortKey::Dso,
                 crate::model::SortKey::Symbol,
             ],
+            fields: Vec::new(),
+            show_nr_samples: false,
+            percent_limit: 0.0,
+            percentage: crate::model::Percentage::Absolute,
+            max_stack: None,
+            quiet: false,
+            elided: Vec::new(),
+            parent_pattern: crate::model::DEFAULT_PARENT_PATTERN.to_string(),
         }
     }
+}
+
+/// How a call graph is drawn (perf's `-g` print types).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GraphMode {
+    /// A tree; percentages of the event total.
+    #[default]
+    Graph,
+    /// A tree; percentages of the parent node.
+    Fractal,
+    /// Every chain in full, each with its percentage.
+    Flat,
+    /// Every chain on one line, `pct a;b;c`.
+    Folded,
+}
+
+/// What tells call-graph nodes apart (perf's `-g` sort key).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GraphKey {
+    /// The function.
+    #[default]
+    Function,
+    /// The code address: one node per address, named `function file:line`.
+    Address,
+    /// The source line: one node per line, named `function file:line`.
+    Srcline,
+}
+
+/// What the numbers of a call graph show (perf's `-g` value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GraphValue {
+    /// Percentages.
+    #[default]
+    Percent,
+    /// Summed periods (weights).
+    Period,
+    /// Numbers of samples.
+    Count,
+}
+
+/// A column of the text report (perf's `-F` output fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextField {
+    /// Self share (`Overhead`, or `Self` beside `Children`).
+    Overhead,
+    /// Total share (`Children`).
+    Children,
+    /// The part of the self share sampled in the kernel (`sys`).
+    OverheadSys,
+    /// The part sampled in user space (`usr`).
+    OverheadUs,
+    /// Self samples (`Samples`).
+    Samples,
+    /// Self period (`Period`).
+    Period,
+    /// A sort key's column.
+    Key(crate::model::SortKey),
 }
 
 /// What to put in front of each folded stack.

@@ -14,11 +14,14 @@
 //!   the attribute they belong to. Damage stops the walk with an error that
 //!   names the file offset; the records before it have been handed out.
 //!
+//! `PERF_RECORD_COMPRESSED` records (`perf record -z`) are decompressed
+//! while walking ([`compressed`]).
+//!
 //! Deliberately not here: record *content* parsing (lwprof-events does that),
-//! pipe mode, byte-swapped (other-endian) files, and decompression of
-//! `PERF_RECORD_COMPRESSED`.
+//! pipe mode and byte-swapped (other-endian) files.
 
 mod attr;
+pub mod compressed;
 mod error;
 mod features;
 mod host;

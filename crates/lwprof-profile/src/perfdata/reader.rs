@@ -9,6 +9,7 @@
 //! damage and an error that says where the damage is.
 
 use super::attr::{attr_from_bytes, default_event_name, ATTR_SIZE_VER0};
+use super::compressed::{compressed_payload, Decompressor, RECORD_COMPRESSED, RECORD_COMPRESSED2};
 use super::error::PerfDataError;
 use super::features::{decode_event_desc, decode_into, name as feature_name, Bytes, Features};
 use super::layout::AttrResolver;
@@ -285,11 +286,30 @@ impl<R: Read> RecordReader<R> {
     }
 }
 
+/// A record that came out of a compressed record at `offset`.
+fn inner_record<'a>(resolver: &AttrResolver, offset: u64, bytes: &'a [u8]) -> RawRecord<'a> {
+    let type_ = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let misc = u16::from_ne_bytes([bytes[4], bytes[5]]);
+    let raw = RawData::Single(bytes);
+    let attr_index = resolver.attr_index(type_, raw);
+    let time = attr_index.and_then(|i| resolver.time(type_, raw, i));
+    RawRecord {
+        offset,
+        type_,
+        misc,
+        bytes,
+        attr_index,
+        time,
+    }
+}
+
 /// The outcome of [`PerfDataFile::for_each_record`].
 #[derive(Debug)]
 pub struct RecordWalk {
     /// Records handed to the callback.
     pub records: u64,
+    /// Compressed records whose contents were handed out instead.
+    pub compressed: u64,
     /// What stopped the walk early, if anything.
     pub error: Option<PerfDataError>,
 }
@@ -559,10 +579,13 @@ impl PerfDataFile {
     }
 
     /// Calls `f` for every record in file order; returns how many there were
-    /// and what stopped the walk early, if anything.
+    /// and what stopped the walk early, if anything. Records inside
+    /// `PERF_RECORD_COMPRESSED` (`perf record -z`) are decompressed and
+    /// handed out in their place, with the compressed record's offset.
     pub fn for_each_record(&self, mut f: impl FnMut(&RawRecord<'_>)) -> RecordWalk {
         let mut walk = RecordWalk {
             records: 0,
+            compressed: 0,
             error: None,
         };
         let mut reader = match self.records() {
@@ -572,18 +595,61 @@ impl PerfDataFile {
                 return walk;
             }
         };
+        let mut decompressor: Option<Decompressor> = None;
         loop {
             match reader.next_record() {
+                Ok(Some(r)) if matches!(r.type_, RECORD_COMPRESSED | RECORD_COMPRESSED2) => {
+                    walk.compressed += 1;
+                    let offset = r.offset;
+                    let resolver = &self.resolver;
+                    let mut inner = 0u64;
+                    let fed = compressed_payload(r.type_, r.body()).and_then(|payload| {
+                        let d = match &mut decompressor {
+                            Some(d) => d,
+                            None => decompressor.insert(Decompressor::new()?),
+                        };
+                        d.feed(payload, |bytes| {
+                            inner += 1;
+                            f(&inner_record(resolver, offset, bytes));
+                        })
+                    });
+                    walk.records += inner;
+                    if let Err(e) = fed {
+                        walk.error = Some(PerfDataError::Corrupt {
+                            path: self.path.clone(),
+                            what: "compressed record".into(),
+                            offset,
+                            detail: e.to_string(),
+                        });
+                        return walk;
+                    }
+                }
                 Ok(Some(r)) => {
                     walk.records += 1;
                     f(&r);
                 }
-                Ok(None) => return walk,
+                Ok(None) => {
+                    if let Some(d) = decompressor.filter(|d| d.leftover() > 0) {
+                        walk.error = Some(self.truncated_stream(d.leftover()));
+                    }
+                    return walk;
+                }
                 Err(e) => {
                     walk.error = Some(e);
                     return walk;
                 }
             }
+        }
+    }
+
+    fn truncated_stream(&self, leftover: usize) -> PerfDataError {
+        PerfDataError::Corrupt {
+            path: self.path.clone(),
+            what: "compressed data".into(),
+            offset: self.header.data.0.saturating_add(self.header.data.1),
+            detail: format!(
+                "the zstd stream ends inside a record ({leftover} bytes of it); the records before it are read"
+            ),
         }
     }
 

@@ -102,6 +102,7 @@ impl DwarfInfo {
                     line,
                     inlined: true,
                     dso: None,
+                    symbol_offset: None,
                 });
             }
         }

@@ -20,6 +20,7 @@
 //! [`Symbolizer::warnings`]. Not supported: `.gnu_debugdata` (MiniDebugInfo),
 //! split DWARF, debuginfod, vmlinux DWARF for the kernel.
 
+pub mod buildid_cache;
 pub mod demangle;
 pub mod dwarf;
 pub mod elf;
@@ -30,6 +31,7 @@ pub mod perfmap;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+pub use buildid_cache::{read_build_id, BuildIdCache};
 pub use demangle::{demangle, DemangleOptions};
 pub use dwarf::DwarfInfo;
 pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
@@ -60,6 +62,10 @@ pub struct SymbolizerConfig {
     /// `/proc/kallsyms`, which the kernel formats slowly (tens of ms), as
     /// perf keeps its build-id cache; `None` always reads the file.
     pub cache_dir: Option<PathBuf>,
+    /// The build-id cache (perf's `~/.debug` layout) where `lwprof record`
+    /// and `perf record` keep the binaries they sampled: used when the
+    /// recorded path is gone or holds another build. `None` skips it.
+    pub build_id_cache: Option<PathBuf>,
 }
 
 /// `$XDG_CACHE_HOME/lwprof`, or `~/.cache/lwprof`.
@@ -82,6 +88,7 @@ impl Default for SymbolizerConfig {
             demangle: DemangleOptions::default(),
             dwarf: true,
             cache_dir: None,
+            build_id_cache: BuildIdCache::default_root(),
         }
     }
 }
@@ -107,8 +114,8 @@ pub enum SymbolWarning {
     },
     /// A file's build id differs from the recorded one (or from its binary's).
     #[error(
-        "{}: build id {found} does not match the recorded {expected}; file not used \
-         (was it rebuilt or upgraded after recording?)",
+        "{}: build id {found} does not match the recorded {expected} (rebuilt or upgraded \
+         since recording?), and the recorded build is not in {looked}; its frames show as addresses",
         path.display()
     )]
     BuildIdMismatch {
@@ -118,6 +125,8 @@ pub enum SymbolWarning {
         expected: String,
         /// The build id the file has (hex).
         found: String,
+        /// Where else lwprof looked for the recorded build.
+        looked: String,
     },
     /// A debuglink target's CRC differs from the one in the binary.
     #[error(
@@ -348,6 +357,7 @@ impl Symbolizer {
             .map(|s| ResolvedFrame {
                 function: s.name.clone(),
                 dso: s.module.as_ref().map(|m| format!("[{m}]")),
+                symbol_offset: Some(address - s.address),
                 ..ResolvedFrame::default()
             })
             .into_iter()
@@ -379,6 +389,7 @@ impl Symbolizer {
             let frame = match self.jit.get(&path) {
                 Some(Some(JitSource::PerfMap(m))) => m.lookup(address).map(|e| ResolvedFrame {
                     function: e.name.clone(),
+                    symbol_offset: address.checked_sub(e.start),
                     ..ResolvedFrame::default()
                 }),
                 Some(Some(JitSource::JitDump(j))) => j.lookup(address).map(|s| ResolvedFrame {
@@ -493,6 +504,69 @@ impl Symbolizer {
         }
     }
 
+    /// The binary that ran: the file at the recorded path when its build id
+    /// is the recorded one (or none was recorded), else the build-id cache's
+    /// copy. A mismatch with no cached copy is warned about, naming the DSO,
+    /// both build ids and where lwprof looked.
+    fn recorded_binary(
+        &mut self,
+        path: &Path,
+        recorded_id: Option<&[u8]>,
+    ) -> Option<(Vec<u8>, ElfSymbols)> {
+        let Some(expected) = recorded_id else {
+            return self.read_elf(path);
+        };
+        let on_disk = if path.exists() {
+            self.read_elf(path)
+        } else {
+            None
+        };
+        let found = match &on_disk {
+            Some((_, elf)) if elf.build_id.as_deref() == Some(expected) => return on_disk,
+            // A file without a build id cannot be checked: trust the path.
+            Some((_, elf)) if elf.build_id.is_none() => return on_disk,
+            Some((_, elf)) => elf.build_id.clone(),
+            None => None,
+        };
+        if let Some((_, cached)) = self.cached_binary(expected) {
+            return Some(cached);
+        }
+        let looked = self
+            .config
+            .build_id_cache
+            .as_ref()
+            .and_then(|root| BuildIdCache::new(root.clone()).link_path(expected))
+            .map_or_else(
+                || "no build-id cache".to_string(),
+                |p| p.join("elf").display().to_string(),
+            );
+        match found {
+            Some(found) => self.warn(SymbolWarning::BuildIdMismatch {
+                path: path.to_path_buf(),
+                expected: hex(expected),
+                found: hex(&found),
+                looked,
+            }),
+            None if on_disk.is_none() && !path.exists() => self.warn(SymbolWarning::Unreadable {
+                path: path.to_path_buf(),
+                error: format!(
+                    "no such file, and build id {} is not in {looked}",
+                    hex(expected)
+                ),
+            }),
+            None => {}
+        }
+        None
+    }
+
+    /// The binary with this build id from the build-id cache, checked.
+    fn cached_binary(&mut self, build_id: &[u8]) -> Option<(PathBuf, (Vec<u8>, ElfSymbols))> {
+        let cache = BuildIdCache::new(self.config.build_id_cache.clone()?);
+        let file = cache.find(build_id)?;
+        let (bytes, elf) = self.read_elf(&file)?;
+        (elf.build_id.as_deref() == Some(build_id)).then_some((file, (bytes, elf)))
+    }
+
     fn load_dwarf(&mut self, path: &Path, bytes: &[u8]) -> Option<DwarfInfo> {
         match DwarfInfo::parse(bytes) {
             Ok(d) => Some(d),
@@ -508,17 +582,7 @@ impl Symbolizer {
 
     fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<DsoSymbols> {
         let path = self.real_path(recorded_path);
-        let mut binary = self.read_elf(&path);
-        if let (Some(expected), Some((_, elf))) = (recorded_id, &binary) {
-            if let Some(found) = elf.build_id.as_deref().filter(|f| *f != expected) {
-                self.warn(SymbolWarning::BuildIdMismatch {
-                    path: path.clone(),
-                    expected: hex(expected),
-                    found: hex(found),
-                });
-                binary = None;
-            }
-        }
+        let binary = self.recorded_binary(&path, recorded_id);
         let build_id: Option<Vec<u8>> = recorded_id
             .map(<[u8]>::to_vec)
             .or_else(|| binary.as_ref().and_then(|(_, e)| e.build_id.clone()));
@@ -555,6 +619,7 @@ impl Symbolizer {
                             path: candidate,
                             expected: hex(expected),
                             found: hex(found),
+                            looked: "the other debug-file candidates".into(),
                         });
                         continue;
                     }
@@ -607,10 +672,9 @@ impl DsoSymbols {
         if let Some(hit) = self.cache.get(&address) {
             return hit.clone();
         }
-        let symbol = self
-            .elf
-            .symbol_at(address)
-            .map(|s| demangle(&s.name, opts).into_owned());
+        let found = self.elf.symbol_at(address);
+        let offset = found.and_then(|s| address.checked_sub(s.address));
+        let symbol = found.map(|s| demangle(&s.name, opts).into_owned());
         let mut frames = self
             .dwarf
             .as_ref()
@@ -648,6 +712,9 @@ impl DsoSymbols {
                     };
                 }
             }
+        }
+        if let Some(last) = frames.last_mut() {
+            last.symbol_offset = offset;
         }
         self.cache.insert(address, frames.clone());
         frames

@@ -123,11 +123,23 @@ pub enum UnwindWarning {
 }
 
 /// Where the unwinder reads mapped files from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnwinderConfig {
     /// A directory that recorded paths are relative to (perf's `--symfs`);
     /// `None` reads them where they were recorded.
     pub symfs: Option<PathBuf>,
+    /// The build-id cache to read a recorded build from when the path holds
+    /// another one (see [`crate::symbols::BuildIdCache`]); `None` skips it.
+    pub build_id_cache: Option<PathBuf>,
+}
+
+impl Default for UnwinderConfig {
+    fn default() -> Self {
+        Self {
+            symfs: None,
+            build_id_cache: crate::symbols::BuildIdCache::default_root(),
+        }
+    }
 }
 
 /// One mapping of a process, and whether its module is in the unwinder.
@@ -458,10 +470,18 @@ impl DwarfUnwinder {
     }
 
     fn load_file(&mut self, path: &str, build_id: Option<&[u8]>) -> Option<Arc<UnwindFile>> {
-        let on_disk = match &self.config.symfs {
+        let mut on_disk = match &self.config.symfs {
             Some(root) => root.join(path.trim_start_matches('/')),
             None => PathBuf::from(path),
         };
+        if let (Some(id), Some(root)) = (build_id, &self.config.build_id_cache) {
+            // The recorded build, if the path no longer holds it.
+            if crate::symbols::read_build_id(&on_disk).as_deref() != Some(id) {
+                if let Some(cached) = crate::symbols::BuildIdCache::new(root.clone()).find(id) {
+                    on_disk = cached;
+                }
+            }
+        }
         let data = match std::fs::read(&on_disk) {
             Ok(d) => d,
             Err(e) => {

@@ -97,15 +97,17 @@ impl CallGraph {
 
     /// Sets the attr fields for this mode: the sample bits, and for DWARF
     /// `sample_regs_user` = [`DWARF_REGS_MASK_X86_64`] and
-    /// `sample_stack_user` = the dump size. Unlike perf, the user part of the
-    /// kernel's callchain is kept (`exclude_callchain_user = 0`): it is the
-    /// frame-pointer fallback where the stack copy is too short.
+    /// `sample_stack_user` = the dump size and, as perf sets it,
+    /// `exclude_callchain_user`: the user frames come from the stack copy,
+    /// and a frame-pointer walk of code built without frame pointers is
+    /// garbage that perf would show as `[unknown]` frames.
     pub fn apply(&self, attr: &mut abi::perf_event_attr) {
         attr.sample_type |= self.sample_type();
         attr.set_exclude_callchain_user(0);
         if let CallGraph::Dwarf { stack_size } = *self {
             attr.sample_regs_user = DWARF_REGS_MASK_X86_64;
             attr.sample_stack_user = stack_size;
+            attr.set_exclude_callchain_user(1);
         }
     }
 }
@@ -295,9 +297,8 @@ mod tests {
     }
 
     #[test]
-    fn dwarf_mode_sets_regs_stack_and_keeps_the_user_chain() {
+    fn dwarf_mode_sets_regs_stack_and_excludes_the_user_chain_as_perf_does() {
         let mut attr = abi::perf_event_attr::default();
-        attr.set_exclude_callchain_user(1);
         CallGraph::Dwarf { stack_size: 4096 }.apply(&mut attr);
         let want = u64::from(
             abi::PERF_SAMPLE_CALLCHAIN | abi::PERF_SAMPLE_REGS_USER | abi::PERF_SAMPLE_STACK_USER,
@@ -305,10 +306,12 @@ mod tests {
         assert_eq!(attr.sample_type & want, want);
         assert_eq!(attr.sample_regs_user, DWARF_REGS_MASK_X86_64);
         assert_eq!(attr.sample_stack_user, 4096);
-        assert_eq!(attr.exclude_callchain_user(), 0);
+        assert_eq!(attr.exclude_callchain_user(), 1);
 
         let mut fp = abi::perf_event_attr::default();
+        fp.set_exclude_callchain_user(1);
         CallGraph::FramePointer.apply(&mut fp);
+        assert_eq!(fp.exclude_callchain_user(), 0);
         assert_eq!(fp.sample_type, u64::from(abi::PERF_SAMPLE_CALLCHAIN));
         assert_eq!(fp.sample_stack_user, 0);
     }
