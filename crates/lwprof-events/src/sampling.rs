@@ -63,6 +63,9 @@ pub struct SampleConfig {
     pub sample_id_all: bool,
     /// `PERF_RECORD_MMAP2` records for executable mappings.
     pub mmap: bool,
+    /// `PERF_RECORD_MMAP2` records for non-executable mappings too
+    /// (`mmap_data`), with `mmap`.
+    pub mmap_data: bool,
     /// `PERF_RECORD_COMM` records.
     pub comm: bool,
     /// `PERF_RECORD_FORK`/`EXIT` records.
@@ -102,6 +105,7 @@ impl Default for SampleConfig {
             write_backward: false,
             sample_id_all: false,
             mmap: false,
+            mmap_data: false,
             comm: false,
             task: false,
             context_switch: false,
@@ -146,6 +150,7 @@ impl SampleConfig {
         attr.set_sample_id_all(self.sample_id_all as u64);
         attr.set_mmap(self.mmap as u64);
         attr.set_mmap2(self.mmap as u64);
+        attr.set_mmap_data((self.mmap && self.mmap_data) as u64);
         attr.set_comm(self.comm as u64);
         attr.set_task(self.task as u64);
         attr.set_context_switch(self.context_switch as u64);

@@ -375,7 +375,8 @@ impl Converter {
         let pid = s.pid().unwrap_or(0);
         let tid = s.tid().unwrap_or(0);
         let time = s.time().unwrap_or(0);
-        let cpu = s.cpu().unwrap_or(0);
+        // perf's -1: the file did not sample the CPU.
+        let cpu = s.cpu().unwrap_or(u32::MAX);
         let mode = cpu_mode(s.cpumode());
         self.chain.clear();
         let dwarf = s.regs_user().is_some() && s.stack_user().is_some();

@@ -16,6 +16,7 @@ const RECORD_MMAP2: u32 = abi::PERF_RECORD_MMAP2;
 const MISC_KERNEL: u16 = abi::PERF_RECORD_MISC_KERNEL as u16;
 const MISC_USER: u16 = abi::PERF_RECORD_MISC_USER as u16;
 const MISC_COMM_EXEC: u16 = abi::PERF_RECORD_MISC_COMM_EXEC as u16;
+const MISC_MMAP_DATA: u16 = abi::PERF_RECORD_MISC_MMAP_DATA as u16;
 
 /// The sample id trailer of non-sample records (`sample_id_all`), for an
 /// event with `info`'s sample type: TID, TIME, ID, STREAM_ID, CPU,
@@ -147,6 +148,14 @@ pub fn encode_kernel_mmap(start: u64, end: u64, trailer: &[u8]) -> Vec<u8> {
 
 /// Parses `/proc/PID/maps` text into its executable mappings.
 pub fn parse_maps(text: &str) -> Vec<MapEntry> {
+    parse_maps_with(text, false)
+}
+
+/// Parses `/proc/PID/maps` text into its executable mappings and, with
+/// `data`, its other file-backed mappings too (a DWARF unwinder reads
+/// `.eh_frame_hdr` from a read-only segment); non-executable ones have no
+/// `PROT_EXEC`.
+pub fn parse_maps_with(text: &str, data: bool) -> Vec<MapEntry> {
     let mut out = Vec::new();
     for line in text.lines() {
         let mut f = line.split_whitespace();
@@ -155,10 +164,11 @@ pub fn parse_maps(text: &str) -> Vec<MapEntry> {
         else {
             continue;
         };
-        if !perms.contains('x') {
+        let path = f.collect::<Vec<_>>().join(" ");
+        let exec = perms.contains('x');
+        if !(exec || data && path.starts_with('/')) {
             continue;
         }
-        let path = f.collect::<Vec<_>>().join(" ");
         let Some((a, b)) = range.split_once('-') else {
             continue;
         };
@@ -177,7 +187,7 @@ pub fn parse_maps(text: &str) -> Vec<MapEntry> {
         let bytes = perms.as_bytes();
         let prot = ((bytes.first() == Some(&b'r')) as u32 * libc_prot::READ)
             | ((bytes.get(1) == Some(&b'w')) as u32 * libc_prot::WRITE)
-            | libc_prot::EXEC;
+            | (exec as u32 * libc_prot::EXEC);
         let flags = if bytes.get(3) == Some(&b's') {
             libc_prot::MAP_SHARED
         } else {
@@ -215,6 +225,17 @@ mod libc_prot {
 /// executable mappings, with trailers for `info` and event `id`. A process
 /// that vanished yields nothing.
 pub fn synthesize_process(pid: u32, info: &RecordParseInfo, id: u64) -> Vec<Vec<u8>> {
+    synthesize_process_with(pid, info, id, false)
+}
+
+/// [`synthesize_process`], with the non-executable file mappings too (as
+/// data MMAP2 records) when `data`: what `--call-graph dwarf` needs.
+pub fn synthesize_process_with(
+    pid: u32,
+    info: &RecordParseInfo,
+    id: u64,
+    data: bool,
+) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
         return out;
@@ -236,8 +257,13 @@ pub fn synthesize_process(pid: u32, info: &RecordParseInfo, id: u64) -> Vec<Vec<
     }
     if let Ok(maps) = fs::read_to_string(format!("/proc/{pid}/maps")) {
         let trailer = sample_id_trailer(info, pid, pid, 0, id);
-        for m in parse_maps(&maps) {
-            out.push(encode_mmap2(pid, pid, &m, &trailer));
+        for m in parse_maps_with(&maps, data) {
+            let mut rec = encode_mmap2(pid, pid, &m, &trailer);
+            if m.prot & libc_prot::EXEC == 0 {
+                let misc = u16::from_ne_bytes([rec[4], rec[5]]) | MISC_MMAP_DATA;
+                rec[4..6].copy_from_slice(&misc.to_ne_bytes());
+            }
+            out.push(rec);
         }
     }
     out

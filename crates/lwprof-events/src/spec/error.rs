@@ -6,11 +6,25 @@
 use std::io;
 use std::path::PathBuf;
 
+/// Most characters of user text an error message echoes: a mistyped
+/// 100,000-character event list gets one readable line.
+const ECHO_MAX: usize = 80;
+
+/// `s`, cut to [`ECHO_MAX`] characters with the length it had.
+pub(crate) fn cut(s: &str) -> std::borrow::Cow<'_, str> {
+    let n = s.chars().count();
+    if n <= ECHO_MAX {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let head: String = s.chars().take(ECHO_MAX).collect();
+    std::borrow::Cow::Owned(format!("{head}... ({n} characters)"))
+}
+
 /// Formats a list of names as `'a', 'b'`.
 pub(crate) fn quoted_list(names: &[String]) -> String {
     names
         .iter()
-        .map(|n| format!("'{n}'"))
+        .map(|n| format!("'{}'", cut(n)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -28,7 +42,7 @@ fn did_you_mean(suggestions: &[String]) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     /// The spec (or an item of its list) is empty.
-    #[error("empty event at column {column} in '{spec}'; remove the stray comma or name an event (run `lwprof list`)")]
+    #[error("empty event at column {column} in '{spec_}'; remove the stray comma or name an event (run `lwprof list`)", spec_ = cut(.spec))]
     EmptyEvent {
         /// The whole spec.
         spec: String,
@@ -36,7 +50,7 @@ pub enum SpecError {
         column: usize,
     },
     /// A `{` without `}`, or a `}` without `{`.
-    #[error("unbalanced '{brace}' at column {column} in '{spec}'; groups are written `{{a,b}}`")]
+    #[error("unbalanced '{brace}' at column {column} in '{spec_}'; groups are written `{{a,b}}`", spec_ = cut(.spec))]
     UnbalancedBrace {
         /// The whole spec.
         spec: String,
@@ -46,7 +60,7 @@ pub enum SpecError {
         column: usize,
     },
     /// `{}`.
-    #[error("empty group at column {column} in '{spec}'; put at least one event inside the braces, e.g. `{{cpu-clock,page-faults}}`")]
+    #[error("empty group at column {column} in '{spec_}'; put at least one event inside the braces, e.g. `{{cpu-clock,page-faults}}`", spec_ = cut(.spec))]
     EmptyGroup {
         /// The whole spec.
         spec: String,
@@ -54,7 +68,7 @@ pub enum SpecError {
         column: usize,
     },
     /// A group inside a group.
-    #[error("nested group at column {column} in '{spec}'; groups cannot contain groups, flatten it into one `{{a,b,c}}`")]
+    #[error("nested group at column {column} in '{spec_}'; groups cannot contain groups, flatten it into one `{{a,b,c}}`", spec_ = cut(.spec))]
     NestedGroup {
         /// The whole spec.
         spec: String,
@@ -62,7 +76,7 @@ pub enum SpecError {
         column: usize,
     },
     /// Text after a group's `}` that is not `:modifiers`.
-    #[error("unexpected '{text}' after a group at column {column}; a group may only be followed by `:modifiers` and a comma")]
+    #[error("unexpected '{text_}' after a group at column {column}; a group may only be followed by `:modifiers` and a comma", text_ = cut(.text))]
     AfterGroup {
         /// The unexpected text.
         text: String,
@@ -70,7 +84,7 @@ pub enum SpecError {
         column: usize,
     },
     /// A modifier letter perf does not know, or too many `p`.
-    #[error("bad modifier '{modifier}' in '{event}' at column {column}: {reason}; modifiers are u k h G H p pp ppp P S D e I W")]
+    #[error("bad modifier '{modifier_}' in '{event_}' at column {column}: {reason}; modifiers are u k h G H p pp ppp P S D e I W", event_ = cut(.event), modifier_ = cut(.modifier))]
     BadModifier {
         /// The event (or group) text with its modifiers.
         event: String,
@@ -83,10 +97,9 @@ pub enum SpecError {
     },
     /// An event name that is not known.
     #[error(
-        "unknown event '{name}'{}{}",
+        "unknown event '{name_}'{}{}",
         did_you_mean(suggestions),
-        " (run `lwprof list`)"
-    )]
+        " (run `lwprof list`)", name_ = cut(.name))]
     UnknownEvent {
         /// The name as typed.
         name: String,
@@ -94,7 +107,7 @@ pub enum SpecError {
         suggestions: Vec<String>,
     },
     /// A raw event with a bad hex number.
-    #[error("bad raw event '{text}': {reason}; write it as r<hex>, e.g. r1a8")]
+    #[error("bad raw event '{text_}': {reason}; write it as r<hex>, e.g. r1a8", text_ = cut(.text))]
     BadRaw {
         /// The event text.
         text: String,
@@ -102,7 +115,7 @@ pub enum SpecError {
         reason: String,
     },
     /// `pmu/.../` with a syntax error inside.
-    #[error("bad PMU event '{text}' at column {column}: {reason}; write it as pmu/key=value,flag/ (e.g. cpu/event=0x3c,umask=0x00/)")]
+    #[error("bad PMU event '{text_}' at column {column}: {reason}; write it as pmu/key=value,flag/ (e.g. cpu/event=0x3c,umask=0x00/)", text_ = cut(.text))]
     BadPmuSyntax {
         /// The event text.
         text: String,
@@ -112,7 +125,7 @@ pub enum SpecError {
         reason: String,
     },
     /// No PMU of this name under the sysfs root.
-    #[error("unknown PMU '{pmu}' in '{event}'{}; the PMUs here are {}", did_you_mean(suggestions), available.join(", "))]
+    #[error("unknown PMU '{pmu_}' in '{event_}'{}; the PMUs here are {}", did_you_mean(suggestions), available.join(", "), event_ = cut(.event), pmu_ = cut(.pmu))]
     UnknownPmu {
         /// The event text.
         event: String,
@@ -125,7 +138,7 @@ pub enum SpecError {
     },
     /// A key inside `pmu//` that is neither a format term, an alias nor a
     /// common keyword.
-    #[error("unknown term '{key}' for PMU '{pmu}' in '{event}'; valid terms are {}", valid.join(", "))]
+    #[error("unknown term '{key_}' for PMU '{pmu_}' in '{event_}'; valid terms are {}", valid.join(", "), event_ = cut(.event), key_ = cut(.key), pmu_ = cut(.pmu))]
     UnknownTerm {
         /// The event text.
         event: String,
@@ -137,7 +150,7 @@ pub enum SpecError {
         valid: Vec<String>,
     },
     /// A value that does not fit the bits of its format field.
-    #[error("value {value:#x} of '{key}' does not fit its {bits}-bit field ({format}) in '{event}'; the largest is {max:#x}")]
+    #[error("value {value:#x} of '{key_}' does not fit its {bits}-bit field ({format}) in '{event_}'; the largest is {max:#x}", event_ = cut(.event), key_ = cut(.key))]
     ValueTooWide {
         /// The event text.
         event: String,
@@ -153,7 +166,7 @@ pub enum SpecError {
         max: u64,
     },
     /// A term value that is not a number, or a keyword used wrongly.
-    #[error("bad term '{term}' in '{event}': {reason}")]
+    #[error("bad term '{term_}' in '{event_}': {reason}", event_ = cut(.event), term_ = cut(.term))]
     BadTerm {
         /// The event text.
         event: String,
@@ -163,7 +176,7 @@ pub enum SpecError {
         reason: String,
     },
     /// A sysfs `format/` file that cannot be parsed.
-    #[error("bad PMU format {path}: '{content}' ({reason}); expected e.g. config:0-7,21")]
+    #[error("bad PMU format {path}: '{content_}' ({reason}); expected e.g. config:0-7,21", content_ = cut(.content))]
     BadFormat {
         /// The file.
         path: PathBuf,
@@ -174,8 +187,7 @@ pub enum SpecError {
     },
     /// `mem:...` that is not a valid breakpoint.
     #[error(
-        "bad breakpoint '{text}': {reason}; write it as mem:ADDR[/LEN][:rwx] (LEN 1, 2, 4 or 8)"
-    )]
+        "bad breakpoint '{text_}': {reason}; write it as mem:ADDR[/LEN][:rwx] (LEN 1, 2, 4 or 8)", text_ = cut(.text))]
     BadBreakpoint {
         /// The event text.
         text: String,
@@ -184,9 +196,8 @@ pub enum SpecError {
     },
     /// A tracepoint that tracefs does not have.
     #[error(
-        "unknown tracepoint '{subsystem}:{name}'{}; run `lwprof list '{subsystem}:*'`",
-        did_you_mean(suggestions)
-    )]
+        "unknown tracepoint '{subsystem_}:{name_}'{}; run `lwprof list '{subsystem_}:*'`",
+        did_you_mean(suggestions), name_ = cut(.name), subsystem_ = cut(.subsystem))]
     UnknownTracepoint {
         /// The subsystem.
         subsystem: String,
@@ -196,13 +207,13 @@ pub enum SpecError {
         suggestions: Vec<String>,
     },
     /// A tracepoint glob that matches nothing.
-    #[error("no tracepoint matches '{pattern}'; run `lwprof list tracepoint` to see them")]
+    #[error("no tracepoint matches '{pattern_}'; run `lwprof list tracepoint` to see them", pattern_ = cut(.pattern))]
     NoTracepointMatch {
         /// The glob.
         pattern: String,
     },
     /// A tracepoint was asked for but no tracefs is available.
-    #[error("'{event}' needs tracefs, which is not mounted at /sys/kernel/tracing or /sys/kernel/debug/tracing; run `mount -t tracefs nodev /sys/kernel/tracing` as root")]
+    #[error("'{event_}' needs tracefs, which is not mounted at /sys/kernel/tracing or /sys/kernel/debug/tracing; run `mount -t tracefs nodev /sys/kernel/tracing` as root", event_ = cut(.event))]
     NoTracefs {
         /// The event text.
         event: String,

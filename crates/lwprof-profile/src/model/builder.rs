@@ -125,8 +125,10 @@ impl ProfileBuilder {
     }
 
     /// A thread got a name (`PERF_RECORD_COMM`); with `exec` the process
-    /// exec'd, so its old mappings are dropped (the kernel announces the new
-    /// image's mappings right after).
+    /// exec'd. Its old mappings stay until the new image's mappings (which
+    /// the kernel announces right after) replace them, as perf keeps them:
+    /// a sample taken inside execve still has its user return address in
+    /// the old image.
     pub fn comm(&mut self, pid: Pid, tid: Tid, time: u64, name: &[u8], exec: bool) {
         let thread = self.thread_for(pid, tid, time);
         let name = self.profile.strings.intern(&String::from_utf8_lossy(name));
@@ -134,8 +136,6 @@ impl ProfileBuilder {
         t.comms.push(CommChange { time, name, exec });
         if exec {
             self.last_chain.0 = None;
-            let process = t.process;
-            self.active[process.index()].clear();
         }
     }
 
@@ -300,7 +300,8 @@ impl ProfileBuilder {
             CpuMode::User => match find_mapping(&self.active[process.index()], lookup) {
                 Some(m) if matches!(m.kind, DsoKind::File | DsoKind::JitDump) => Location {
                     space: AddressSpace::File(m.dso),
-                    address: lookup - m.start + m.pgoff,
+                    // Wrapping: a hostile file's pgoff may be anything.
+                    address: (lookup - m.start).wrapping_add(m.pgoff),
                     dso: Some(m.dso),
                 },
                 Some(m) => Location {
@@ -320,7 +321,10 @@ impl ProfileBuilder {
         }
         let id = LocationId(self.profile.locations.len() as u32);
         self.profile.locations.push(location);
-        let frame = self.profile.placeholder_frame(&location);
+        self.profile
+            .location_raw
+            .push((addr.address, addr.is_return_address));
+        let frame = self.profile.placeholder_frame(&location, addr.address);
         let start = self.profile.location_frame_list.len() as u32;
         self.profile.location_frame_list.push(frame);
         self.profile.location_frames.push((start, 1));
@@ -436,7 +440,8 @@ fn insert_mapping(maps: &mut Vec<ActiveMapping>, new: ActiveMapping) {
         if m.end > new.end {
             out.push(ActiveMapping {
                 start: new.end,
-                pgoff: m.pgoff + (new.end - m.start),
+                // Wrapping: a hostile file's pgoff may be anything.
+                pgoff: m.pgoff.wrapping_add(new.end - m.start),
                 ..m
             });
         }

@@ -22,6 +22,7 @@ pub mod report;
 pub(crate) use builder::KERNEL_DSO_NAME;
 pub use builder::{callchain_from_perf, MappingInput, ProfileBuilder, SampleInput};
 pub(crate) use report::percent as report_percent;
+pub use report::unresolved_name;
 pub use report::{
     default_parent, CallGraphOptions, CallGraphOrder, CallNode, CallTree, Percentage, Regex,
     SampleFilter, SortKey, TopOptions, TopOrder, TopReport, TopRow, DEFAULT_PARENT_PATTERN,
@@ -377,7 +378,8 @@ pub struct Sample {
     pub weight: u64,
     /// The thread's name when it was taken.
     pub comm: Option<StrId>,
-    /// The CPU it was taken on.
+    /// The CPU it was taken on; `u32::MAX` when the recording did not
+    /// sample it (perf's -1).
     pub cpu: u32,
     /// Which event produced it.
     pub event: EventIndex,
@@ -457,6 +459,10 @@ pub struct Profile {
     /// For each location, its distance from the start of its function's
     /// symbol, once symbolized (perf's `sym+off`).
     pub(crate) location_symbol_offsets: Vec<Option<u64>>,
+    /// For each location, the address first sampled there as the kernel
+    /// recorded it (absolute, a return address not moved back), and whether
+    /// it was a return address: what perf prints for unresolved frames.
+    pub(crate) location_raw: Vec<(u64, bool)>,
 }
 
 impl Profile {
@@ -699,9 +705,23 @@ impl Profile {
         id
     }
 
-    /// The placeholder frame of a location: its address, in its DSO.
-    pub(crate) fn placeholder_frame(&mut self, loc: &Location) -> FrameId {
-        let name = format!("{:#x}", loc.address);
+    /// The address perf shows for an unresolved entry of this location:
+    /// the recorded address relative to its mapping (the file offset of a
+    /// file-backed DSO), a return address not moved back.
+    pub fn location_relative_address(&self, id: LocationId) -> u64 {
+        let loc = self.location(id);
+        match (loc.space, self.location_raw.get(id.index())) {
+            (AddressSpace::File(_), Some(&(_, ret))) => loc.address.wrapping_add(u64::from(ret)),
+            (_, Some(&(raw, _))) => raw,
+            (_, None) => loc.address,
+        }
+    }
+
+    /// The placeholder frame of a location: the address as recorded (`raw`:
+    /// absolute, return addresses as they are), as perf prints unresolved
+    /// frames of a call chain, in its DSO.
+    pub(crate) fn placeholder_frame(&mut self, loc: &Location, raw: u64) -> FrameId {
+        let name = format!("{raw:#x}");
         let frame = Frame {
             function: self.strings.intern(&name),
             file: None,

@@ -35,7 +35,7 @@ pub use flamegraph::FlamegraphWriter;
 pub use folded::FoldedWriter;
 pub use json::JsonWriter;
 pub use pprof::{pprof_profile, proto as pprof_proto, PprofWriter};
-pub use text::TextWriter;
+pub use text::{graphs_apply as text_graphs_apply, TextWriter};
 
 /// An output format of `lwprof report --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -223,6 +223,10 @@ pub struct TextOptions {
     pub elided: Vec<(crate::model::SortKey, String)>,
     /// The pattern of the `parent` sort key (a regex; perf's `--parent`).
     pub parent_pattern: String,
+    /// Do not draw an entry's own frame at the top of its call graph when
+    /// the graph is one chain: perf's rule when `--sort` starts with `sym`
+    /// (the frame is the entry printed just above).
+    pub skip_entry_in_graph: bool,
 }
 
 impl Default for TextOptions {
@@ -250,6 +254,7 @@ impl Default for TextOptions {
             quiet: false,
             elided: Vec::new(),
             parent_pattern: crate::model::DEFAULT_PARENT_PATTERN.to_string(),
+            skip_entry_in_graph: false,
         }
     }
 }

@@ -86,6 +86,7 @@ impl<'c> Flight<'c> {
                 sample_type: events[0].sample.sample_type,
                 period: Period::Count(1),
                 mmap: true,
+                mmap_data: events[0].sample.sample_stack_user > 0,
                 comm: true,
                 task: true,
                 ..SampleConfig::default()
@@ -129,8 +130,12 @@ impl<'c> Flight<'c> {
         if let Some(k) = synth::kernel_mmap(&info, id) {
             self.tracker.record(RawData::Single(&k));
         }
+        let data = matches!(
+            self.config.call_graph,
+            Some(crate::unwind::CallGraph::Dwarf { .. })
+        );
         for pid in super::recording::existing_pids(&self.config.target) {
-            for rec in synth::synthesize_process(pid, &info, id) {
+            for rec in synth::synthesize_process_with(pid, &info, id, data) {
                 self.tracker.record(RawData::Single(&rec));
             }
         }

@@ -127,8 +127,10 @@ pub(super) fn sample_config(
     if let Some(CallGraph::Dwarf { stack_size }) = config.call_graph {
         sc.sample_regs_user = crate::unwind::DWARF_REGS_MASK_X86_64;
         sc.sample_stack_user = stack_size;
-        // As perf: the user frames come from the stack copy.
+        // As perf: the user frames come from the stack copy, and a DWARF
+        // unwinder reading `.eh_frame_hdr` needs the read-only mappings too.
         sc.exclude_callchain_user = true;
+        sc.mmap_data = tracking;
     }
     sc
 }
@@ -294,8 +296,9 @@ impl<'c> Recording<'c> {
         if let Some(k) = synth::kernel_mmap(&self.first_info, self.first_id) {
             self.write_tracked(&k);
         }
+        let data = matches!(self.config.call_graph, Some(CallGraph::Dwarf { .. }));
         for pid in existing_pids(&self.config.target) {
-            for rec in synth::synthesize_process(pid, &self.first_info, self.first_id) {
+            for rec in synth::synthesize_process_with(pid, &self.first_info, self.first_id, data) {
                 self.write_tracked(&rec);
             }
         }

@@ -66,11 +66,9 @@ impl Tracker {
             return;
         };
         match record {
-            Record::Sample(s) => {
-                if s.cpumode() == CpuMode::User {
-                    if let (Some(pid), Some(ip)) = (s.pid(), s.ip()) {
-                        self.hit(pid, ip);
-                    }
+            Record::Sample(s) if s.cpumode() == CpuMode::User => {
+                if let (Some(pid), Some(ip)) = (s.pid(), s.ip()) {
+                    self.hit(pid, ip);
                 }
             }
             Record::Mmap(m) if !m.is_data => {
@@ -81,6 +79,9 @@ impl Tracker {
                 let path = m.filename.as_contiguous();
                 self.mmap(m.pid, m.addr, m.len, &path, data);
             }
+            // Data mappings (with --call-graph dwarf) are only replayed.
+            Record::Mmap(m) => self.keep(m.pid, data),
+            Record::Mmap2(m) => self.keep(m.pid, data),
             Record::Comm(c) => {
                 let keep = self.keep_records;
                 let p = self.processes.entry(c.pid).or_default();
@@ -108,6 +109,13 @@ impl Tracker {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn keep(&mut self, pid: u32, data: RawData<'_>) {
+        if self.keep_records {
+            let p = self.processes.entry(pid).or_default();
+            p.records.push(data.as_contiguous().into_owned());
         }
     }
 

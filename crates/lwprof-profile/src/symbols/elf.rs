@@ -52,6 +52,9 @@ pub struct ElfSymbols {
     pub segments: Vec<LoadSegment>,
     /// True when the file carries DWARF (`.debug_info` with contents).
     pub has_debug_info: bool,
+    /// True when the file has a full symbol table (`.symtab`); a stripped
+    /// file has only `.dynsym`, without its local functions.
+    pub has_symtab: bool,
     symbols: Vec<ElfSymbol>,
 }
 
@@ -79,6 +82,7 @@ impl ElfSymbols {
                 }
             })
             .collect();
+        let has_symtab = file.section_by_name(".symtab").is_some();
         let has_debug_info = file
             .section_by_name(".debug_info")
             .is_some_and(|s| s.file_range().is_some_and(|(_, size)| size > 0));
@@ -117,6 +121,7 @@ impl ElfSymbols {
             debuglink,
             segments,
             has_debug_info,
+            has_symtab,
             symbols,
         })
     }

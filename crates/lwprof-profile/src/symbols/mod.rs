@@ -596,7 +596,10 @@ impl Symbolizer {
                 }
             }
         }
-        let needs_debug_file = self.config.dwarf && dwarf.is_none();
+        // A separate debug file gives DWARF, and a stripped binary's local
+        // functions (distro libraries have only `.dynsym`).
+        let stripped = binary.as_ref().is_some_and(|(_, e)| !e.has_symtab);
+        let needs_debug_file = (self.config.dwarf && dwarf.is_none()) || stripped;
         let mut debug_elf: Option<ElfSymbols> = None;
         if needs_debug_file {
             let link = binary.as_ref().and_then(|(_, e)| e.debuglink.clone());
@@ -640,7 +643,7 @@ impl Symbolizer {
                     }
                     _ => {}
                 }
-                if elf.has_debug_info {
+                if elf.has_debug_info && self.config.dwarf {
                     dwarf = self.load_dwarf(&candidate, &bytes);
                 }
                 debug_elf = Some(elf);

@@ -221,8 +221,18 @@ impl ReportArgs {
             .parse()
             .map_err(|e| anyhow::anyhow!("--format {}: {e}", self.format))?;
         let fields = self.fields.as_deref().map(parse_fields).transpose()?;
+        let field_keys: Vec<SortKey> = fields
+            .iter()
+            .flatten()
+            .filter_map(|f| match f {
+                TextField::Key(k) => Some(*k),
+                _ => None,
+            })
+            .collect();
         let mut keys = match &self.sort {
             Some(s) => parse_keys(s)?,
+            // As perf: -F's keys are the entries' keys unless --sort says.
+            None if !field_keys.is_empty() => Vec::new(),
             None => vec![SortKey::Comm, SortKey::Dso, SortKey::Symbol],
         };
         // A key shown as a field is an entry key too.
@@ -273,6 +283,10 @@ impl ReportArgs {
             format,
             output: self.output,
             keys,
+            sort_starts_with_sym: self
+                .sort
+                .as_deref()
+                .is_some_and(|s| s.trim_start().starts_with("sym")),
             fields: fields.unwrap_or_default(),
             children: !self.no_children,
             call_graph,

@@ -39,6 +39,9 @@ pub struct ReportConfig {
     pub output: Option<PathBuf>,
     /// Entry keys.
     pub keys: Vec<SortKey>,
+    /// `--sort` was given and starts with `sym` (perf then leaves the entry
+    /// out of its own one-chain graph).
+    pub sort_starts_with_sym: bool,
     /// Columns (`-F`); empty is the default set.
     pub fields: Vec<TextField>,
     /// Children column.
@@ -96,32 +99,33 @@ fn needs(config: &ReportConfig) -> Needs {
             dwarf: !config.no_inline || config.format != Format::Folded,
         };
     }
+    let keys = &config.keys;
+    let has = |k: SortKey| keys.contains(&k);
     let context = |k: &SortKey| {
         matches!(
             k,
             SortKey::Comm | SortKey::Pid | SortKey::Tid | SortKey::Cpu
         )
     };
-    let stacks = !config.keys.iter().all(context);
+    let graphs = config.call_graph.show && lwprof_profile::output::text_graphs_apply(keys);
     let f = &config.filter;
-    let symbols = config.keys.iter().any(|k| {
-        matches!(
-            k,
-            SortKey::Symbol | SortKey::SrcLine | SortKey::SrcFile | SortKey::Parent
-        )
-    }) || !f.symbols.is_empty()
+    let symbols = has(SortKey::Symbol)
+        || has(SortKey::SrcLine)
+        || has(SortKey::SrcFile)
+        || has(SortKey::Parent)
+        || graphs
+        || !f.symbols.is_empty()
         || f.hide_unresolved;
-    let graphs = config.call_graph.show && config.keys.contains(&SortKey::Symbol);
-    let dwarf = symbols
-        && (config
-            .keys
-            .iter()
-            .any(|k| matches!(k, SortKey::SrcLine | SortKey::SrcFile))
-            || (graphs && (!config.no_inline || config.call_graph.key != GraphKey::Function)));
+    // Inline frames show in the graphs of symbol entries; the graphs of
+    // other entries (`-s comm`) show functions, as perf's do.
+    let lines = has(SortKey::SrcLine) || has(SortKey::SrcFile);
+    let inline_graphs = graphs
+        && has(SortKey::Symbol)
+        && (!config.no_inline || config.call_graph.key != GraphKey::Function);
     Needs {
-        stacks: stacks || symbols,
+        stacks: !keys.iter().all(context) || symbols,
         symbols,
-        dwarf,
+        dwarf: symbols && (lines || inline_graphs),
     }
 }
 
@@ -295,6 +299,7 @@ fn output_options(
             quiet: config.quiet,
             elided: elided(config),
             parent_pattern: config.parent.as_str().to_string(),
+            skip_entry_in_graph: config.sort_starts_with_sym && config.fields.is_empty(),
         },
         ..OutputOptions::default()
     };

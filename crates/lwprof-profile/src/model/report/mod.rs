@@ -16,6 +16,6 @@ pub use filter::SampleFilter;
 pub use regex::Regex;
 pub(crate) use top::percent;
 pub use top::{
-    default_parent, Percentage, SortKey, TopOptions, TopOrder, TopReport, TopRow,
+    default_parent, unresolved_name, Percentage, SortKey, TopOptions, TopOrder, TopReport, TopRow,
     DEFAULT_PARENT_PATTERN,
 };

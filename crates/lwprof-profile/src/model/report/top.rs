@@ -145,6 +145,9 @@ pub struct TopRow {
     pub symbol: Option<String>,
     /// User or kernel, when grouped by symbol (perf's `[.]` / `[k]`).
     pub mode: Option<CpuMode>,
+    /// The DSO of the symbol, when grouped by symbol (two `main`s of two
+    /// binaries are two rows even without the dso key).
+    pub symbol_dso: Option<String>,
     /// `file:line` (or `symbol+offset`).
     pub srcline: Option<String>,
     /// Source file name.
@@ -211,6 +214,9 @@ enum SrcKey {
 
 #[derive(Default, Clone, Copy)]
 struct Acc {
+    /// A location of an unresolved symbol row: the row shows its relative
+    /// address, as perf does (`0x00000000000fc7c6`).
+    unresolved: Option<super::super::LocationId>,
     self_weight: u64,
     self_kernel: u64,
     total_weight: u64,
@@ -332,7 +338,7 @@ impl Profile {
         };
         let frame_keys = opts.keys.iter().any(|k| !k.is_context());
         let mut rows: FxHashMap<(ContextKey, FrameKey), Acc> = FxHashMap::default();
-        let mut seen: Vec<FrameKey> = Vec::new();
+        let mut seen: Vec<(FrameKey, Option<super::super::LocationId>)> = Vec::new();
         for (&(stack, ctx), &(weight, samples)) in &per_stack {
             seen.clear();
             let kernel = self
@@ -344,17 +350,19 @@ impl Profile {
                 .report_frames(stack, opts.no_inline, opts.max_stack)
                 .peekable();
             if frames.peek().is_none() || !frame_keys {
-                seen.push(self.frame_key(opts, None));
+                seen.push((self.frame_key(opts, None), None));
             } else {
                 for sf in frames {
                     let k = self.frame_key(opts, Some(&sf));
-                    if !seen.contains(&k) {
-                        seen.push(k);
+                    if !seen.iter().any(|(s, _)| *s == k) {
+                        let unresolved = (!self.frame(sf.frame).resolved).then_some(sf.location);
+                        seen.push((k, unresolved));
                     }
                 }
             }
-            for (i, k) in seen.iter().enumerate() {
+            for (i, (k, unresolved)) in seen.iter().enumerate() {
                 let acc = rows.entry((ctx, *k)).or_default();
+                acc.unresolved = acc.unresolved.or(*unresolved);
                 acc.total_weight = acc.total_weight.saturating_add(weight);
                 if i == 0 {
                     acc.self_weight = acc.self_weight.saturating_add(weight);
@@ -369,7 +377,7 @@ impl Profile {
             .into_iter()
             .map(|((ctx, fk), acc)| self.top_row(ctx, fk, acc, percent_base))
             .collect();
-        sort_rows(&mut out, opts.order);
+        sort_rows(&mut out, opts.order, &opts.keys);
         if let Some(limit) = opts.limit {
             out.truncate(limit);
         }
@@ -408,10 +416,14 @@ impl Profile {
             tid: ctx.tid,
             cpu: ctx.cpu,
             dso: fk.dso.map(|d| self.dso_display(d)),
-            symbol: fk.symbol.map(|(name, _, _)| {
-                name.map_or_else(|| "[unknown]".to_string(), |n| self.string(n).to_string())
+            symbol: fk.symbol.map(|(name, _, _)| match acc.unresolved {
+                Some(loc) => unresolved_name(self.location_relative_address(loc)),
+                None => {
+                    name.map_or_else(|| "[unknown]".to_string(), |n| self.string(n).to_string())
+                }
             }),
             mode: fk.symbol.map(|(_, _, mode)| mode),
+            symbol_dso: fk.symbol.map(|(_, dso, _)| self.dso_display(dso)),
             srcline: fk.srcline.map(|s| self.srcline_text(s)),
             srcfile: fk
                 .srcfile
@@ -451,12 +463,24 @@ impl Profile {
     }
 }
 
+/// An unresolved entry's name as perf prints it (`%-#.*llx`, 16 digits:
+/// `0x00000000000fc7c6`, and for 0, which `#` gives no prefix,
+/// `0000000000000000`).
+pub fn unresolved_name(address: u64) -> String {
+    if address == 0 {
+        format!("{:016x}", 0)
+    } else {
+        format!("{address:#018x}")
+    }
+}
+
 /// The last path component.
 fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn sort_rows(out: &mut [TopRow], order: TopOrder) {
+/// Heaviest first; ties in the order of the sort keys, as perf breaks them.
+fn sort_rows(out: &mut [TopRow], order: TopOrder, keys: &[SortKey]) {
     out.sort_by(|a, b| {
         let (ka, kb) = match order {
             TopOrder::SelfWeight => (
@@ -468,15 +492,23 @@ fn sort_rows(out: &mut [TopRow], order: TopOrder) {
                 (b.total_weight, b.self_weight),
             ),
         };
-        kb.cmp(&ka)
+        let mut ord = kb.cmp(&ka);
+        for k in keys {
+            if ord.is_ne() {
+                break;
+            }
+            ord = match k {
+                SortKey::Comm => a.comm.cmp(&b.comm),
+                SortKey::Pid | SortKey::Tid => a.tid.cmp(&b.tid).then_with(|| a.comm.cmp(&b.comm)),
+                SortKey::Cpu => a.cpu.cmp(&b.cpu),
+                SortKey::Dso => a.dso.cmp(&b.dso),
+                SortKey::Symbol => a.symbol.cmp(&b.symbol),
+                SortKey::SrcLine => a.srcline.cmp(&b.srcline),
+                SortKey::SrcFile => a.srcfile.cmp(&b.srcfile),
+                SortKey::Parent => a.parent.cmp(&b.parent),
+            };
+        }
+        ord.then_with(|| a.dso.cmp(&b.dso))
             .then_with(|| a.symbol.cmp(&b.symbol))
-            .then_with(|| a.dso.cmp(&b.dso))
-            .then_with(|| a.comm.cmp(&b.comm))
-            .then_with(|| a.pid.cmp(&b.pid))
-            .then_with(|| a.tid.cmp(&b.tid))
-            .then_with(|| a.cpu.cmp(&b.cpu))
-            .then_with(|| a.srcline.cmp(&b.srcline))
-            .then_with(|| a.srcfile.cmp(&b.srcfile))
-            .then_with(|| a.parent.cmp(&b.parent))
     });
 }

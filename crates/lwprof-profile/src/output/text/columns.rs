@@ -67,7 +67,11 @@ fn key_cell(k: SortKey, r: &TopRow) -> String {
             r.comm.as_deref().unwrap_or("[unknown]")
         ),
         SortKey::Tid => r.tid.map_or("-".into(), |p| p.to_string()),
-        SortKey::Cpu => r.cpu.map_or("-".into(), |c| format!("{c:03}")),
+        // perf's `%*.*d` of -1 (no CPU sampled) is `-001`.
+        SortKey::Cpu => match r.cpu {
+            None | Some(u32::MAX) => "-001".into(),
+            Some(c) => format!("{c:03}"),
+        },
         SortKey::Dso => r.dso.clone().unwrap_or_else(unknown),
         SortKey::Symbol => format!(
             "{} {}",

@@ -86,22 +86,80 @@ pub(super) struct EntryGraphs {
     srcs: FxHashMap<(StrId, u32), String>,
 }
 
-/// A row is found by the strings it shows (only the columns of the keys).
-type RowKey = (String, String, String, CpuMode);
+/// A row is found by what it shows: only the columns of the sort keys are
+/// filled, the others are empty on both sides.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct RowKey {
+    comm: Option<String>,
+    tid: Option<u32>,
+    cpu: Option<u32>,
+    dso: Option<String>,
+    symbol: Option<(String, CpuMode, String)>,
+}
 
-fn row_index(rows: &[TopRow]) -> FxHashMap<RowKey, usize> {
-    let mut row_of = FxHashMap::default();
-    for (i, r) in rows.iter().enumerate() {
-        row_of
-            .entry((
-                r.comm.clone().unwrap_or_default(),
-                r.dso.clone().unwrap_or_default(),
-                r.symbol.clone().unwrap_or_default(),
-                r.mode.unwrap_or(CpuMode::User),
-            ))
-            .or_insert(i);
+/// Which columns key the rows.
+#[derive(Clone, Copy)]
+struct Keyed {
+    comm: bool,
+    tid: bool,
+    cpu: bool,
+    dso: bool,
+    symbol: bool,
+}
+
+impl Keyed {
+    fn new(keys: &[SortKey]) -> Self {
+        let has = |k| keys.contains(&k);
+        Self {
+            comm: has(SortKey::Comm) || has(SortKey::Pid),
+            tid: has(SortKey::Tid) || has(SortKey::Pid),
+            cpu: has(SortKey::Cpu),
+            dso: has(SortKey::Dso),
+            symbol: has(SortKey::Symbol),
+        }
     }
-    row_of
+
+    /// Rows keyed by frames (one per frame on the stack with Children), or
+    /// by the sample alone.
+    fn by_frame(self) -> bool {
+        self.dso || self.symbol
+    }
+
+    fn of_row(self, r: &TopRow) -> RowKey {
+        RowKey {
+            comm: self.comm.then(|| r.comm.clone().unwrap_or_default()),
+            tid: if self.tid { r.tid } else { None },
+            cpu: if self.cpu { r.cpu } else { None },
+            dso: self.dso.then(|| r.dso.clone().unwrap_or_default()),
+            symbol: self.symbol.then(|| {
+                (
+                    r.symbol.clone().unwrap_or_default(),
+                    r.mode.unwrap_or(CpuMode::User),
+                    r.symbol_dso.clone().unwrap_or_default(),
+                )
+            }),
+        }
+    }
+}
+
+/// The sample context a row key needs: thread name, tid, CPU.
+type Context = (Option<StrId>, Option<u32>, Option<u32>);
+
+/// True when the rows of these sort keys get call graphs in the text
+/// report (perf draws them for its other keys too; those rows print
+/// without one here).
+pub fn graphs_apply(keys: &[SortKey]) -> bool {
+    keys.iter().all(|k| {
+        matches!(
+            k,
+            SortKey::Comm
+                | SortKey::Pid
+                | SortKey::Tid
+                | SortKey::Cpu
+                | SortKey::Dso
+                | SortKey::Symbol
+        )
+    })
 }
 
 impl EntryGraphs {
@@ -114,27 +172,61 @@ impl EntryGraphs {
         order: CallGraphOrder,
     ) -> Self {
         let t = &opts.text;
-        let by_comm = keys.contains(&SortKey::Comm) || keys.contains(&SortKey::Pid);
-        let by_dso = keys.contains(&SortKey::Dso);
-        let row_of = row_index(rows);
+        let keyed = Keyed::new(keys);
+        let mut row_of: FxHashMap<RowKey, usize> = FxHashMap::default();
+        for (i, r) in rows.iter().enumerate() {
+            row_of.entry(keyed.of_row(r)).or_insert(i);
+        }
         let mut trees: Vec<Tree> = rows.iter().map(|_| Tree::new()).collect();
-        let mut per_stack: FxHashMap<_, (u64, u64)> = FxHashMap::default();
+        let mut per_stack: FxHashMap<(Option<crate::model::StackId>, Context), (u64, u64)> =
+            FxHashMap::default();
         let mut arrival = Vec::new();
         for s in profile.filtered_samples(filter) {
-            let e = per_stack.entry((s.stack, s.comm)).or_insert_with(|| {
-                arrival.push((s.stack, s.comm));
+            let ctx: Context = (
+                if keyed.comm { s.comm } else { None },
+                keyed.tid.then(|| profile.thread(s.thread).tid),
+                keyed.cpu.then_some(s.cpu),
+            );
+            let e = per_stack.entry((s.stack, ctx)).or_insert_with(|| {
+                arrival.push((s.stack, ctx));
                 (0, 0)
             });
             e.0 = e.0.saturating_add(s.weight);
             e.1 += 1;
         }
         let mut srcs = FxHashMap::default();
-        // Row of each (thread name, frame key), looked up once.
-        let mut row_cache: FxHashMap<(Option<StrId>, NodeKey), Option<usize>> =
+        // Row of each (context, frame key), looked up once.
+        let mut row_cache: FxHashMap<(Context, Option<NodeKey>), Option<usize>> =
             FxHashMap::default();
+        let row_key = |ctx: Context, frame: Option<(&crate::model::StackFrame, &NodeKey)>| RowKey {
+            comm: keyed.comm.then(|| {
+                ctx.0
+                    .map(|c| profile.string(c).to_string())
+                    .unwrap_or_default()
+            }),
+            tid: ctx.1,
+            cpu: ctx.2,
+            dso: keyed.dso.then(|| {
+                frame
+                    .map_or("[unknown]", |(_, k)| dso_name(profile, k.dso))
+                    .to_string()
+            }),
+            symbol: keyed.symbol.then(|| match frame {
+                Some((sf, k)) => (
+                    entry_symbol(profile, sf),
+                    k.mode,
+                    dso_name(profile, k.dso).to_string(),
+                ),
+                None => (
+                    "[unknown]".to_string(),
+                    CpuMode::User,
+                    "[unknown]".to_string(),
+                ),
+            }),
+        };
         for key in arrival {
             let (weight, count) = per_stack[&key];
-            let (stack, comm) = key;
+            let (stack, ctx) = key;
             let mut frames: Vec<_> = profile
                 .report_frames(stack, opts.no_inline, t.max_stack)
                 .collect();
@@ -152,46 +244,35 @@ impl EntryGraphs {
             else {
                 continue;
             };
+            if !keyed.by_frame() {
+                // One row per sample context: it owns the whole chain.
+                let row = *row_cache
+                    .entry((ctx, None))
+                    .or_insert_with(|| row_of.get(&row_key(ctx, None)).copied());
+                if let Some(row) = row {
+                    insert(
+                        &mut trees[row],
+                        &path,
+                        path.len() - 1,
+                        path.len() - 1,
+                        order,
+                        weight,
+                        count,
+                    );
+                }
+                continue;
+            }
             let mut done: Vec<usize> = Vec::new();
             for (i, k) in path.iter().enumerate() {
-                let row = *row_cache.entry((comm, *k)).or_insert_with(|| {
-                    let row_key = (
-                        if by_comm {
-                            comm.map(|c| profile.string(c).to_string())
-                                .unwrap_or_default()
-                        } else {
-                            String::new()
-                        },
-                        if by_dso {
-                            dso_name(profile, k.dso).to_string()
-                        } else {
-                            String::new()
-                        },
-                        profile.string(k.function).to_string(),
-                        k.mode,
-                    );
-                    row_of.get(&row_key).copied()
-                });
+                let row = *row_cache
+                    .entry((ctx, Some(*k)))
+                    .or_insert_with(|| row_of.get(&row_key(ctx, Some((&frames[i], k)))).copied());
                 let Some(row) = row else { continue };
                 if done.contains(&row) || (!t.children && i != leaf_at) {
                     continue;
                 }
                 done.push(row);
-                let tree = &mut trees[row];
-                match (order, i == leaf_at) {
-                    (CallGraphOrder::Caller, true) => {
-                        tree.insert(path.iter().copied(), weight, count)
-                    }
-                    (CallGraphOrder::Caller, false) => {
-                        tree.insert(path[i..].iter().copied(), weight, count)
-                    }
-                    (CallGraphOrder::Callee, true) => {
-                        tree.insert(path.iter().rev().copied(), weight, count)
-                    }
-                    (CallGraphOrder::Callee, false) => {
-                        tree.insert(path[..=i].iter().rev().copied(), weight, count)
-                    }
-                }
+                insert(&mut trees[row], &path, i, leaf_at, order, weight, count);
             }
         }
         Self { trees, srcs }
@@ -218,6 +299,38 @@ impl EntryGraphs {
             GraphMode::Graph | GraphMode::Fractal => p.tree_root(out),
             GraphMode::Flat | GraphMode::Folded => p.chains(out),
         }
+    }
+}
+
+/// Adds one chain to a row's tree: the chain of the frame at `i` (the whole
+/// chain when it is the sample's leaf entry), in `order`.
+fn insert(
+    tree: &mut Tree,
+    path: &[NodeKey],
+    i: usize,
+    leaf_at: usize,
+    order: CallGraphOrder,
+    weight: u64,
+    count: u64,
+) {
+    match (order, i == leaf_at) {
+        (CallGraphOrder::Caller, true) => tree.insert(path.iter().copied(), weight, count),
+        (CallGraphOrder::Caller, false) => tree.insert(path[i..].iter().copied(), weight, count),
+        (CallGraphOrder::Callee, true) => tree.insert(path.iter().rev().copied(), weight, count),
+        (CallGraphOrder::Callee, false) => {
+            tree.insert(path[..=i].iter().rev().copied(), weight, count)
+        }
+    }
+}
+
+/// The symbol an entry row shows for a frame: its function, or for an
+/// unresolved frame the relative address (as [`Profile::top`] names it).
+fn entry_symbol(profile: &Profile, sf: &crate::model::StackFrame) -> String {
+    let f = profile.frame(sf.frame);
+    if f.resolved {
+        profile.string(f.function).to_string()
+    } else {
+        crate::model::unresolved_name(profile.location_relative_address(sf.location))
     }
 }
 
@@ -319,18 +432,28 @@ impl Printer<'_> {
     }
 
     fn tree_root(&self, out: &mut Vec<String>) {
-        let kids = self.visible(0);
+        self.tree_from(0, self.t.skip_entry_in_graph, out);
+    }
+
+    /// A tree whose root is `node`: one chain drawn as `---a / b / ...`,
+    /// else branches. With `skip_first`, a lone first node is not drawn
+    /// (it is the entry itself: perf's rule when `--sort` starts with sym).
+    fn tree_from(&self, node: usize, skip_first: bool, out: &mut Vec<String>) {
+        let kids = self.visible(node);
         if kids.is_empty() {
             return;
         }
         let pad = " ".repeat(12);
         let nodes = &self.tree.nodes;
-        if kids.len() == 1 && nodes[kids[0]].total == nodes[0].total {
+        if kids.len() == 1 && nodes[kids[0]].total == nodes[node].total {
+            if skip_first {
+                return self.tree_from(kids[0], false, out);
+            }
             out.push(format!("{pad}|"));
             out.push(format!("{pad}---{}", self.name(kids[0])));
             self.children(kids[0], &" ".repeat(15), out);
         } else {
-            self.branches(0, &kids, &pad, out);
+            self.branches(node, &kids, &pad, out);
         }
     }
 
@@ -371,7 +494,7 @@ impl Printer<'_> {
         let mut chains: Vec<Chain> = Vec::new();
         let mut path = Vec::new();
         self.collect(0, &mut path, &mut chains);
-        chains.sort_by(|a, b| b.weight.cmp(&a.weight));
+        chains.sort_by_key(|c| std::cmp::Reverse(c.weight));
         if let Some(limit) = self.t.print_limit {
             chains.truncate(limit);
         }

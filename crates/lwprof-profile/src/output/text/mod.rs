@@ -16,6 +16,8 @@
 mod columns;
 mod graph;
 
+pub use graph::graphs_apply;
+
 use std::io::Write;
 
 use super::{
@@ -152,6 +154,8 @@ fn render_section(
         // Without children, only functions that were a leaf are entries.
         top.rows.retain(|r| r.self_weight > 0);
     }
+    // Columns are as wide as every entry needs, shown or not (as perf's).
+    let columns = Columns::new(t, &keys, &top.rows);
     if t.percent_limit > 0.0 {
         let shown = |r: &crate::model::TopRow| {
             if t.children {
@@ -169,7 +173,6 @@ fn render_section(
         crate::model::Percentage::Absolute => (top.scope_samples, top.scope_weight),
         crate::model::Percentage::Relative => (top.total_samples, top.total_weight),
     };
-    let columns = Columns::new(t, &keys, &top.rows);
     if !t.quiet {
         let name = section_name(profile, event.index(), kind);
         let _ = writeln!(out, "# Samples: {samples}  of event '{name}'");
@@ -178,15 +181,14 @@ fn render_section(
         columns.write_titles(out);
         let _ = writeln!(out, "#");
     }
-    let graphs =
-        (t.call_graph && keys.contains(&SortKey::Symbol) && !top.rows.is_empty()).then(|| {
-            let order = t.graph_order.unwrap_or(if t.children {
-                CallGraphOrder::Caller
-            } else {
-                CallGraphOrder::Callee
-            });
-            EntryGraphs::build(profile, opts, filter, &top.rows, &keys, order)
+    let graphs = (t.call_graph && graph::graphs_apply(&keys) && !top.rows.is_empty()).then(|| {
+        let order = t.graph_order.unwrap_or(if t.children {
+            CallGraphOrder::Caller
+        } else {
+            CallGraphOrder::Callee
         });
+        EntryGraphs::build(profile, opts, filter, &top.rows, &keys, order)
+    });
     for (i, r) in top.rows.iter().enumerate() {
         let _ = writeln!(out, "{}", columns.row(r, top.percent_base).trim_end());
         if let Some(g) = &graphs {
