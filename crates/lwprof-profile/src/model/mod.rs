@@ -621,7 +621,7 @@ impl Profile {
                 });
                 out.len() - 1
             });
-            out[i].weight += s.weight;
+            out[i].weight = out[i].weight.saturating_add(s.weight);
             out[i].samples += 1;
         }
         out

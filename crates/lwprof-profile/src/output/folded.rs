@@ -69,7 +69,7 @@ pub(crate) fn folded_lines(profile: &Profile, opts: &OutputOptions) -> FoldedLin
             (0, 0)
         });
         e.0 += 1;
-        e.1 += s.weight;
+        e.1 = e.1.saturating_add(s.weight);
     }
     let mut lines: BTreeMap<String, u64> = BTreeMap::new();
     let mut frame_dsos = BTreeMap::new();

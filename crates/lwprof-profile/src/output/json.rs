@@ -198,7 +198,7 @@ pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
     let (mut first, mut last) = (u64::MAX, 0u64);
     for s in profile.filtered_samples(&opts.filter) {
         samples += 1;
-        weight += s.weight;
+        weight = weight.saturating_add(s.weight);
         first = first.min(s.time);
         last = last.max(s.time);
         let e = match events.iter().position(|e| e.0 == s.event && e.1 == s.kind) {
@@ -209,20 +209,20 @@ pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
             }
         };
         events[e].2 += 1;
-        events[e].3 += s.weight;
+        events[e].3 = events[e].3.saturating_add(s.weight);
         let t = *thread_index.entry(s.thread).or_insert_with(|| {
             threads.push((s.thread, 0, 0));
             threads.len() - 1
         });
         threads[t].1 += 1;
-        threads[t].2 += s.weight;
+        threads[t].2 = threads[t].2.saturating_add(s.weight);
         let key = (s.stack, s.thread, e);
         let i = *stack_index.entry(key).or_insert_with(|| {
             stacks.push((key, 0, 0));
             stacks.len() - 1
         });
         stacks[i].1 += 1;
-        stacks[i].2 += s.weight;
+        stacks[i].2 = stacks[i].2.saturating_add(s.weight);
     }
 
     let top = profile.top(&TopOptions {

@@ -35,10 +35,10 @@ impl Profile {
                     arena[node].children.push(child);
                     child
                 });
-                arena[node].total += weight;
+                arena[node].total = arena[node].total.saturating_add(weight);
             }
             if node != 0 {
-                arena[node].self_weight += weight;
+                arena[node].self_weight = arena[node].self_weight.saturating_add(weight);
             }
         }
         let min = opts.threshold_percent.max(0.0) * total as f64 / 100.0;
