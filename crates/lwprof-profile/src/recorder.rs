@@ -10,7 +10,8 @@
 //! progress through a callback and returns a summary.
 
 use crate::import::OFF_CPU_EVENT_NAME;
-use crate::perfdata::{BuildIdEntry, EventAttr, Features, PerfDataError, PerfDataWriter};
+use crate::perfdata::tracing::{self, TracingData, TracingHost};
+use crate::perfdata::{feature, BuildIdEntry, EventAttr, Features, PerfDataError, PerfDataWriter};
 use crate::synth;
 use crate::unwind::CallGraph;
 use lwprof_events::budget::SizePolicy;
@@ -20,6 +21,7 @@ use lwprof_events::record::{sample_type, Endianness, RawRecord, Record};
 use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, Wakeup};
 use lwprof_events::session::{SamplingSession, SessionEvent, SessionOptions, Target};
+use lwprof_events::tracefs::{Tracefs, TracepointSource};
 use lwprof_events::EventConfig;
 use perf_event_open_sys::bindings as abi;
 use std::collections::BTreeSet;
@@ -48,6 +50,9 @@ pub struct RecordConfig {
     pub events: Vec<EventConfig>,
     /// Frequency or period.
     pub period: Period,
+    /// `period` was asked for (-F or -c). Otherwise tracepoints ignore it and
+    /// record every hit (period 1), as in perf.
+    pub period_given: bool,
     /// Call stacks: `None` for none, frame pointers, or DWARF.
     pub call_graph: Option<CallGraph>,
     /// Also record where threads block (context switches with stacks).
@@ -129,6 +134,25 @@ fn base_sample_type(call_graph: Option<&CallGraph>) -> u64 {
     st
 }
 
+/// How one event samples. Tracepoints also carry their raw record (the
+/// fields perf script prints) and, unless a period was asked for, sample
+/// every hit, as perf does.
+fn event_sample_config(
+    config: &RecordConfig,
+    event: &EventConfig,
+    first: bool,
+    ring_bytes: usize,
+) -> SampleConfig {
+    let mut sc = sample_config(config, first, ring_bytes);
+    if event.type_ == abi::PERF_TYPE_TRACEPOINT {
+        sc.sample_type |= sample_type::RAW;
+        if !config.period_given {
+            sc.period = Period::Count(1);
+        }
+    }
+    sc
+}
+
 fn sample_config(config: &RecordConfig, first: bool, ring_bytes: usize) -> SampleConfig {
     let mut sc = SampleConfig {
         sample_type: base_sample_type(config.call_graph.as_ref()),
@@ -176,7 +200,7 @@ pub fn record(
         .enumerate()
         .map(|(i, e)| SessionEvent {
             event: e.clone(),
-            sample: sample_config(config, i == 0, ring_bytes),
+            sample: event_sample_config(config, e, i == 0, ring_bytes),
         })
         .collect();
     if config.off_cpu {
@@ -218,6 +242,7 @@ pub fn record(
         warnings: session.ring_warnings(),
         ..RecordSummary::default()
     };
+    let tracing_blob = tracing_blob(&config.events, &mut summary.warnings);
     let attrs: Vec<EventAttr> = session
         .events()
         .iter()
@@ -342,12 +367,84 @@ pub fn record(
         config.cmdline.clone(),
     );
     features.build_ids = build_ids(&paths);
+    if let Some(blob) = tracing_blob {
+        match TracingData::parse(blob.clone()) {
+            Ok(t) => features.tracing_data = Some(t),
+            Err(e) => {
+                // Written all the same: perf may read what lwprof cannot.
+                summary.warnings.push(format!(
+                    "lwprof cannot read the tracepoint formats it wrote: {e}"
+                ));
+                features.other.insert(feature::TRACING_DATA, blob);
+            }
+        }
+    }
     writer.finish(&features)?;
     progress(&summary.progress);
     match write_error {
         Some(e) => Err(e.into()),
         None => Ok(summary),
     }
+}
+
+/// The TRACING_DATA blob for the tracepoint events (their format files
+/// from tracefs, laid out as perf does), `None` without tracepoints. When it
+/// cannot be made the recording goes on, with a warning: lwprof reads the
+/// file without it, perf does not.
+fn tracing_blob(events: &[EventConfig], warnings: &mut Vec<String>) -> Option<Vec<u8>> {
+    let tracepoints: Vec<&EventConfig> = events
+        .iter()
+        .filter(|e| e.type_ == abi::PERF_TYPE_TRACEPOINT)
+        .collect();
+    if tracepoints.is_empty() {
+        return None;
+    }
+    let made = (|| {
+        let tfs = Tracefs::find().ok_or_else(|| "tracefs is not mounted".to_string())?;
+        let names = tracepoints
+            .iter()
+            .map(|e| tracepoint_name(&tfs, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pairs: Vec<(&str, &str)> = names
+            .iter()
+            .map(|(s, n)| (s.as_str(), n.as_str()))
+            .collect();
+        let files = tfs.tracing_files(&pairs).map_err(|e| e.to_string())?;
+        for u in &files.unreadable {
+            warnings.push(format!("{u}: left out of the file's tracing data"));
+        }
+        let page = lwprof_events::budget::Limits::from_system().page_size;
+        let host = TracingHost::native(u32::try_from(page).unwrap_or(4096));
+        tracing::build(&files, host).map_err(|e| e.to_string())
+    })();
+    match made {
+        Ok(blob) => Some(blob),
+        Err(e) => {
+            warnings.push(format!(
+                "the tracepoint formats cannot be written ({e}): perf will not read this file"
+            ));
+            None
+        }
+    }
+}
+
+/// (subsystem, name) of a tracepoint event: from its name when that has the
+/// event's id, else by a search of tracefs for the id.
+fn tracepoint_name(tfs: &Tracefs, e: &EventConfig) -> Result<(String, String), String> {
+    let mut parts = e.name.split(':');
+    if let (Some(sub), Some(name)) = (parts.next(), parts.next()) {
+        if tfs.id(sub, name).ok().flatten() == Some(e.config) {
+            return Ok((sub.to_string(), name.to_string()));
+        }
+    }
+    tfs.tracepoint_by_id(e.config)
+        .map_err(|err| err.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "no tracepoint in tracefs has the id {} of {}",
+                e.config, e.name
+            )
+        })
 }
 
 /// Signal numbers (the same on every Linux architecture lwprof runs on);

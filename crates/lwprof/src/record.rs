@@ -147,6 +147,7 @@ impl RecordArgs {
             config: RecordConfig {
                 events,
                 period,
+                period_given: self.freq.is_some() || self.count.is_some(),
                 call_graph,
                 off_cpu: self.off_cpu,
                 target,
