@@ -4,13 +4,18 @@
 //! parameter (so tests run against a fake tree); [`TracepointSource`] is what
 //! the resolver and the catalogue need, so other sources can stand in.
 //! [`Tracefs::find_or_mount`] mounts tracefs at `/sys/kernel/tracing` when
-//! running as root and it is not mounted, as perf does. This module does not
-//! parse tracepoint formats or enable ftrace.
+//! running as root and it is not mounted, as perf does.
+//! [`Tracefs::tracing_files`] reads the files perf copies into a perf.data
+//! file for its tracepoints (page and event headers, the events' `format`
+//! files, printk formats, saved command lines), as bytes. This module does
+//! not parse tracepoint formats (lwprof-profile does, on bytes) or enable
+//! ftrace.
 
 use crate::spec::error::SpecError;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CString;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// Where tracefs is normally mounted.
@@ -74,6 +79,104 @@ impl Tracefs {
     fn events_dir(&self) -> PathBuf {
         self.root.join("events")
     }
+
+    /// The tracepoint whose id (`perf_event_attr.config`) is `id`, as
+    /// (subsystem, name), by a walk over every tracepoint's `id` file (perf's
+    /// `tracepoint_id_to_path`); `None` when none has it.
+    pub fn tracepoint_by_id(&self, id: u64) -> Result<Option<(String, String)>, SpecError> {
+        for sub in self.subsystems()? {
+            for name in self.tracepoints(&sub)? {
+                if self.id(&sub, &name)? == Some(id) {
+                    return Ok(Some((sub, name)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The files that describe `tracepoints` ((subsystem, name) pairs), as
+    /// perf copies them into a perf.data file: `events/header_page`,
+    /// `events/header_event`, each tracepoint's `format` (once, grouped by
+    /// subsystem, `ftrace` apart), `printk_formats` and `saved_cmdlines`.
+    /// The last two are optional: when missing or unreadable they are left
+    /// empty and named in [`TracingFiles::unreadable`]. Any other file that
+    /// cannot be read is an error.
+    pub fn tracing_files(&self, tracepoints: &[(&str, &str)]) -> Result<TracingFiles, SpecError> {
+        let events = self.events_dir();
+        let read = |path: PathBuf| read_whole(&path).map_err(|e| SpecError::io(&path, e));
+        let mut by_system: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for &(sub, name) in tracepoints {
+            if [sub, name]
+                .iter()
+                .any(|s| s.is_empty() || s.contains('/') || s.starts_with('.'))
+            {
+                return Err(SpecError::io(
+                    events.join(sub).join(name),
+                    io::Error::new(io::ErrorKind::InvalidInput, "not a tracepoint name"),
+                ));
+            }
+            by_system.entry(sub).or_default().insert(name);
+        }
+        let mut files = TracingFiles {
+            header_page: read(events.join("header_page"))?,
+            header_event: read(events.join("header_event"))?,
+            ..TracingFiles::default()
+        };
+        for (sub, names) in by_system {
+            let formats = names
+                .into_iter()
+                .map(|n| read(events.join(sub).join(n).join("format")))
+                .collect::<Result<Vec<_>, _>>()?;
+            if sub == "ftrace" {
+                files.ftrace_formats = formats;
+            } else {
+                files.systems.push(SystemFormats {
+                    system: sub.to_string(),
+                    formats,
+                });
+            }
+        }
+        for (name, slot) in [
+            ("printk_formats", &mut files.printk_formats),
+            ("saved_cmdlines", &mut files.saved_cmdlines),
+        ] {
+            let path = self.root.join(name);
+            match read_whole(&path) {
+                Ok(b) => *slot = b,
+                Err(e) => files.unreadable.push(format!("{}: {e}", path.display())),
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// The tracefs files that describe some tracepoints, as read (the input of
+/// perf.data's TRACING_DATA feature). See [`Tracefs::tracing_files`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TracingFiles {
+    /// `events/header_page`: the layout of a ring-buffer page.
+    pub header_page: Vec<u8>,
+    /// `events/header_event`: the layout of an event header.
+    pub header_event: Vec<u8>,
+    /// `events/ftrace/<name>/format` of the ftrace events among them.
+    pub ftrace_formats: Vec<Vec<u8>>,
+    /// The other subsystems, sorted, each with its events' `format` files.
+    pub systems: Vec<SystemFormats>,
+    /// `printk_formats`: addresses and texts of `trace_printk` formats.
+    pub printk_formats: Vec<u8>,
+    /// `saved_cmdlines`: pid to command name, as ftrace saved them.
+    pub saved_cmdlines: Vec<u8>,
+    /// Optional files that could not be read, with why (left empty above).
+    pub unreadable: Vec<String>,
+}
+
+/// One subsystem's `format` files, in [`TracingFiles`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemFormats {
+    /// The subsystem (`sched`).
+    pub system: String,
+    /// `events/<system>/<name>/format` of each of its events, sorted by name.
+    pub formats: Vec<Vec<u8>>,
 }
 
 /// Mounts tracefs at `target` (`mount -t tracefs nodev <target>`).
@@ -100,6 +203,24 @@ pub fn mount_tracefs(target: &Path) -> Result<(), SpecError> {
         return Err(err(io::Error::last_os_error()));
     }
     Ok(())
+}
+
+/// The whole of a tracefs file. `events/header_page` and `header_event`
+/// hand out their text in the first read(2) only and report end of file at
+/// any later offset, so the first read must be large (perf reads 8 KiB at a
+/// time); `fs::read` may start with a short probe and lose the rest.
+fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = fs::File::open(path)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn sorted_dirs(dir: &Path) -> Result<Vec<String>, SpecError> {

@@ -296,6 +296,7 @@ impl RecordArgs {
         let (events, fell_back) = resolve_events(&self.events)?;
         let mut config = RecordConfig::new(events, target, self.output);
         config.period = period;
+        config.period_given = self.freq.is_some() || self.count.is_some();
         config.call_graph = call_graph;
         config.off_cpu = self.off_cpu;
         config.command = self.command;

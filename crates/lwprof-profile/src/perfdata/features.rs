@@ -5,6 +5,7 @@
 //! bytes; lists are a u32 count followed by their items.
 
 use super::error::PerfDataError;
+use super::tracing::TracingData;
 use super::{feature, MISC_BUILD_ID_SIZE};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -92,6 +93,9 @@ pub struct Features {
     pub sample_time: Option<(u64, u64)>,
     /// CLOCKID: resolution in ns of the clock of `attr.clockid`.
     pub clockid_res_ns: Option<u64>,
+    /// TRACING_DATA: the format files of the tracepoint events (perf cannot
+    /// read a file with a tracepoint event without it). Written as its bytes.
+    pub tracing_data: Option<TracingData>,
     /// Features lwprof does not interpret, by feature bit, as raw bytes
     /// (read from a file, or written verbatim).
     pub other: BTreeMap<u32, Vec<u8>>,
@@ -203,6 +207,9 @@ pub(crate) fn encode(
     sample_time: Option<(u64, u64)>,
 ) -> Result<Vec<(u32, Vec<u8>)>, PerfDataError> {
     let mut out: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+    if let Some(t) = &f.tracing_data {
+        out.insert(feature::TRACING_DATA, t.as_bytes().to_vec());
+    }
     let string = |s: &str| {
         let mut v = Vec::new();
         put_string(&mut v, s);
@@ -462,6 +469,15 @@ pub(crate) fn decode_into(
     mut b: Bytes<'_>,
 ) -> Result<(), PerfDataError> {
     match bit {
+        feature::TRACING_DATA => match TracingData::parse(b.data.to_vec()) {
+            Ok(t) => f.tracing_data = Some(t),
+            Err(e) => {
+                // Kept as bytes, so a rewrite of the file loses nothing.
+                f.other.insert(bit, b.data.to_vec());
+                b.pos = e.offset().unwrap_or(0);
+                return Err(b.corrupt(e.detail()));
+            }
+        },
         feature::BUILD_ID => f.build_ids = decode_build_ids(b)?,
         feature::HOSTNAME => f.hostname = Some(b.string("hostname")?),
         feature::OSRELEASE => f.os_release = Some(b.string("os release")?),
@@ -572,6 +588,16 @@ mod tests {
             pmu_mappings: vec![(1, "software".into()), (2, "tracepoint".into())],
             sample_time: Some((10, 20)),
             clockid_res_ns: Some(1),
+            tracing_data: Some(
+                TracingData::parse(
+                    crate::perfdata::tracing::build(
+                        &crate::perfdata::tracing::tests::crafted_files(),
+                        crate::perfdata::tracing::TracingHost::native(4096),
+                    )
+                    .unwrap(),
+                )
+                .unwrap(),
+            ),
             other: BTreeMap::from([(20, vec![1, 2, 3, 4])]),
         }
     }
@@ -596,6 +622,24 @@ mod tests {
             }
         }
         assert_eq!(back, f);
+    }
+
+    #[test]
+    fn damaged_tracing_data_is_an_error_at_its_file_offset_and_kept_as_bytes() {
+        let good = sample().tracing_data.unwrap();
+        let mut bad = good.as_bytes().to_vec();
+        bad[16..20].copy_from_slice(&[0; 4]); // page size 0
+        let mut f = Features::default();
+        let err = decode_into(
+            &mut f,
+            feature::TRACING_DATA,
+            Bytes::new(&bad, 0x2000, Path::new("p"), "TRACING_DATA"),
+        )
+        .unwrap_err();
+        assert_eq!(err.offset(), Some(0x2000 + 20), "{err}");
+        assert!(err.to_string().contains("page size"), "{err}");
+        assert!(f.tracing_data.is_none());
+        assert_eq!(f.other.get(&feature::TRACING_DATA), Some(&bad));
     }
 
     #[test]

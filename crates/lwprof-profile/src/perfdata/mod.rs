@@ -4,7 +4,8 @@
 //! Layout: a 104-byte header, the attribute section (one `perf_event_attr`
 //! plus a pointer to its id array per event), the data section (records
 //! exactly as the kernel wrote them into the ring), then the feature section
-//! table and the feature sections (host facts, build ids, event names).
+//! table and the feature sections (host facts, build ids, event names, and
+//! for tracepoint events the [`tracing`] data: their format files).
 //!
 //! - [`PerfDataWriter`] streams ring records into a file and finalizes the
 //!   header on [`PerfDataWriter::finish`]; a file whose header was never
@@ -27,6 +28,7 @@ mod features;
 mod host;
 mod layout;
 mod reader;
+pub mod tracing;
 mod writer;
 
 pub use attr::{attr_from_bytes, default_event_name, file_attr_bytes, EventAttr};

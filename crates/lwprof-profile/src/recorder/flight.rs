@@ -45,6 +45,7 @@ struct Flight<'c> {
     summary: RecordSummary,
     start: Instant,
     last_dump: Instant,
+    tracing: Option<Vec<u8>>,
 }
 
 /// Records with flight-recorder rings until the command ends, `stop` is
@@ -106,6 +107,7 @@ impl<'c> Flight<'c> {
             warnings: samples.ring_warnings(),
             ..RecordSummary::default()
         };
+        let tracing = super::tracing::tracing_blob(&config.events, &mut summary.warnings);
         summary.warnings.extend(tracking.ring_warnings());
         let mut me = Self {
             config,
@@ -117,6 +119,7 @@ impl<'c> Flight<'c> {
             summary,
             start: Instant::now(),
             last_dump: Instant::now(),
+            tracing,
         };
         me.synthesize();
         Ok(me)
@@ -243,6 +246,11 @@ impl<'c> Flight<'c> {
         if self.config.build_ids {
             features.build_ids = super::recording::build_ids(&self.tracker);
         }
+        super::tracing::add_to_features(
+            self.tracing.as_ref(),
+            &mut features,
+            &mut self.summary.warnings,
+        );
         let (written, _) = finish_file(self.config, cur, &self.attrs, &[], &features)?;
         self.summary.progress.bytes += written.bytes;
         self.summary.files.push(written);

@@ -30,6 +30,7 @@
 mod flight;
 mod output;
 mod recording;
+mod tracing;
 mod tracker;
 
 pub use output::{switch_output_name, OutputFile};
@@ -77,6 +78,9 @@ pub struct RecordConfig {
     pub events: Vec<EventConfig>,
     /// Frequency or period.
     pub period: Period,
+    /// `period` was asked for (-F or -c). Otherwise tracepoints ignore it
+    /// and record every hit (period 1), as in perf.
+    pub period_given: bool,
     /// Call stacks: `None` for none, frame pointers, or DWARF.
     pub call_graph: Option<CallGraph>,
     /// Also record where threads block (context switches with stacks).
@@ -128,6 +132,7 @@ impl RecordConfig {
         Self {
             events,
             period: Period::Frequency(4000),
+            period_given: false,
             call_graph: Some(CallGraph::FramePointer),
             off_cpu: false,
             target,

@@ -71,6 +71,8 @@ pub struct Recording<'c> {
     write_error: Option<PerfDataError>,
     start: Instant,
     ran: bool,
+    /// The TRACING_DATA section, when there are tracepoint events.
+    tracing: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Recording<'_> {
@@ -146,9 +148,20 @@ pub(super) fn session_events(
         .events
         .iter()
         .enumerate()
-        .map(|(i, e)| SessionEvent {
-            event: e.clone(),
-            sample: sample_config(config, i == 0 && !tracking_elsewhere, ring_bytes),
+        .map(|(i, e)| {
+            let mut sample = sample_config(config, i == 0 && !tracking_elsewhere, ring_bytes);
+            if e.type_ == abi::PERF_TYPE_TRACEPOINT {
+                // The raw record holds the fields perf script prints; and
+                // unless a period was asked for, every hit, as perf records.
+                sample.sample_type |= sample_type::RAW;
+                if !config.period_given {
+                    sample.period = Period::Count(1);
+                }
+            }
+            SessionEvent {
+                event: e.clone(),
+                sample,
+            }
         })
         .collect();
     if config.off_cpu {
@@ -258,10 +271,12 @@ impl<'c> Recording<'c> {
         let first = &session.events()[0];
         let (first_info, first_id) = (first.parse_info, first.ids.first().copied().unwrap_or(0));
         let keep = config.switch_output.is_some();
+        let mut warnings = session.ring_warnings();
+        let tracing = super::tracing::tracing_blob(&config.events, &mut warnings);
         let mut me = Self {
             config,
             summary: RecordSummary {
-                warnings: session.ring_warnings(),
+                warnings,
                 ..RecordSummary::default()
             },
             session,
@@ -274,6 +289,7 @@ impl<'c> Recording<'c> {
             write_error: None,
             start: Instant::now(),
             ran: false,
+            tracing,
         };
         me.current = Some(me.new_file()?);
         Ok(me)
@@ -473,7 +489,12 @@ impl<'c> Recording<'c> {
             return Ok(());
         };
         let lost_now = self.lost_per_event();
-        let features = self.features();
+        let mut features = self.features();
+        super::tracing::add_to_features(
+            self.tracing.as_ref(),
+            &mut features,
+            &mut self.summary.warnings,
+        );
         let written = finish_file(self.config, cur, &self.attrs, &lost_now, &features)?;
         if let Some(old) = written.1 {
             self.summary.old_file = Some(old);
