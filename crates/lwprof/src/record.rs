@@ -130,11 +130,7 @@ pub struct RecordArgs {
     #[arg(long = "profile-output", value_name = "FILE", requires = "format")]
     profile_output: Option<PathBuf>,
     /// The command to run and record (`--` before it is optional).
-    #[arg(
-        value_name = "COMMAND",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     command: Vec<OsString>,
 }
 

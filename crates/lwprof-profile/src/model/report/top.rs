@@ -199,7 +199,7 @@ struct FrameKey {
     dso: Option<Option<DsoId>>,
     /// Function name and its DSO (two `main`s in two binaries differ).
     symbol: Option<(Option<StrId>, Option<DsoId>, CpuMode)>,
-    /// Source location: file and line of the location's innermost frame,
+    /// Source location: file and line of the location's outermost frame,
     /// or the location itself when it has none (shown as `sym+offset`).
     srcline: Option<SrcKey>,
     srcfile: Option<Option<StrId>>,
@@ -291,8 +291,11 @@ impl Profile {
     }
 
     fn src_key(&self, sf: &StackFrame) -> (SrcKey, Option<StrId>) {
-        let innermost = self.location_frames(sf.location)[0];
-        match self.frame(innermost) {
+        // The line in the function the code belongs to (perf's srcline of
+        // an address inside inlined code is its caller's line).
+        let frames = self.location_frames(sf.location);
+        let outermost = frames[frames.len() - 1];
+        match self.frame(outermost) {
             Frame {
                 file: Some(file),
                 line: Some(line),
