@@ -23,6 +23,7 @@
 pub mod demangle;
 pub mod dwarf;
 pub mod elf;
+mod intervals;
 pub mod jitdump;
 pub mod kallsyms;
 pub mod perfmap;
