@@ -85,6 +85,11 @@ impl PerfMap {
         self.entries.is_empty()
     }
 
+    /// The entries, in line order (overlaps not resolved).
+    pub fn entries(&self) -> &[PerfMapEntry] {
+        &self.entries
+    }
+
     /// Lines that could not be parsed.
     pub fn skipped_lines(&self) -> usize {
         self.skipped_lines
