@@ -3,7 +3,8 @@
 //!
 //! Rust is tried first: a legacy Rust name is also a valid C++ name, but the
 //! C++ demangler would keep the hash as a path component. Names that are
-//! neither (C functions) come back unchanged.
+//! neither (C functions) come back unchanged. A PLT stub's name
+//! (`_ZdlPv@plt`) is demangled with its suffix kept (`operator delete(void*)@plt`).
 
 use std::borrow::Cow;
 
@@ -21,6 +22,13 @@ pub struct DemangleOptions {
 pub fn demangle(name: &str, opts: DemangleOptions) -> Cow<'_, str> {
     if opts.disabled {
         return Cow::Borrowed(name);
+    }
+    // A synthesized PLT symbol: the stem is demangled, as perf does.
+    if let Some(stem) = name.strip_suffix("@plt") {
+        return match demangle(stem, opts) {
+            Cow::Owned(d) => Cow::Owned(format!("{d}@plt")),
+            Cow::Borrowed(_) => Cow::Borrowed(name),
+        };
     }
     if let Ok(d) = rustc_demangle::try_demangle(name) {
         return Cow::Owned(if opts.keep_rust_hash {
@@ -88,5 +96,15 @@ mod tests {
             ..OPTS
         };
         assert_eq!(demangle("_Z3addii", off), "_Z3addii");
+    }
+
+    #[test]
+    fn plt_stub_names_keep_their_suffix() {
+        assert_eq!(demangle("_ZdlPv@plt", OPTS), "operator delete(void*)@plt");
+        assert_eq!(demangle("memcpy@plt", OPTS), "memcpy@plt");
+        assert_eq!(
+            demangle("_ZN4core3fmt5write17h0123456789abcdefE@plt", OPTS),
+            "core::fmt::write@plt"
+        );
     }
 }

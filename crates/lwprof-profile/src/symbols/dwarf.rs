@@ -79,11 +79,21 @@ impl DwarfInfo {
         })
     }
 
+    /// addr2line 0.24 looks up `[address, address + 1)` and overflows at
+    /// `u64::MAX` (defect 17); no code can start at the last address, so it
+    /// is not asked.
+    fn can_ask(address: u64) -> bool {
+        address.checked_add(1).is_some()
+    }
+
     /// The frames at an address (as linked), innermost (most inlined) first;
     /// empty when no compilation unit covers it. A frame without a function
     /// name has an empty `function`.
     pub fn frames(&self, address: u64, opts: DemangleOptions) -> Vec<ResolvedFrame> {
         let mut out = Vec::new();
+        if !Self::can_ask(address) {
+            return out;
+        }
         if let Ok(mut iter) = self.context.find_frames(address).skip_all_loads() {
             while let Ok(Some(frame)) = iter.next() {
                 let function = frame
@@ -114,6 +124,9 @@ impl DwarfInfo {
 
     /// The source file and line of an address, from the line table alone.
     pub fn location(&self, address: u64) -> Option<(Option<String>, Option<u32>)> {
+        if !Self::can_ask(address) {
+            return None;
+        }
         let loc = self.context.find_location(address).ok()??;
         Some((loc.file.map(str::to_string), loc.line))
     }

@@ -7,8 +7,18 @@
 //! linked at (so PIE executables and shared objects work whatever their load
 //! base), the GNU build id and the `.gnu_debuglink`. It does no I/O and keeps
 //! no reference to the bytes. DWARF is in [`super::dwarf`].
+//!
+//! Which symbols, as perf 6.1 takes them (`dso__load_sym`,
+//! `symbols__fixup_end`): functions (`STT_FUNC`, `STT_GNU_IFUNC`) and
+//! labels (`STT_NOTYPE`, such as ld.so's `_dl_start_user`, only in a section
+//! whose name contains "text"), defined in an allocated section, not
+//! absolute, named; not the ARM mapping symbols (`$x`, `$d`...). PLT stubs
+//! are synthesized ([`super::plt`]). A symbol of size 0 extends to the next
+//! symbol, and the last one to the end of the page after its own.
 
-use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SectionKind, SymbolKind};
+use object::elf;
+use object::read::elf::{ElfFile, FileHeader, SectionHeader, Sym};
+use object::{Endianness, Object, ObjectSection, ObjectSegment, ObjectSymbol};
 
 /// A function symbol.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +66,9 @@ pub struct ElfSymbols {
     /// file has only `.dynsym`, without its local functions.
     pub has_symtab: bool,
     symbols: Vec<ElfSymbol>,
+    /// Where each symbol ends (exclusive): its size, or for a zero-size
+    /// symbol the next symbol's address.
+    ends: Vec<u64>,
 }
 
 impl ElfSymbols {
@@ -86,44 +99,28 @@ impl ElfSymbols {
         let has_debug_info = file
             .section_by_name(".debug_info")
             .is_some_and(|s| s.file_range().is_some_and(|(_, size)| size > 0));
-        let text_sections: Vec<object::SectionIndex> = file
-            .sections()
-            .filter(|s| s.kind() == SectionKind::Text)
-            .map(|s| s.index())
-            .collect();
-        let mut symbols: Vec<ElfSymbol> = file
-            .symbols()
-            .chain(file.dynamic_symbols())
-            .filter(|s| {
-                !s.is_undefined()
-                    && s.address() != 0
-                    && match s.kind() {
-                        SymbolKind::Text => true,
-                        // Hand-written assembly often has untyped symbols.
-                        SymbolKind::Unknown => s
-                            .section_index()
-                            .is_some_and(|i| text_sections.contains(&i)),
-                        _ => false,
-                    }
-            })
-            .filter_map(|s| {
-                let name = s.name().ok()?;
-                (!name.is_empty()).then(|| ElfSymbol {
-                    address: s.address(),
-                    size: s.size(),
-                    name: name.to_string(),
-                })
-            })
-            .collect();
-        sort_symbols(&mut symbols);
-        Ok(Self {
+        let symbols = match &file {
+            object::File::Elf32(f) => elf_symbols(f),
+            object::File::Elf64(f) => elf_symbols(f),
+            _ => Vec::new(),
+        };
+        let mut out = Self {
             build_id,
             debuglink,
             segments,
             has_debug_info,
             has_symtab,
             symbols,
-        })
+            ends: Vec::new(),
+        };
+        out.finish();
+        Ok(out)
+    }
+
+    /// Sort, keep one symbol per address, and size the zero-size ones.
+    fn finish(&mut self) {
+        sort_symbols(&mut self.symbols);
+        self.ends = symbol_ends(&self.symbols);
     }
 
     /// The symbols, sorted by address.
@@ -135,12 +132,13 @@ impl ElfSymbols {
     /// full `.symtab` next to a stripped file's `.dynsym`).
     pub fn merge_symbols(&mut self, other: &ElfSymbols) {
         self.symbols.extend(other.symbols.iter().cloned());
-        sort_symbols(&mut self.symbols);
+        self.finish();
     }
 
     /// The address (as linked) of a file offset: the `PT_LOAD` segment that
     /// contains the offset maps it. A file without segments maps offsets
-    /// unchanged.
+    /// unchanged. `None` when no segment holds the offset, or when a
+    /// (damaged) segment would map it past the end of the address space.
     pub fn file_offset_to_address(&self, offset: u64) -> Option<u64> {
         if self.segments.is_empty() {
             return Some(offset);
@@ -148,20 +146,111 @@ impl ElfSymbols {
         self.segments
             .iter()
             .find(|s| offset >= s.file_offset && offset - s.file_offset < s.file_size)
-            .map(|s| offset - s.file_offset + s.address)
+            .and_then(|s| (offset - s.file_offset).checked_add(s.address))
     }
 
     /// The function symbol covering an address (as linked). A symbol without
-    /// a size covers up to the next symbol.
+    /// a size covers up to the next symbol (the last one, to the end of the
+    /// page after its own), as perf sizes them.
     pub fn symbol_at(&self, address: u64) -> Option<&ElfSymbol> {
         let i = self.symbols.partition_point(|s| s.address <= address);
-        let sym = self.symbols.get(i.checked_sub(1)?)?;
-        if sym.size == 0 || address - sym.address < sym.size {
-            Some(sym)
-        } else {
-            None
-        }
+        let i = i.checked_sub(1)?;
+        let sym = self.symbols.get(i)?;
+        (address < *self.ends.get(i)?).then_some(sym)
     }
+}
+
+/// The function symbols and labels of an ELF file, and its PLT stubs.
+fn elf_symbols<Elf: FileHeader<Endian = Endianness>>(file: &ElfFile<'_, Elf>) -> Vec<ElfSymbol> {
+    let endian = file.endian();
+    let sections = file.elf_section_table();
+    let machine = file.elf_header().e_machine(endian);
+    let mut ifuncs: Vec<u64> = Vec::new();
+    let mut symbols: Vec<ElfSymbol> = Vec::new();
+    for s in file.symbols().chain(file.dynamic_symbols()) {
+        let st_type = s.elf_symbol().st_type();
+        let label = match st_type {
+            elf::STT_FUNC | elf::STT_GNU_IFUNC => false,
+            elf::STT_NOTYPE => true,
+            _ => continue,
+        };
+        // Defined in a section (not undefined, absolute or common).
+        let Some(section) = s.section_index().and_then(|i| sections.section(i).ok()) else {
+            continue;
+        };
+        let flags: u64 = section.sh_flags(endian).into();
+        if flags & u64::from(elf::SHF_ALLOC) == 0 {
+            continue;
+        }
+        if label {
+            let name = sections.section_name(endian, section).unwrap_or_default();
+            if !name.windows(4).any(|w| w == b"text") {
+                continue;
+            }
+        }
+        let Ok(name) = s.name() else {
+            continue;
+        };
+        if name.is_empty()
+            || (matches!(machine, elf::EM_ARM | elf::EM_AARCH64) && is_mapping_symbol(name))
+        {
+            continue;
+        }
+        let mut address = s.address();
+        // Thumb functions have bit 0 set.
+        if machine == elf::EM_ARM && st_type == elf::STT_FUNC {
+            address &= !1;
+        }
+        if address == 0 {
+            continue;
+        }
+        if st_type == elf::STT_GNU_IFUNC {
+            ifuncs.push(address);
+        }
+        symbols.push(ElfSymbol {
+            address,
+            size: s.size(),
+            name: name.to_string(),
+        });
+    }
+    sort_symbols(&mut symbols);
+    ifuncs.sort_unstable();
+    let ifunc_name = |address: u64| -> Option<String> {
+        ifuncs.binary_search(&address).ok()?;
+        let i = symbols.binary_search_by_key(&address, |s| s.address).ok()?;
+        Some(symbols[i].name.clone())
+    };
+    let plt = super::plt::plt_symbols(file, &ifunc_name);
+    symbols.extend(plt);
+    symbols
+}
+
+/// ARM's mapping symbols (`$a`, `$d`, `$t`, `$x`, optionally `.suffix`):
+/// they mark code and data, not functions.
+fn is_mapping_symbol(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.first() == Some(&b'$')
+        && b.get(1).is_some_and(|c| b"adtx".contains(c))
+        && matches!(b.get(2), None | Some(b'.'))
+}
+
+/// Where each (sorted, one per address) symbol ends: a sized one after its
+/// size, a zero-size one at the next symbol, the last zero-size one at the
+/// end of the page after the one it starts in (perf's `symbols__fixup_end`).
+fn symbol_ends(symbols: &[ElfSymbol]) -> Vec<u64> {
+    symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match (s.size, symbols.get(i + 1)) {
+            (0, Some(next)) => next.address,
+            (0, None) => s
+                .address
+                .checked_next_multiple_of(4096)
+                .and_then(|a| a.checked_add(4096))
+                .unwrap_or(u64::MAX),
+            (size, _) => s.address.saturating_add(size),
+        })
+        .collect()
 }
 
 /// Sort by address; at one address keep one symbol, preferring a sized one
@@ -211,7 +300,7 @@ mod tests {
             symbols,
             ..ElfSymbols::default()
         };
-        sort_symbols(&mut e.symbols);
+        e.finish();
         e
     }
 
@@ -239,7 +328,39 @@ mod tests {
             "past the end of a sized symbol"
         );
         assert!(e.symbol_at(0xfff).is_none());
-        assert_eq!(e.symbol_at(0x9999).map(|s| &*s.name), Some("c"));
+        // The last zero-size symbol ends with the page after its own.
+        assert_eq!(e.symbol_at(0x3fff).map(|s| &*s.name), Some("c"));
+        assert!(e.symbol_at(0x4000).is_none());
+    }
+
+    /// Defect 11 (second half): zero-size symbols extend to the next symbol,
+    /// as perf's `symbols__fixup_end` sizes them, whatever the next one is.
+    #[test]
+    fn zero_size_labels_extend_to_the_next_symbol() {
+        let sym = |address, size, name: &str| ElfSymbol {
+            address,
+            size,
+            name: name.into(),
+        };
+        let e = elf_with(
+            vec![
+                sym(0x1ab70, 0, "_start"),
+                sym(0x1ab78, 0, "_dl_start_user"),
+                sym(0x1ab90, 0x20, "_dl_sized"),
+                sym(0x1b000, 0, "_etext"),
+                sym(u64::MAX - 8, 0, "at_the_top"),
+            ],
+            vec![],
+        );
+        let at = |a| e.symbol_at(a).map(|s| s.name.as_str());
+        assert_eq!(at(0x1ab77), Some("_start"));
+        assert_eq!(at(0x1ab78), Some("_dl_start_user"));
+        assert_eq!(at(0x1ab8f), Some("_dl_start_user"));
+        assert_eq!(at(0x1abaf), Some("_dl_sized"));
+        assert_eq!(at(0x1abb0), None, "past a sized symbol: nothing");
+        assert_eq!(at(0x1bfff), Some("_etext"));
+        assert_eq!(at(u64::MAX - 1), Some("at_the_top"));
+        assert_eq!(at(u64::MAX), None, "ends are exclusive");
     }
 
     #[test]
@@ -267,5 +388,27 @@ mod tests {
         assert_eq!(e.file_offset_to_address(0x1010), Some(0x1010));
         assert_eq!(e.file_offset_to_address(0x2df0), Some(0x3df0));
         assert_eq!(e.file_offset_to_address(0x800), None);
+    }
+
+    /// Defect 17: a damaged segment (`tests/data/regressions/
+    /// elf_symbolize-1.bin` has p_offset 0x65642e0000000000, p_vaddr
+    /// 0x726464615f677562, p_filesz 0xa8000000000001a8) maps offsets past
+    /// the end of the address space; the sum overflowed.
+    #[test]
+    fn file_offset_to_address_does_not_overflow() {
+        let e = elf_with(
+            vec![],
+            vec![LoadSegment {
+                file_offset: 0x6564_2e00_0000_0000,
+                file_size: 0xa800_0000_0000_01a8,
+                address: 0x7264_6461_5f67_7562,
+            }],
+        );
+        assert_eq!(
+            e.file_offset_to_address(0x6564_2e00_0000_0010),
+            Some(0x7264_6461_5f67_7572)
+        );
+        assert_eq!(e.file_offset_to_address(u64::MAX), None);
+        assert_eq!(e.file_offset_to_address(0), None);
     }
 }

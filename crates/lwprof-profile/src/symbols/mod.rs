@@ -1,9 +1,13 @@
 //! Symbolization: code addresses to function names, source lines and inline
 //! frames, in-process (never an external addr2line).
 //!
-//! - [`elf`]: `.symtab`/`.dynsym` symbols, `PT_LOAD` segments (file offset to
-//!   linked address, for PIE and shared objects), build id, debuglink;
+//! - [`elf`]: `.symtab`/`.dynsym` symbols and labels sized as perf sizes
+//!   them, synthesized PLT stubs (`memcpy@plt`), `PT_LOAD` segments (file
+//!   offset to linked address, for PIE and shared objects), build id,
+//!   debuglink;
 //! - [`dwarf`]: line tables and inline frames (`addr2line`/gimli);
+//! - [`DsoSymbols`]: one file's symbols and DWARF together, from bytes (the
+//!   lookups the symbolizer makes, without its file reading);
 //! - [`debug_file_candidates`]: `/usr/lib/debug/.build-id/xx/yyyy.debug` and
 //!   `.gnu_debuglink` lookup; a file whose build id differs from the recorded
 //!   one is not used, with a [`SymbolWarning`];
@@ -22,17 +26,21 @@
 
 pub mod buildid_cache;
 pub mod demangle;
+pub mod dso;
 pub mod dwarf;
 pub mod elf;
+mod intervals;
 pub mod jitdump;
 pub mod kallsyms;
 pub mod perfmap;
+mod plt;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use buildid_cache::{read_build_id, BuildIdCache};
 pub use demangle::{demangle, DemangleOptions};
+pub use dso::DsoSymbols;
 pub use dwarf::DwarfInfo;
 pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
 pub use jitdump::{JitDump, JitDumpError, JitSymbols};
@@ -226,12 +234,6 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-struct DsoSymbols {
-    elf: ElfSymbols,
-    dwarf: Option<DwarfInfo>,
-    cache: HashMap<u64, Vec<ResolvedFrame>>,
-}
-
 enum JitSource {
     PerfMap(PerfMap),
     JitDump(JitSymbols),
@@ -338,7 +340,7 @@ impl Symbolizer {
         }
         let opts = self.config.demangle;
         match self.dsos.get_mut(&key) {
-            Some(Some(dso)) => dso.resolve(file_offset, opts),
+            Some(Some(dso)) => dso.resolve_file_offset(file_offset, opts),
             _ => Vec::new(),
         }
     }
@@ -659,68 +661,7 @@ impl Symbolizer {
             (None, Some(d)) => d,
             (None, None) => return None,
         };
-        Some(DsoSymbols {
-            elf,
-            dwarf,
-            cache: HashMap::new(),
-        })
-    }
-}
-
-impl DsoSymbols {
-    fn resolve(&mut self, file_offset: u64, opts: DemangleOptions) -> Vec<ResolvedFrame> {
-        let Some(address) = self.elf.file_offset_to_address(file_offset) else {
-            return Vec::new();
-        };
-        if let Some(hit) = self.cache.get(&address) {
-            return hit.clone();
-        }
-        let found = self.elf.symbol_at(address);
-        let offset = found.and_then(|s| address.checked_sub(s.address));
-        let symbol = found.map(|s| demangle(&s.name, opts).into_owned());
-        let mut frames = self
-            .dwarf
-            .as_ref()
-            .map(|d| d.frames(address, opts))
-            .unwrap_or_default();
-        if frames.is_empty() {
-            if let Some(name) = symbol {
-                let (file, line) = self
-                    .dwarf
-                    .as_ref()
-                    .and_then(|d| d.location(address))
-                    .unwrap_or_default();
-                frames.push(ResolvedFrame {
-                    function: name,
-                    file,
-                    line,
-                    ..ResolvedFrame::default()
-                });
-            }
-        } else {
-            let last = frames.len() - 1;
-            // The outermost frame is the real function: its symbol-table name
-            // is the full demangled path (`crate::module::f`), as perf shows
-            // it; DWARF's name for it may be the short one.
-            if let Some(s) = &symbol {
-                if !s.is_empty() {
-                    frames[last].function = s.clone();
-                }
-            }
-            for (i, f) in frames.iter_mut().enumerate() {
-                if f.function.is_empty() {
-                    f.function = match (&symbol, i == last) {
-                        (Some(s), true) => s.clone(),
-                        _ => format!("{address:#x}"),
-                    };
-                }
-            }
-        }
-        if let Some(last) = frames.last_mut() {
-            last.symbol_offset = offset;
-        }
-        self.cache.insert(address, frames.clone());
-        frames
+        Some(DsoSymbols::new(elf, dwarf))
     }
 }
 

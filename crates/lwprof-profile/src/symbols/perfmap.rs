@@ -2,8 +2,12 @@
 //!
 //! Each line is `START SIZE NAME`: START and SIZE in hexadecimal (an `0x`
 //! prefix is accepted), NAME the rest of the line (it may contain spaces).
-//! When two entries overlap, the later line wins (a JIT reused the memory).
-//! Parsing takes text and does no I/O.
+//! When two entries overlap, the later line wins (a JIT reused the memory):
+//! the overlaps are resolved once, when the map is parsed, into disjoint
+//! ranges ([`super::intervals::LatestWins`]), so a lookup is one binary
+//! search however many entries overlap. Parsing takes text and does no I/O.
+
+use super::intervals::LatestWins;
 
 /// One JIT function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,8 +23,10 @@ pub struct PerfMapEntry {
 /// A parsed perf map.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PerfMap {
-    /// Entries sorted by start; `order` keeps the line number for overlaps.
-    entries: Vec<(PerfMapEntry, usize)>,
+    /// Entries in line order.
+    entries: Vec<PerfMapEntry>,
+    /// Which entry owns each address.
+    table: LatestWins,
     skipped_lines: usize,
 }
 
@@ -34,7 +40,7 @@ impl PerfMap {
     pub fn parse(text: &str) -> Self {
         let mut entries = Vec::new();
         let mut skipped_lines = 0;
-        for (n, line) in text.lines().enumerate() {
+        for line in text.lines() {
             let line = line.trim();
             if line.is_empty() {
                 continue;
@@ -51,13 +57,20 @@ impl PerfMap {
                 })
             })();
             match entry {
-                Some(e) => entries.push((e, n)),
+                Some(e) => entries.push(e),
                 None => skipped_lines += 1,
             }
         }
-        entries.sort_by_key(|(e, n)| (e.start, *n));
+        // A size reaching past the end of the address space covers up to it.
+        let table = LatestWins::build(
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.start, e.start.saturating_add(e.size - 1), i)),
+        );
         Self {
             entries,
+            table,
             skipped_lines,
         }
     }
@@ -72,6 +85,11 @@ impl PerfMap {
         self.entries.is_empty()
     }
 
+    /// The entries, in line order (overlaps not resolved).
+    pub fn entries(&self) -> &[PerfMapEntry] {
+        &self.entries
+    }
+
     /// Lines that could not be parsed.
     pub fn skipped_lines(&self) -> usize {
         self.skipped_lines
@@ -80,14 +98,7 @@ impl PerfMap {
     /// The entry covering an address; among overlapping ones, the one written
     /// last.
     pub fn lookup(&self, address: u64) -> Option<&PerfMapEntry> {
-        let end = self.entries.partition_point(|(e, _)| e.start <= address);
-        self.entries[..end]
-            .iter()
-            .rev()
-            .take(64)
-            .filter(|(e, _)| address - e.start < e.size)
-            .max_by_key(|(_, n)| *n)
-            .map(|(e, _)| e)
+        self.entries.get(self.table.get(address)?)
     }
 }
 
@@ -117,5 +128,33 @@ mod tests {
         assert!(m.lookup(0x7f0000001040).is_none());
         assert_eq!(m.lookup(0x7f000000201f).map(|e| &*e.name), Some("stub"));
         assert!(m.lookup(0x7f0000002020).is_none());
+    }
+
+    /// Defect 18 (`tests/data/regressions/perf_map-1.bin`): 80 small
+    /// entries, then `big_outer` over all of them, then more entries after
+    /// it. The lookup looked at most 64 entries back and returned `fn_64`.
+    #[test]
+    fn perf_map_later_covering_entry_wins_however_far_back() {
+        let text = include_str!("../../tests/data/regressions/perf_map-1.bin");
+        let m = PerfMap::parse(text);
+        assert_eq!(m.skipped_lines(), 0);
+        assert_eq!(m.lookup(0x10400).map(|e| &*e.name), Some("big_outer"));
+        assert_eq!(m.lookup(0x10000).map(|e| &*e.name), Some("big_outer"));
+        assert_eq!(m.lookup(0x1ffff).map(|e| &*e.name), Some("big_outer"));
+        // Entries after it, outside its range, are their own.
+        assert_eq!(m.lookup(0x20000).map(|e| &*e.name), Some("late_0"));
+        // Earlier lines written again after the big one win back their range.
+        let again = format!("{text}10400 10 fn_64_again\n");
+        let m = PerfMap::parse(&again);
+        assert_eq!(m.lookup(0x10408).map(|e| &*e.name), Some("fn_64_again"));
+        assert_eq!(m.lookup(0x10410).map(|e| &*e.name), Some("big_outer"));
+    }
+
+    #[test]
+    fn perf_map_entries_at_the_end_of_the_address_space() {
+        let m = PerfMap::parse("ffffffffffffff00 1000 top\n0 1 zero\n");
+        assert_eq!(m.lookup(u64::MAX).map(|e| &*e.name), Some("top"));
+        assert_eq!(m.lookup(0).map(|e| &*e.name), Some("zero"));
+        assert!(m.lookup(1).is_none());
     }
 }

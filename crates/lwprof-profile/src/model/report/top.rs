@@ -208,7 +208,8 @@ struct FrameKey {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum SrcKey {
     Line(StrId, u32),
-    Location(super::super::LocationId),
+    /// `symbol+offset`, for code without line information.
+    SymOffset(StrId, Option<u64>),
     Unknown,
 }
 
@@ -301,7 +302,10 @@ impl Profile {
                 line: Some(line),
                 ..
             } => (SrcKey::Line(*file, *line), Some(*file)),
-            f if f.resolved => (SrcKey::Location(sf.location), f.file),
+            f if f.resolved => (
+                SrcKey::SymOffset(f.function, self.location_symbol_offset(sf.location)),
+                f.file,
+            ),
             _ => (SrcKey::Unknown, None),
         }
     }
@@ -320,7 +324,7 @@ impl Profile {
                 } else {
                     None
                 },
-                pid: None,
+                pid: has(SortKey::Pid).then_some(t.pid),
                 tid: (has(SortKey::Tid) || has(SortKey::Pid)).then_some(t.tid),
                 cpu: has(SortKey::Cpu).then_some(s.cpu),
                 parent: by_parent.then(|| {
@@ -446,14 +450,10 @@ impl Profile {
     fn srcline_text(&self, key: SrcKey) -> String {
         match key {
             SrcKey::Line(file, line) => format!("{}:{line}", basename(self.string(file))),
-            SrcKey::Location(loc) => {
-                let frames = self.location_frames(loc);
-                let outer = self.frame(frames[frames.len() - 1]);
-                match self.location_symbol_offset(loc) {
-                    Some(off) => format!("{}+{off}", self.string(outer.function)),
-                    None => self.string(outer.function).to_string(),
-                }
-            }
+            SrcKey::SymOffset(function, offset) => match offset {
+                Some(off) => format!("{}+{off}", self.string(function)),
+                None => self.string(function).to_string(),
+            },
             SrcKey::Unknown => "[unknown]".to_string(),
         }
     }
