@@ -178,3 +178,94 @@ fn hardware_events_are_reported_unsupported_without_a_pmu() {
     assert!(matches!(&values[0], EventStatus::NotSupported(r) if r.contains("hardware PMU")));
     assert!(matches!(&values[1], EventStatus::Counted(_)));
 }
+
+fn counted(s: &EventStatus) -> u64 {
+    match s {
+        EventStatus::Counted(v) => v.value,
+        EventStatus::NotSupported(r) => panic!("not supported: {r}"),
+    }
+}
+
+#[test]
+fn per_cpu_reads_keep_each_cpu_and_add_up_to_the_total() {
+    let online = lwprof_events::command::online_cpus().unwrap();
+    let session = CountingSession::open(
+        &requests("cpu-clock,cycles"),
+        &Target::Cpus(vec![]),
+        &CountOptions::default(),
+    )
+    .unwrap();
+    session.enable().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    session.disable().unwrap();
+    let rows = session.read_places().unwrap();
+    let total = session.read().unwrap();
+    let cpus: Vec<i32> = rows.iter().map(|(p, _)| p.cpu).collect();
+    assert_eq!(cpus, online);
+    assert!(rows.iter().all(|(p, v)| p.pid == -1 && v.len() == 2));
+    // Every CPU's clock ran for the whole 50 ms.
+    for (p, v) in &rows {
+        assert!(counted(&v[0]) >= 40_000_000, "cpu{}: {:?}", p.cpu, v[0]);
+    }
+    let sum: u64 = rows.iter().map(|(_, v)| counted(&v[0])).sum();
+    assert_eq!(sum, counted(&total[0]));
+    // The event the machine cannot count is unsupported on every CPU alike.
+    let unsupported = rows
+        .iter()
+        .filter(|(_, v)| matches!(v[1], EventStatus::NotSupported(_)))
+        .count();
+    let expect = if matches!(total[1], EventStatus::NotSupported(_)) {
+        rows.len()
+    } else {
+        0
+    };
+    assert_eq!(unsupported, expect);
+}
+
+#[test]
+fn per_thread_reads_name_each_thread_of_a_process() {
+    // Python with two spinning threads and an idle main thread.
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import threading,time\n\
+             def spin():\n    t=time.time()\n    while time.time()-t<3: pass\n\
+             [threading.Thread(target=spin,daemon=True).start() for _ in range(2)]\n\
+             time.sleep(3)",
+        ])
+        .spawn()
+        .expect("python3 is installed by .ci/run");
+    let pid = child.id() as i32;
+    let mut threads = Vec::new();
+    for _ in 0..100 {
+        threads = lwprof_events::command::process_threads(pid).unwrap();
+        if threads.len() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(threads.len(), 3, "{threads:?}");
+    let session = CountingSession::open(
+        &requests("task-clock"),
+        &Target::Process(pid),
+        &CountOptions::default(),
+    )
+    .unwrap();
+    session.enable().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    session.disable().unwrap();
+    let rows = session.read_places().unwrap();
+    let comm = lwprof_events::command::thread_comm(pid, pid);
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(comm.as_deref(), Some("python3"));
+    let tids: Vec<i32> = rows.iter().map(|(p, _)| p.pid).collect();
+    assert_eq!(tids, threads);
+    let busy: Vec<u64> = rows.iter().map(|(_, v)| counted(&v[0])).collect();
+    // The two spinners each ran for a good part of the 300 ms; the main
+    // thread slept.
+    let mut sorted = busy.clone();
+    sorted.sort_unstable();
+    assert!(sorted[1] > 50_000_000, "{busy:?}");
+    assert!(sorted[0] < sorted[1] / 10, "{busy:?}");
+}
