@@ -252,7 +252,9 @@ impl PreparedCommand {
                 events: libc::POLLIN,
                 revents: 0,
             };
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+            // Rounded up: a timeout cut to whole milliseconds would return
+            // early and make a caller waiting for a deadline spin.
+            let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
             // SAFETY: one valid pollfd on the stack; poll only writes revents.
             unsafe { libc::poll(&mut pfd, 1, ms) };
         } else {
