@@ -252,7 +252,9 @@ impl PreparedCommand {
                 events: libc::POLLIN,
                 revents: 0,
             };
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+            // Rounded up: a timeout cut to whole milliseconds would return
+            // early and make a caller waiting for a deadline spin.
+            let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
             // SAFETY: one valid pollfd on the stack; poll only writes revents.
             unsafe { libc::poll(&mut pfd, 1, ms) };
         } else {
@@ -362,6 +364,13 @@ pub fn process_threads(pid: i32) -> Result<Vec<i32>> {
     Ok(tids)
 }
 
+/// The command name of thread `tid` of process `pid`, from
+/// `/proc/PID/task/TID/comm`, or `None` once the thread is gone.
+pub fn thread_comm(pid: i32, tid: i32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).ok()?;
+    Some(text.trim_end_matches('\n').to_string())
+}
+
 /// Online CPUs, from `/sys/devices/system/cpu/online` (e.g. `0-3,6`).
 pub fn online_cpus() -> Result<Vec<i32>> {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/online")
@@ -398,6 +407,14 @@ mod tests {
         assert_eq!(parse_cpu_list("0-3,6\n"), vec![0, 1, 2, 3, 6]);
         assert_eq!(parse_cpu_list("0"), vec![0]);
         assert_eq!(parse_cpu_list(""), Vec::<i32>::new());
+    }
+
+    #[test]
+    fn a_threads_comm_is_read_from_proc() {
+        let me = std::process::id() as i32;
+        let comm = thread_comm(me, me).unwrap();
+        assert!(!comm.is_empty() && !comm.ends_with('\n'), "{comm:?}");
+        assert_eq!(thread_comm(me, -5), None);
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! them on read. An event the machine cannot count (a hardware event without a
 //! hardware PMU) is kept as [`EventStatus::NotSupported`] with the reason, so
 //! the other events are still counted, as `perf stat` does.
+//!
+//! [`CountingSession::read`] sums every thread or CPU; [`CountingSession::read_places`]
+//! keeps them apart, for `perf stat -A` (per CPU) and `--per-thread`.
 
 use crate::attr::EventConfig;
 use crate::command::{online_cpus, process_threads};
@@ -36,6 +39,16 @@ pub struct CountRequest {
     pub grouped: bool,
 }
 
+/// Where one set of counters counts: a thread (with `cpu` -1) or a CPU (with
+/// `pid` -1), as passed to perf_event_open(2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Place {
+    /// The thread id, or -1 for every task on `cpu`.
+    pub pid: i32,
+    /// The CPU, or -1 for any CPU the thread runs on.
+    pub cpu: i32,
+}
+
 /// The outcome of counting one event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventStatus {
@@ -53,12 +66,13 @@ enum Instance {
 struct Slot {
     request: CountRequest,
     unsupported: Option<String>,
-    instances: Vec<Instance>,
+    instances: Vec<(Place, Instance)>,
 }
 
 /// Counters for a list of requests on one target.
 pub struct CountingSession {
     slots: Vec<Slot>,
+    places: Vec<Place>,
     kernel_excluded: bool,
 }
 
@@ -109,6 +123,7 @@ impl CountingSession {
                     instances: Vec::new(),
                 })
                 .collect(),
+            places: Vec::new(),
             kernel_excluded: false,
         };
         let mut opened: BTreeSet<i32> = BTreeSet::new();
@@ -140,6 +155,8 @@ impl CountingSession {
         opts: &CountOptions,
         target: &Target,
     ) -> Result<()> {
+        self.places
+            .extend(places.iter().map(|&(pid, cpu)| Place { pid, cpu }));
         for slot in &mut self.slots {
             if slot.unsupported.is_some() {
                 continue;
@@ -152,7 +169,7 @@ impl CountingSession {
                             Instance::Single(c) => c.kernel_excluded(),
                         };
                         self.kernel_excluded |= excluded;
-                        slot.instances.push(inst);
+                        slot.instances.push((Place { pid, cpu }, inst));
                     }
                     Err(Error::NotSupported { reason, .. }) => {
                         slot.unsupported = Some(reason);
@@ -180,9 +197,15 @@ impl CountingSession {
         self.slots.iter().map(|s| &s.request)
     }
 
+    /// The threads or CPUs counted on, in the order they were opened: the
+    /// target's threads by id, or its CPUs.
+    pub fn places(&self) -> &[Place] {
+        &self.places
+    }
+
     fn each(&self, mut f: impl FnMut(&Instance) -> Result<()>) -> Result<()> {
         for slot in &self.slots {
-            for inst in &slot.instances {
+            for (_, inst) in &slot.instances {
                 f(inst)?;
             }
         }
@@ -210,29 +233,71 @@ impl CountingSession {
     pub fn read(&self) -> Result<Vec<EventStatus>> {
         let mut out = Vec::new();
         for slot in &self.slots {
-            if let Some(reason) = &slot.unsupported {
-                out.extend(
-                    slot.request
-                        .events
-                        .iter()
-                        .map(|_| EventStatus::NotSupported(reason.clone())),
-                );
-                continue;
-            }
             let mut sums = vec![CounterValue::default(); slot.request.events.len()];
-            for inst in &slot.instances {
-                match inst {
-                    Instance::Single(c) => sums[0].accumulate(&c.read()?),
-                    Instance::Group(g) => {
-                        let v = g.read()?;
-                        for (i, s) in sums.iter_mut().enumerate() {
-                            s.accumulate(&v.member(i));
-                        }
+            if slot.unsupported.is_none() {
+                for (_, inst) in &slot.instances {
+                    read_instance(inst, &mut sums)?;
+                }
+            }
+            push_slot(&mut out, slot, sums);
+        }
+        Ok(out)
+    }
+
+    /// Reads every event on each thread or CPU apart: for every place of
+    /// [`CountingSession::places`], one entry per event of every request, in
+    /// order. A thread that exited before its counter for some request was
+    /// opened reads as never counted there.
+    pub fn read_places(&self) -> Result<Vec<(Place, Vec<EventStatus>)>> {
+        let index: std::collections::HashMap<Place, usize> = self
+            .places
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (*p, i))
+            .collect();
+        let mut out: Vec<(Place, Vec<EventStatus>)> =
+            self.places.iter().map(|p| (*p, Vec::new())).collect();
+        for slot in &self.slots {
+            let n = slot.request.events.len();
+            let mut sums = vec![vec![CounterValue::default(); n]; self.places.len()];
+            if slot.unsupported.is_none() {
+                for (place, inst) in &slot.instances {
+                    if let Some(&i) = index.get(place) {
+                        read_instance(inst, &mut sums[i])?;
                     }
                 }
             }
-            out.extend(sums.into_iter().map(EventStatus::Counted));
+            for (row, sums) in out.iter_mut().zip(sums) {
+                push_slot(&mut row.1, slot, sums);
+            }
         }
         Ok(out)
+    }
+}
+
+fn read_instance(inst: &Instance, sums: &mut [CounterValue]) -> Result<()> {
+    match inst {
+        Instance::Single(c) => sums[0].accumulate(&c.read()?),
+        Instance::Group(g) => {
+            let v = g.read()?;
+            for (i, s) in sums.iter_mut().enumerate() {
+                s.accumulate(&v.member(i));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Appends one request's statuses: its sums, or "not supported" for each of
+/// its events.
+fn push_slot(out: &mut Vec<EventStatus>, slot: &Slot, sums: Vec<CounterValue>) {
+    match &slot.unsupported {
+        Some(reason) => out.extend(
+            slot.request
+                .events
+                .iter()
+                .map(|_| EventStatus::NotSupported(reason.clone())),
+        ),
+        None => out.extend(sums.into_iter().map(EventStatus::Counted)),
     }
 }

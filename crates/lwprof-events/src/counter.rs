@@ -93,11 +93,22 @@ impl CounterValue {
         Some(100.0 * (self.time_running.min(self.time_enabled)) as f64 / self.time_enabled as f64)
     }
 
-    /// Adds another reading (another thread or CPU of the same event).
+    /// Adds another reading (another thread or CPU of the same event). The
+    /// sums saturate at `u64::MAX` rather than wrap.
     pub fn accumulate(&mut self, other: &CounterValue) {
-        self.value += other.value;
-        self.time_enabled += other.time_enabled;
-        self.time_running += other.time_running;
+        self.value = self.value.saturating_add(other.value);
+        self.time_enabled = self.time_enabled.saturating_add(other.time_enabled);
+        self.time_running = self.time_running.saturating_add(other.time_running);
+    }
+
+    /// This reading minus an earlier one of the same counter (an interval's
+    /// counts); 0 where the earlier one is larger.
+    pub fn since(&self, earlier: &CounterValue) -> CounterValue {
+        CounterValue {
+            value: self.value.saturating_sub(earlier.value),
+            time_enabled: self.time_enabled.saturating_sub(earlier.time_enabled),
+            time_running: self.time_running.saturating_sub(earlier.time_running),
+        }
     }
 }
 

@@ -12,6 +12,9 @@
 //!   `perf_event_attr`;
 //! - [`counter`]: counters and groups, read with one read(2) into a stack buffer;
 //! - [`count`]: counting a list of events on a task, a process or every CPU;
+//! - [`stat_metrics`]: the derived figures of `perf stat` (CPUs utilized,
+//!   rates, GHz, IPC, miss ratios) and the spread of repeated runs;
+//! - [`locale`]: digit grouping as the user's locale writes it;
 //! - [`command`]: starting a command stopped before exec, for enable-on-exec;
 //! - [`record`]: typed perf records parsed from ring or perf.data bytes,
 //!   zero-copy across the ring's wrap, in either byte order;
@@ -36,6 +39,7 @@ pub mod command;
 pub mod count;
 pub mod counter;
 pub mod error;
+pub mod locale;
 pub mod pmu;
 pub mod poll;
 pub mod raw;
@@ -48,6 +52,7 @@ pub mod session;
 #[cfg(feature = "tokio")]
 pub mod session_stream;
 pub mod spec;
+pub mod stat_metrics;
 pub mod sys;
 pub mod tracefs;
 

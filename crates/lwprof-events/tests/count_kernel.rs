@@ -178,3 +178,95 @@ fn hardware_events_are_reported_unsupported_without_a_pmu() {
     assert!(matches!(&values[0], EventStatus::NotSupported(r) if r.contains("hardware PMU")));
     assert!(matches!(&values[1], EventStatus::Counted(_)));
 }
+
+fn counted(s: &EventStatus) -> u64 {
+    match s {
+        EventStatus::Counted(v) => v.value,
+        EventStatus::NotSupported(r) => panic!("not supported: {r}"),
+    }
+}
+
+#[test]
+fn per_cpu_reads_keep_each_cpu_and_add_up_to_the_total() {
+    let online = lwprof_events::command::online_cpus().unwrap();
+    let session = CountingSession::open(
+        &requests("cpu-clock,cycles"),
+        &Target::Cpus(vec![]),
+        &CountOptions::default(),
+    )
+    .unwrap();
+    session.enable().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    session.disable().unwrap();
+    let rows = session.read_places().unwrap();
+    let total = session.read().unwrap();
+    let cpus: Vec<i32> = rows.iter().map(|(p, _)| p.cpu).collect();
+    assert_eq!(cpus, online);
+    assert!(rows.iter().all(|(p, v)| p.pid == -1 && v.len() == 2));
+    // Every CPU's clock ran for the whole 50 ms.
+    for (p, v) in &rows {
+        assert!(counted(&v[0]) >= 40_000_000, "cpu{}: {:?}", p.cpu, v[0]);
+    }
+    let sum: u64 = rows.iter().map(|(_, v)| counted(&v[0])).sum();
+    assert_eq!(sum, counted(&total[0]));
+    // The event the machine cannot count is unsupported on every CPU alike.
+    let unsupported = rows
+        .iter()
+        .filter(|(_, v)| matches!(v[1], EventStatus::NotSupported(_)))
+        .count();
+    let expect = if matches!(total[1], EventStatus::NotSupported(_)) {
+        rows.len()
+    } else {
+        0
+    };
+    assert_eq!(unsupported, expect);
+}
+
+/// Starts `lwprof-threads 2 MS` and waits until its threads run.
+fn spinning_threads(ms: &str) -> std::process::Child {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(lwprof_workloads::path("lwprof-threads"))
+        .args(["2", ms])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    child
+}
+
+#[test]
+fn per_thread_reads_name_each_thread_of_a_process() {
+    let mut child = spinning_threads("3000");
+    let pid = child.id() as i32;
+    let threads = lwprof_events::command::process_threads(pid).unwrap();
+    assert_eq!(threads.len(), 3, "{threads:?}");
+    let session = CountingSession::open(
+        &requests("task-clock"),
+        &Target::Process(pid),
+        &CountOptions::default(),
+    )
+    .unwrap();
+    session.enable().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    session.disable().unwrap();
+    let rows = session.read_places().unwrap();
+    let comms: Vec<Option<String>> = threads
+        .iter()
+        .map(|&t| lwprof_events::command::thread_comm(pid, t))
+        .collect();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let tids: Vec<i32> = rows.iter().map(|(p, _)| p.pid).collect();
+    assert_eq!(tids, threads);
+    assert_eq!(comms[0].as_deref(), Some("lwprof-threads"));
+    assert_eq!(comms[1].as_deref(), Some("spinner"));
+    let busy: Vec<u64> = rows.iter().map(|(_, v)| counted(&v[0])).collect();
+    // The two spinners each ran for a good part of the 300 ms; the main
+    // thread slept.
+    assert!(busy[1] > 50_000_000 && busy[2] > 50_000_000, "{busy:?}");
+    assert!(busy[0] < busy[1] / 10, "{busy:?}");
+}

@@ -120,6 +120,10 @@ fn record(exe: &Path, rounds: u32, stack_size: u32) -> Recording {
     cfg.apply(&mut attr);
     CallGraph::Dwarf { stack_size }.apply(&mut attr);
     assert_eq!(attr.sample_regs_user, DWARF_REGS_MASK_X86_64);
+    // These tests compare both unwinders on the same samples and splice
+    // frame pointers past a short copy, so they keep the user
+    // frame-pointer chain that `lwprof record`, like perf, leaves out.
+    attr.set_exclude_callchain_user(0);
 
     let argv: Vec<OsString> = vec![exe.into(), rounds.to_string().into()];
     let mut cmd = PreparedCommand::new(&argv).expect("fork workload");

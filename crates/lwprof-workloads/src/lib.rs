@@ -2,7 +2,8 @@
 //!
 //! Each binary in `src/bin` does one thing whose cost is known in advance:
 //! `lwprof-touch-pages N` takes at least N page faults, `lwprof-sleeper K`
-//! sleeps K times, `lwprof-spin MS` burns CPU. Tests get their paths from
+//! sleeps K times, `lwprof-spin MS` burns CPU, `lwprof-threads N MS` burns it in N
+//! named threads. Tests get their paths from
 //! [`path`], which builds them (release mode) on first use, so a plain
 //! `cargo test` works on a fresh clone.
 
