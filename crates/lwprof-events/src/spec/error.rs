@@ -10,14 +10,26 @@ use std::path::PathBuf;
 /// 100,000-character event list gets one readable line.
 const ECHO_MAX: usize = 80;
 
-/// `s`, cut to [`ECHO_MAX`] characters with the length it had.
+/// `s` as an error message echoes it: control characters escaped (a
+/// message stays one line), cut to [`ECHO_MAX`] characters with the length
+/// it had.
 pub(crate) fn cut(s: &str) -> std::borrow::Cow<'_, str> {
     let n = s.chars().count();
-    if n <= ECHO_MAX {
+    if n <= ECHO_MAX && !s.chars().any(char::is_control) {
         return std::borrow::Cow::Borrowed(s);
     }
-    let head: String = s.chars().take(ECHO_MAX).collect();
-    std::borrow::Cow::Owned(format!("{head}... ({n} characters)"))
+    let mut head = String::new();
+    for c in s.chars().take(ECHO_MAX) {
+        if c.is_control() {
+            head.extend(c.escape_default());
+        } else {
+            head.push(c);
+        }
+    }
+    if n > ECHO_MAX {
+        head.push_str(&format!("... ({n} characters)"));
+    }
+    std::borrow::Cow::Owned(head)
 }
 
 /// Formats a list of names as `'a', 'b'`.
@@ -41,6 +53,16 @@ fn did_you_mean(suggestions: &[String]) -> String {
 /// trees it was resolved against.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
+    /// A control character (a newline, a tab) in the spec.
+    #[error("control character {} at column {column} in '{spec_}'; event lists are printable text", character.escape_default(), spec_ = cut(.spec))]
+    ControlCharacter {
+        /// The whole spec.
+        spec: String,
+        /// 1-based character position.
+        column: usize,
+        /// The character.
+        character: char,
+    },
     /// The spec (or an item of its list) is empty.
     #[error("empty event at column {column} in '{spec_}'; remove the stray comma or name an event (run `lwprof list`)", spec_ = cut(.spec))]
     EmptyEvent {

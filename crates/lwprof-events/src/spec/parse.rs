@@ -118,6 +118,15 @@ pub fn parse_number(s: &str) -> Option<u64> {
 ///
 /// Pure: no I/O, no knowledge of which events exist.
 pub fn parse(spec: &str) -> Result<Vec<GroupAst>, SpecError> {
+    // No event, term or name has a control character; refusing them here
+    // keeps every later message one line.
+    if let Some((i, c)) = spec.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(SpecError::ControlCharacter {
+            spec: spec.to_string(),
+            column: i + 1,
+            character: c,
+        });
+    }
     Parser { spec, pos: 0 }.list()
 }
 

@@ -1,0 +1,30 @@
+//! Arbitrary bytes as a perf.data file, imported into a profile (header,
+//! attributes, features, compressed records, every record through the one
+//! converter, DWARF unwinding of stack copies) and written as text. Nothing
+//! may panic, and with overflow checks on no sum may wrap. The reader takes
+//! a path for now, so each input goes through a file in memory-backed /dev/shm.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use lwprof_profile::import::{import, ImportOptions};
+use lwprof_profile::output::{writer_for, Format, OutputOptions};
+use lwprof_profile::unwind::UnwinderConfig;
+
+fuzz_target!(|input: &[u8]| {
+    let dir = std::path::Path::new("/dev/shm");
+    let path = dir.join(format!("lwprof-fuzz-{}.data", std::process::id()));
+    if std::fs::write(&path, input).is_err() {
+        return;
+    }
+    let options = ImportOptions {
+        dwarf: Some(UnwinderConfig {
+            symfs: Some(dir.join("lwprof-fuzz-no-such-root")),
+            build_id_cache: None,
+        }),
+    };
+    if let Ok(imported) = import(&path, options) {
+        let mut out = Vec::new();
+        let _ = writer_for(Format::Text).write(&imported.profile, &OutputOptions::default(), &mut out);
+        let _ = imported.damage.map(|d| d.to_string());
+    }
+});
