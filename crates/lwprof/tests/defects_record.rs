@@ -207,6 +207,65 @@ fn a_rebuilt_binary_is_reported_from_the_build_id_cache_or_named_as_mismatched()
 }
 
 #[test]
+fn a_rebuilt_binary_whose_split_debug_file_was_deleted_is_still_named() {
+    let dir = scratch("rebuild-split");
+    let d = dir.path();
+    let cache = d.join("cache");
+    let env = [("PERF_BUILDID_DIR", cache.as_path())];
+    let build = |hot: &str, side: &str| {
+        let prog = compile_c(
+            d,
+            "prog",
+            &busy_c(hot, side),
+            &["-O1", "-g", "-fno-omit-frame-pointer"],
+        );
+        let sh = "objcopy --only-keep-debug prog prog.debug && objcopy --strip-all prog                   && objcopy --add-gnu-debuglink=prog.debug prog";
+        let st = std::process::Command::new("sh")
+            .args(["-c", sh])
+            .current_dir(d)
+            .status();
+        assert!(st.expect("objcopy").success());
+        prog
+    };
+    let prog = build("alpha_hot", "alpha_side");
+    let o = lwprof_env(
+        d,
+        &[
+            "record",
+            "-o",
+            "rec.data",
+            "--",
+            prog.to_str().unwrap(),
+            "0.4",
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    let _ = build("beta_cold", "beta_other");
+    std::fs::remove_file(d.join("prog.debug")).expect("rm debug");
+    let o = lwprof_env(
+        d,
+        &[
+            "report",
+            "-i",
+            "rec.data",
+            "--no-children",
+            "-s",
+            "sym",
+            "-g",
+            "none",
+        ],
+        &env,
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        share(&parse_shares(&out), "alpha_hot") > 80.0,
+        "{out}\n{err}"
+    );
+}
+
+#[test]
 fn perf_reads_lwprof_dwarf_call_graphs_without_garbage_frames() {
     let dir = scratch("dwarf-perf");
     let d = dir.path();

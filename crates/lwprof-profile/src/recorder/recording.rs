@@ -713,13 +713,42 @@ pub(super) fn cache_hit_binaries(tracker: &Tracker, root: &Path) -> usize {
         let Some(id) = read_build_id(path) else {
             continue;
         };
-        if matches!(
-            cache.add(path, &id),
-            Ok(crate::symbols::buildid_cache::Added::Linked
-                | crate::symbols::buildid_cache::Added::Copied)
-        ) {
-            added += 1;
+        use crate::symbols::buildid_cache::Added;
+        match cache.add(path, &id) {
+            Ok(Added::Linked | Added::Copied) => {
+                added += 1;
+                cache_debug_file(&cache, path, &id);
+            }
+            Ok(Added::AlreadyThere) => cache_debug_file(&cache, path, &id),
+            Err(_) => {}
         }
     }
     added
+}
+
+/// Keeps the separate debug file of a cached binary that has no DWARF of
+/// its own (found as the report would find it), so a report after the
+/// binary was rebuilt and its debug file deleted still has names and lines.
+fn cache_debug_file(cache: &BuildIdCache, path: &Path, id: &[u8]) {
+    if cache.find_debug(id).is_some() {
+        return;
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
+    let Ok(elf) = crate::symbols::ElfSymbols::parse(&bytes) else {
+        return;
+    };
+    if elf.has_debug_info {
+        return;
+    }
+    let link = elf.debuglink.as_ref().map(|l| l.file_name.as_str());
+    let roots = [std::path::PathBuf::from("/usr/lib/debug")];
+    for (candidate, _) in crate::symbols::debug_file_candidates(path, Some(id), link, &roots) {
+        let matches = crate::symbols::read_build_id(&candidate).as_deref() == Some(id);
+        if candidate.is_file() && matches {
+            let _ = cache.add_debug(id, &candidate);
+            return;
+        }
+    }
 }

@@ -73,6 +73,34 @@ impl BuildIdCache {
         elf.is_file().then_some(elf)
     }
 
+    /// The cached separate debug file of this build id, if the cache has it.
+    pub fn find_debug(&self, build_id: &[u8]) -> Option<PathBuf> {
+        let debug = self.link_path(build_id)?.join("debug");
+        debug.is_file().then_some(debug)
+    }
+
+    /// Keeps `debug` (the separate debug file of the binary cached under
+    /// `build_id`) beside it, as `debug`, unless it is there already. The
+    /// binary must have been added first.
+    pub fn add_debug(&self, build_id: &[u8], debug: &Path) -> io::Result<Added> {
+        if self.find_debug(build_id).is_some() {
+            return Ok(Added::AlreadyThere);
+        }
+        let dir = self.link_path(build_id).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "build id shorter than 2 bytes")
+        })?;
+        let target = dir.join("debug");
+        match std::fs::hard_link(debug, &target) {
+            Ok(()) => Ok(Added::Linked),
+            Err(_) => {
+                let tmp = dir.join(".debug.tmp");
+                std::fs::copy(debug, &tmp)?;
+                std::fs::rename(&tmp, &target)?;
+                Ok(Added::Copied)
+            }
+        }
+    }
+
     /// Files `path` (an absolute path whose build id is `build_id`) into the
     /// cache, unless that build id is there already.
     pub fn add(&self, path: &Path, build_id: &[u8]) -> io::Result<Added> {

@@ -605,12 +605,18 @@ impl Symbolizer {
         let mut debug_elf: Option<ElfSymbols> = None;
         if needs_debug_file {
             let link = binary.as_ref().and_then(|(_, e)| e.debuglink.clone());
-            let candidates = debug_file_candidates(
+            let mut candidates = debug_file_candidates(
                 &path,
                 build_id.as_deref(),
                 link.as_ref().map(|l| l.file_name.as_str()),
                 &self.config.debug_roots,
             );
+            // The debug file kept in the build-id cache with the binary.
+            if let (Some(id), Some(root)) = (&build_id, &self.config.build_id_cache) {
+                if let Some(debug) = BuildIdCache::new(root.clone()).find_debug(id) {
+                    candidates.push((debug, DebugFileSource::BuildId));
+                }
+            }
             for (candidate, source) in candidates {
                 if !candidate.is_file() {
                     continue;
