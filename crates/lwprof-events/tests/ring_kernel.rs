@@ -271,8 +271,10 @@ fn overwrite_snapshot_returns_the_newest_records_in_order() {
         ours.len()
     );
     assert_eq!(*ours.last().unwrap(), n - 1, "the newest fault is last");
+    // Consecutive pages, oldest first; a fault the kernel retried (under
+    // load, when the mmap lock was contended) is recorded twice.
     assert!(
-        ours.windows(2).all(|w| w[1] == w[0] + 1),
+        ours.windows(2).all(|w| w[1] == w[0] + 1 || w[1] == w[0]),
         "the newest records, oldest first: {ours:?}"
     );
     assert!(!ring.is_paused());
