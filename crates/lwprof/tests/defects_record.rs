@@ -544,7 +544,20 @@ fn switch_output_by_time_writes_files_that_stand_on_their_own() {
     let dir = scratch("switch-time");
     let d = dir.path();
     let prog = lwprof_workloads::path("lwprof-shares");
-    ok(d, &["record", "--switch-output=1s", "-F", "1000", "-o", "s.data", "--", prog.to_str().unwrap(), "2.5"]);
+    ok(
+        d,
+        &[
+            "record",
+            "--switch-output=1s",
+            "-F",
+            "1000",
+            "-o",
+            "s.data",
+            "--",
+            prog.to_str().unwrap(),
+            "2.5",
+        ],
+    );
     let files: Vec<String> = std::fs::read_dir(d)
         .expect("ls")
         .filter_map(|e| e.ok())
@@ -552,7 +565,10 @@ fn switch_output_by_time_writes_files_that_stand_on_their_own() {
         .filter(|n| n.starts_with("s.data."))
         .collect();
     assert!(files.len() >= 2, "{files:?}");
-    assert!(!d.join("s.data").exists(), "numbered files only, as perf writes them");
+    assert!(
+        !d.join("s.data").exists(),
+        "numbered files only, as perf writes them"
+    );
     for f in &files {
         let shares = perf_shares(d, f);
         assert!(share(&shares, "hot_seventy") > 30.0, "{f}: {shares:?}");
