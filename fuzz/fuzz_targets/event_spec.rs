@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwprof_events::tracefs::{TracepointSource, Tracefs};
+use lwprof_events::tracefs::{Tracefs, TracepointSource};
 use lwprof_events::{parse_events, PmuRegistry};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -35,7 +35,11 @@ fuzz_target!(|input: &[u8]| {
             assert!(!msg.contains('\n'), "{msg}");
             // Echoed text is cut to 80 characters per quote; a message has a
             // few quotes and its advice.
-            assert!(msg.chars().count() < 2000, "{} characters", msg.chars().count());
+            assert!(
+                msg.chars().count() < 2000,
+                "{} characters",
+                msg.chars().count()
+            );
         }
     }
 });

@@ -13,7 +13,11 @@ fuzz_target!(|input: &[u8]| {
     }
     let (cfg, bytes) = input.split_at(42);
     let u64_at = |i: usize| u64::from_le_bytes(cfg[i..i + 8].try_into().unwrap_or_default());
-    let order = if cfg[40] & 1 == 0 { Endianness::Little } else { Endianness::Big };
+    let order = if cfg[40] & 1 == 0 {
+        Endianness::Little
+    } else {
+        Endianness::Big
+    };
     let info = RecordParseInfo::new(u64_at(0))
         .with_read_format(u64_at(8))
         .with_regs(u64_at(16), u64_at(24))
@@ -27,7 +31,11 @@ fuzz_target!(|input: &[u8]| {
     let cut = usize::from(cfg[41]).min(bytes.len());
     let (a, b) = bytes.split_at(cut);
     let split = parse_record(RawData::new(a, b), &info);
-    assert_eq!(whole.is_ok(), split.is_ok(), "split at {cut} changed the outcome");
+    assert_eq!(
+        whole.is_ok(),
+        split.is_ok(),
+        "split at {cut} changed the outcome"
+    );
     if let Ok(r) = &split {
         exercise(r);
     }

@@ -24,7 +24,8 @@ fuzz_target!(|input: &[u8]| {
     };
     if let Ok(imported) = import(&path, options) {
         let mut out = Vec::new();
-        let _ = writer_for(Format::Text).write(&imported.profile, &OutputOptions::default(), &mut out);
+        let _ =
+            writer_for(Format::Text).write(&imported.profile, &OutputOptions::default(), &mut out);
         let _ = imported.damage.map(|d| d.to_string());
     }
 });
