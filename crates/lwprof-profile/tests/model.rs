@@ -588,6 +588,28 @@ fn threads_processes_comm_exec_fork_exit() {
         .map(|c| (p.string(c.name), c.exec))
         .collect();
     assert_eq!(history, [("shell", false), ("worker", true)]);
+
+    // `-s pid` keys on the thread and names it by its latest comm, as
+    // perf does: the sample before exec joins the exec'd name's row.
+    // `-s comm` keeps the name each sample had.
+    let rows = |keys: Vec<SortKey>| -> Vec<(Option<u32>, String, u64)> {
+        p.top(&TopOptions {
+            keys,
+            ..TopOptions::default()
+        })
+        .rows
+        .iter()
+        .map(|r| (r.tid, r.comm.clone().unwrap_or_default(), r.self_weight))
+        .collect()
+    };
+    let by_pid = rows(vec![SortKey::Pid]);
+    assert!(
+        by_pid.contains(&(Some(2), "worker".into(), 2)),
+        "{by_pid:?}"
+    );
+    assert!(!by_pid.iter().any(|r| r.1 == "shell" && r.0 == Some(2)));
+    let by_comm = rows(vec![SortKey::Comm]);
+    assert!(by_comm.contains(&(None, "shell".into(), 2)), "{by_comm:?}");
 }
 
 #[test]

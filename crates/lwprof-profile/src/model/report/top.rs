@@ -319,8 +319,12 @@ impl Profile {
         let (per_stack, total, count) = aggregate(self, &opts.filter, |s| {
             let t = self.thread(s.thread);
             ContextKey {
-                comm: if has(SortKey::Comm) || has(SortKey::Pid) {
+                // perf keys `pid` on the thread alone and names it by its
+                // latest comm; `comm` is the name at the sample's time.
+                comm: if has(SortKey::Comm) {
                     s.comm
+                } else if has(SortKey::Pid) {
+                    t.comms.last().map(|c| c.name).or(s.comm)
                 } else {
                     None
                 },

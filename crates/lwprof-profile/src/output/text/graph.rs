@@ -101,6 +101,8 @@ struct RowKey {
 #[derive(Clone, Copy)]
 struct Keyed {
     comm: bool,
+    /// `pid` names a thread by its latest comm, not the sample's.
+    latest_comm: bool,
     tid: bool,
     cpu: bool,
     dso: bool,
@@ -112,6 +114,7 @@ impl Keyed {
         let has = |k| keys.contains(&k);
         Self {
             comm: has(SortKey::Comm) || has(SortKey::Pid),
+            latest_comm: !has(SortKey::Comm) && has(SortKey::Pid),
             tid: has(SortKey::Tid) || has(SortKey::Pid),
             cpu: has(SortKey::Cpu),
             dso: has(SortKey::Dso),
@@ -183,7 +186,14 @@ impl EntryGraphs {
         let mut arrival = Vec::new();
         for s in profile.filtered_samples(filter) {
             let ctx: Context = (
-                if keyed.comm { s.comm } else { None },
+                if keyed.latest_comm {
+                    let t = profile.thread(s.thread);
+                    t.comms.last().map(|c| c.name).or(s.comm)
+                } else if keyed.comm {
+                    s.comm
+                } else {
+                    None
+                },
                 keyed.tid.then(|| profile.thread(s.thread).tid),
                 keyed.cpu.then_some(s.cpu),
             );
