@@ -31,7 +31,7 @@
 use criterion::{criterion_group, Criterion, Throughput};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
-    parse_record, sample_type as st, Record, RecordParseInfo, RecordParser, PERF_RECORD_SAMPLE,
+    parse_record, sample_type as st, Record, RecordParseInfo, RecordParser,
 };
 use lwprof_events::ring::{ReadBatch, Ring, RingWriter};
 use std::hint::black_box;
@@ -46,7 +46,7 @@ fn craft_sample(i: u64, x: u64) -> Vec<u8> {
     let frames = 10 + (x % 11) as usize;
     let size = 8 + 8 + 8 + 8 + 8 + 8 + 8 + frames * 8;
     let mut rec = Vec::with_capacity(size);
-    rec.extend_from_slice(&PERF_RECORD_SAMPLE.to_ne_bytes());
+    rec.extend_from_slice(&lwprof_records::abi::record_type::SAMPLE.to_ne_bytes());
     rec.extend_from_slice(&2u16.to_ne_bytes()); // PERF_RECORD_MISC_USER
     rec.extend_from_slice(&(size as u16).to_ne_bytes());
     rec.extend_from_slice(&(0x40_0000 + x % 0x10000).to_ne_bytes()); // ip
@@ -272,7 +272,7 @@ fn drain_by_hand(batch: &mut ReadBatch<'_>) -> u64 {
                 &wrapped
             }
         };
-        if rd(b, 0) as u32 != PERF_RECORD_SAMPLE {
+        if rd(b, 0) as u32 != lwprof_records::abi::record_type::SAMPLE {
             continue;
         }
         let t = rd(b, 16);

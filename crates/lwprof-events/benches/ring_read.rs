@@ -8,7 +8,9 @@
 //! record so the walk cannot be optimised away).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lwprof_events::ring::{craft_record, Ring, RECORD_SAMPLE};
+use lwprof_events::ring::Ring;
+use lwprof_records::abi::record_type;
+use lwprof_records::RecordBuilder;
 use std::hint::black_box;
 
 const DATA_PAGES: usize = 128; // 512 KiB: perf's default per-CPU ring
@@ -23,7 +25,10 @@ fn bench(c: &mut Criterion) {
     loop {
         let mut payload = vec![0u8; RECORD - 8];
         payload[..8].copy_from_slice(&n.to_ne_bytes());
-        let rec = craft_record(RECORD_SAMPLE, 0, &payload).expect("record");
+        let rec = RecordBuilder::new()
+            .bytes(&payload)
+            .finish(record_type::SAMPLE, 0)
+            .expect("record");
         if !writer.write(&rec) {
             break;
         }

@@ -213,3 +213,52 @@ mod tests {
         crate::sys::attr_bytes(attr)
     }
 }
+
+/// The layout fields of an attr for the record parser, in native byte
+/// order: what `lwprof_records` needs to parse the event's records.
+pub fn parse_info(attr: &sys::perf_event_attr) -> lwprof_records::RecordParseInfo {
+    lwprof_records::RecordParseInfo {
+        sample_type: attr.sample_type,
+        read_format: attr.read_format,
+        sample_id_all: attr.sample_id_all() != 0,
+        sample_regs_user: attr.sample_regs_user,
+        sample_regs_intr: attr.sample_regs_intr,
+        branch_sample_type: attr.branch_sample_type,
+        endianness: lwprof_records::Endianness::NATIVE,
+    }
+}
+
+#[cfg(test)]
+mod parse_info_tests {
+    use super::*;
+    use lwprof_records::abi::{branch_sample_type, read_format, sample_type};
+    use lwprof_records::{Endianness, RecordParseInfo};
+
+    #[test]
+    fn from_attr_takes_the_layout_fields() {
+        let mut attr = sys::perf_event_attr {
+            sample_type: sample_type::IP | sample_type::REGS_USER,
+            read_format: read_format::ID,
+            sample_regs_user: 0xff,
+            sample_regs_intr: 0x3,
+            branch_sample_type: branch_sample_type::HW_INDEX,
+            ..Default::default()
+        };
+        let info = parse_info(&attr);
+        assert!(!info.sample_id_all);
+        attr.set_sample_id_all(1);
+        let info = parse_info(&attr);
+        assert_eq!(
+            info,
+            RecordParseInfo {
+                sample_type: sample_type::IP | sample_type::REGS_USER,
+                read_format: read_format::ID,
+                sample_id_all: true,
+                sample_regs_user: 0xff,
+                sample_regs_intr: 0x3,
+                branch_sample_type: branch_sample_type::HW_INDEX,
+                endianness: Endianness::NATIVE,
+            }
+        );
+    }
+}

@@ -42,8 +42,6 @@ pub mod error;
 pub mod locale;
 pub mod pmu;
 pub mod poll;
-pub mod raw;
-pub mod record;
 pub mod ring;
 pub mod sampling;
 pub mod security;
@@ -56,10 +54,14 @@ pub mod stat_metrics;
 pub mod sys;
 pub mod tracefs;
 
+pub use attr::parse_info;
 pub use attr::{EventConfig, EventKind, Modifiers};
 pub use error::{Error, Result};
+pub use lwprof_records::RawData;
+/// The record layer, re-exported: `lwprof_events::record` and
+/// `lwprof_events::raw` are `lwprof_records`' own modules.
+pub use lwprof_records::{raw, record};
 pub use pmu::PmuRegistry;
-pub use raw::RawData;
 pub use ring::{Ring, RingOptions, RingStats};
 pub use sampling::{SampleConfig, SamplingEvent};
 pub use session::{SamplingSession, SessionEvent, SessionOptions, SessionRecord};

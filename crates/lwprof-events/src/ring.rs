@@ -38,68 +38,15 @@ use crate::error::{Error, Result};
 use crate::raw::RawData;
 use crate::selfmon::{self, UserPageReading};
 use crate::sys;
+use lwprof_records::abi::record_type;
+use lwprof_records::record::{Endianness, RecordHeader};
+use lwprof_records::RecordBuilder;
 use perf_event_open_sys::bindings as pb;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr::{addr_of_mut, NonNull};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// `PERF_RECORD_LOST`.
-pub const RECORD_LOST: u32 = pb::PERF_RECORD_LOST;
-/// `PERF_RECORD_THROTTLE`.
-pub const RECORD_THROTTLE: u32 = pb::PERF_RECORD_THROTTLE;
-/// `PERF_RECORD_UNTHROTTLE`.
-pub const RECORD_UNTHROTTLE: u32 = pb::PERF_RECORD_UNTHROTTLE;
-/// `PERF_RECORD_LOST_SAMPLES`.
-pub const RECORD_LOST_SAMPLES: u32 = pb::PERF_RECORD_LOST_SAMPLES;
-/// `PERF_RECORD_SAMPLE`.
-pub const RECORD_SAMPLE: u32 = pb::PERF_RECORD_SAMPLE;
-
-/// The 8-byte header every record starts with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecordHeader {
-    /// `PERF_RECORD_*`.
-    pub type_: u32,
-    /// `PERF_RECORD_MISC_*` bits.
-    pub misc: u16,
-    /// Size of the whole record, header included.
-    pub size: u16,
-}
-
-impl RecordHeader {
-    /// Size of the header in bytes.
-    pub const SIZE: usize = 8;
-
-    /// The header at the start of `data`, or `None` when it is shorter.
-    pub fn parse(data: &RawData<'_>) -> Option<RecordHeader> {
-        let b = data.read_array::<8>(0)?;
-        Some(RecordHeader {
-            type_: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
-            misc: u16::from_ne_bytes([b[4], b[5]]),
-            size: u16::from_ne_bytes([b[6], b[7]]),
-        })
-    }
-
-    /// The header as bytes (for crafting records).
-    pub fn to_bytes(&self) -> [u8; 8] {
-        let mut b = [0u8; 8];
-        b[..4].copy_from_slice(&self.type_.to_ne_bytes());
-        b[4..6].copy_from_slice(&self.misc.to_ne_bytes());
-        b[6..].copy_from_slice(&self.size.to_ne_bytes());
-        b
-    }
-}
-
-/// Builds one record: a header for `type_`/`misc` and `payload` (for tests,
-/// benchmarks and fake kernels). `None` when it exceeds 65535 bytes.
-pub fn craft_record(type_: u32, misc: u16, payload: &[u8]) -> Option<Vec<u8>> {
-    let size = u16::try_from(RecordHeader::SIZE + payload.len()).ok()?;
-    let mut v = Vec::with_capacity(size as usize);
-    v.extend_from_slice(&RecordHeader { type_, misc, size }.to_bytes());
-    v.extend_from_slice(payload);
-    Some(v)
-}
 
 /// What the reader saw go by, and above all what the kernel reports lost.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -169,18 +116,18 @@ impl RingStats {
     fn note(&mut self, header: &RecordHeader, words: [u64; 2]) {
         self.records += 1;
         self.bytes += header.size as u64;
-        match header.type_ {
-            RECORD_SAMPLE => self.samples += 1,
-            RECORD_LOST => {
+        match header.record_type {
+            record_type::SAMPLE => self.samples += 1,
+            record_type::LOST => {
                 // struct { header; u64 id; u64 lost; sample_id }
                 self.lost_records += 1;
                 self.lost += words[1];
                 self.add_lost(words[0], words[1]);
             }
             // struct { header; u64 lost; sample_id }
-            RECORD_LOST_SAMPLES => self.lost_samples += words[0],
-            RECORD_THROTTLE => self.throttles += 1,
-            RECORD_UNTHROTTLE => self.unthrottles += 1,
+            record_type::LOST_SAMPLES => self.lost_samples += words[0],
+            record_type::THROTTLE => self.throttles += 1,
+            record_type::UNTHROTTLE => self.unthrottles += 1,
             _ => {}
         }
     }
@@ -189,12 +136,12 @@ impl RingStats {
 /// The u64s at offsets 8 and 16 of a LOST / LOST_SAMPLES record (zeros for
 /// other types, or when the record is too short).
 fn counter_words(header: &RecordHeader, data: &RawData<'_>) -> [u64; 2] {
-    match header.type_ {
-        RECORD_LOST => [
+    match header.record_type {
+        record_type::LOST => [
             data.read_u64(8).unwrap_or(0),
             data.read_u64(16).unwrap_or(0),
         ],
-        RECORD_LOST_SAMPLES => [data.read_u64(8).unwrap_or(0), 0],
+        record_type::LOST_SAMPLES => [data.read_u64(8).unwrap_or(0), 0],
         _ => [0, 0],
     }
 }
@@ -647,12 +594,12 @@ impl Ring {
             // were published by the kernel (limit >= 8 from pos).
             let b: [u8; 8] = unsafe { std::ptr::read_unaligned(self.data_ptr().add(off).cast()) };
             RecordHeader {
-                type_: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+                record_type: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
                 misc: u16::from_ne_bytes([b[4], b[5]]),
                 size: u16::from_ne_bytes([b[6], b[7]]),
             }
         } else {
-            RecordHeader::parse(&self.view(pos, RecordHeader::SIZE))?
+            RecordHeader::parse(self.view(pos, RecordHeader::SIZE), Endianness::NATIVE)?
         };
         if (header.size as usize) < RecordHeader::SIZE || header.size as u64 > limit {
             return None;
@@ -663,7 +610,7 @@ impl Ring {
     /// Counts the record at `pos` (with header `h`) in the stats.
     #[inline(always)]
     fn note_record(&mut self, pos: u64, h: &RecordHeader) {
-        if h.type_ == RECORD_SAMPLE {
+        if h.record_type == record_type::SAMPLE {
             // The common case, kept short: a drain walks mostly samples.
             self.stats.records += 1;
             self.stats.bytes += h.size as u64;
@@ -676,7 +623,7 @@ impl Ring {
     /// [`Ring::note_record`] for every type but samples.
     #[inline(never)]
     fn note_other_record(&mut self, pos: u64, h: &RecordHeader) {
-        let words = if matches!(h.type_, RECORD_LOST | RECORD_LOST_SAMPLES) {
+        let words = if matches!(h.record_type, record_type::LOST | record_type::LOST_SAMPLES) {
             counter_words(h, &self.view(pos, h.size as usize))
         } else {
             [0, 0]
@@ -1130,7 +1077,7 @@ impl RingWriter {
             let mut p = Vec::with_capacity(16);
             p.extend_from_slice(&self.lost_id.to_ne_bytes());
             p.extend_from_slice(&self.lost.to_ne_bytes());
-            craft_record(RECORD_LOST, 0, &p)
+            RecordBuilder::new().bytes(&p).finish(record_type::LOST, 0)
         } else {
             None
         };
@@ -1228,7 +1175,10 @@ mod tests {
     fn rec(seq: u64, size: usize) -> Vec<u8> {
         let mut payload = seq.to_ne_bytes().to_vec();
         payload.extend((0..size - 16).map(|i| (seq as usize * 31 + i) as u8));
-        craft_record(RECORD_SAMPLE, 0, &payload).unwrap()
+        RecordBuilder::new()
+            .bytes(&payload)
+            .finish(record_type::SAMPLE, 0)
+            .unwrap()
     }
 
     fn seq_of(r: &RawData<'_>) -> u64 {
@@ -1390,9 +1340,13 @@ mod tests {
         let types: Vec<u32> = ring
             .read()
             .records()
-            .map(|r| RecordHeader::parse(&r).unwrap().type_)
+            .map(|r| {
+                RecordHeader::parse(r, Endianness::NATIVE)
+                    .unwrap()
+                    .record_type
+            })
             .collect();
-        assert_eq!(types, [RECORD_LOST, RECORD_SAMPLE]);
+        assert_eq!(types, [record_type::LOST, record_type::SAMPLE]);
         let st = ring.stats();
         assert_eq!(st.lost, dropped);
         assert_eq!(st.lost_for(77), dropped);
@@ -1404,9 +1358,18 @@ mod tests {
     #[test]
     fn throttle_and_lost_samples_are_counted() {
         let (mut ring, mut w) = Ring::anonymous(1, 0, false).unwrap();
-        let t = craft_record(RECORD_THROTTLE, 0, &[0u8; 24]).unwrap();
-        let u = craft_record(RECORD_UNTHROTTLE, 0, &[0u8; 24]).unwrap();
-        let ls = craft_record(RECORD_LOST_SAMPLES, 0, &5u64.to_ne_bytes()).unwrap();
+        let t = RecordBuilder::new()
+            .bytes(&[0u8; 24])
+            .finish(record_type::THROTTLE, 0)
+            .unwrap();
+        let u = RecordBuilder::new()
+            .bytes(&[0u8; 24])
+            .finish(record_type::UNTHROTTLE, 0)
+            .unwrap();
+        let ls = RecordBuilder::new()
+            .bytes(&5u64.to_ne_bytes())
+            .finish(record_type::LOST_SAMPLES, 0)
+            .unwrap();
         for r in [&t, &u, &t, &ls, &ls] {
             assert!(w.write(r));
         }
@@ -1472,8 +1435,8 @@ mod tests {
         while !done {
             let mut batch = ring.read();
             for r in batch.records() {
-                let h = RecordHeader::parse(&r).unwrap();
-                if h.type_ != RECORD_SAMPLE {
+                let h = RecordHeader::parse(r, Endianness::NATIVE).unwrap();
+                if h.record_type != record_type::SAMPLE {
                     continue;
                 }
                 let s = seq_of(&r);

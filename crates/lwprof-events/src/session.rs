@@ -338,7 +338,7 @@ impl SamplingSession {
             cfg.apply(&mut attr);
             infos.push(SessionEventInfo {
                 event: e.event.clone(),
-                parse_info: RecordParseInfo::from_attr(&attr),
+                parse_info: crate::parse_info(&attr),
                 ids: Vec::new(),
                 kernel_excluded: false,
                 attr,

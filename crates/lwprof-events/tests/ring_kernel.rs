@@ -5,10 +5,12 @@
 use lwprof_events::budget::{Budget, Limits, SizePolicy};
 use lwprof_events::counter::{CountOptions, Counter};
 use lwprof_events::poll::{Poller, Readiness};
-use lwprof_events::ring::{RecordHeader, Ring, RingOptions, RECORD_LOST, RECORD_SAMPLE};
+use lwprof_events::ring::{Ring, RingOptions};
 use lwprof_events::sampling::{Period, SampleConfig, SamplingEvent, Wakeup};
 use lwprof_events::security::{self, FilterScope, PerfDenyFilter};
 use lwprof_events::{Error, EventConfig, RawData};
+use lwprof_records::abi::record_type::{LOST as RECORD_LOST, SAMPLE as RECORD_SAMPLE};
+use lwprof_records::record::{Endianness, RecordHeader};
 use perf_event_open_sys::bindings as pb;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -107,8 +109,8 @@ struct Sample {
 }
 
 fn sample(r: &RawData<'_>) -> Option<Sample> {
-    let h = RecordHeader::parse(r)?;
-    if h.type_ != RECORD_SAMPLE {
+    let h = RecordHeader::parse(*r, Endianness::NATIVE)?;
+    if h.record_type != RECORD_SAMPLE {
         return None;
     }
     Some(Sample {
@@ -124,8 +126,8 @@ fn sample(r: &RawData<'_>) -> Option<Sample> {
 fn drain(ring: &mut Ring, size: u16, out: &mut Vec<Sample>, split: &mut u64) {
     let mut batch = ring.read();
     for r in batch.records() {
-        let h = RecordHeader::parse(&r).unwrap();
-        if h.type_ == RECORD_SAMPLE {
+        let h = RecordHeader::parse(r, Endianness::NATIVE).unwrap();
+        if h.record_type == RECORD_SAMPLE {
             assert_eq!(h.size, size, "sample size for the sample_type");
             *split += matches!(r, RawData::Split(..)) as u64;
             out.push(sample(&r).unwrap());
@@ -448,7 +450,11 @@ fn paused_output_is_reported_lost_after_resume() {
     let types: Vec<u32> = ring
         .read()
         .records()
-        .map(|r| RecordHeader::parse(&r).unwrap().type_)
+        .map(|r| {
+            RecordHeader::parse(r, Endianness::NATIVE)
+                .unwrap()
+                .record_type
+        })
         .collect();
     assert!(types.contains(&RECORD_LOST), "{types:?}");
     drain(&mut ring, 32, &mut samples, &mut 0);

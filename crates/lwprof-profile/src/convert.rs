@@ -145,7 +145,7 @@ impl Converter {
         let mut builder = ProfileBuilder::new();
         let infos: Vec<RecordParseInfo> = events
             .iter()
-            .map(|e| RecordParseInfo::from_attr(&e.attr))
+            .map(|e| lwprof_events::parse_info(&e.attr))
             .collect();
         let indices = events.iter().map(|e| builder.add_event(&e.name)).collect();
         let mut by_id = HashMap::new();

@@ -7,16 +7,15 @@
 //! [`synthesize_process`] and [`kernel_mmap`] read `/proc`.
 
 use lwprof_events::record::{sample_type, RecordParseInfo};
-use perf_event_open_sys::bindings as abi;
 use std::fs;
 
-const RECORD_MMAP: u32 = abi::PERF_RECORD_MMAP;
-const RECORD_COMM: u32 = abi::PERF_RECORD_COMM;
-const RECORD_MMAP2: u32 = abi::PERF_RECORD_MMAP2;
-const MISC_KERNEL: u16 = abi::PERF_RECORD_MISC_KERNEL as u16;
-const MISC_USER: u16 = abi::PERF_RECORD_MISC_USER as u16;
-const MISC_COMM_EXEC: u16 = abi::PERF_RECORD_MISC_COMM_EXEC as u16;
-const MISC_MMAP_DATA: u16 = abi::PERF_RECORD_MISC_MMAP_DATA as u16;
+const RECORD_MMAP: u32 = lwprof_records::abi::record_type::MMAP;
+const RECORD_COMM: u32 = lwprof_records::abi::record_type::COMM;
+const RECORD_MMAP2: u32 = lwprof_records::abi::record_type::MMAP2;
+const MISC_KERNEL: u16 = lwprof_records::abi::misc::KERNEL;
+const MISC_USER: u16 = lwprof_records::abi::misc::USER;
+const MISC_COMM_EXEC: u16 = lwprof_records::abi::misc::COMM_EXEC;
+const MISC_MMAP_DATA: u16 = lwprof_records::abi::misc::MMAP_DATA;
 
 /// The sample id trailer of non-sample records (`sample_id_all`), for an
 /// event with `info`'s sample type: TID, TIME, ID, STREAM_ID, CPU,

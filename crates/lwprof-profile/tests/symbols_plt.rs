@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lwprof_events::record::{sample_type, RecordParseInfo};
+use lwprof_events::record::sample_type;
 use lwprof_events::EventConfig;
 use lwprof_profile::import::{import, ImportOptions};
 use lwprof_profile::perfdata::{EventAttr, Features, PerfDataWriter};
@@ -99,7 +99,7 @@ fn perf_names(path: &Path, addresses: &[u64], demangle: bool) -> Vec<String> {
     let mut attr = EventConfig::software("cpu-clock", u64::from(PERF_COUNT_SW_CPU_CLOCK)).to_attr();
     attr.sample_type = sample_type::IP | sample_type::TID | sample_type::TIME | sample_type::PERIOD;
     attr.set_sample_id_all(1);
-    let info = RecordParseInfo::from_attr(&attr);
+    let info = lwprof_events::parse_info(&attr);
     let events = [EventAttr {
         attr,
         name: "cpu-clock".into(),

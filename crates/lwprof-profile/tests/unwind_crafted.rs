@@ -5,12 +5,11 @@ use lwprof_profile::model::{CpuMode, FrameAddress, MappingInput};
 use lwprof_profile::unwind::{
     DwarfUnwinder, StackCopy, UnwindEnd, UnwindWarning, UnwinderConfig, UserRegs,
 };
-use perf_event_open_sys::bindings as b;
 
 #[allow(clippy::unnecessary_cast)]
-const CONTEXT_KERNEL: u64 = b::PERF_CONTEXT_KERNEL as u64;
+const CONTEXT_KERNEL: u64 = lwprof_records::abi::context::KERNEL;
 #[allow(clippy::unnecessary_cast)]
-const CONTEXT_USER: u64 = b::PERF_CONTEXT_USER as u64;
+const CONTEXT_USER: u64 = lwprof_records::abi::context::USER;
 
 const SP: u64 = 0x7ffd_1234_0000;
 const K1: u64 = 0xffff_ffff_8100_1000;

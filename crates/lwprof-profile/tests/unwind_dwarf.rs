@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use lwprof_events::command::PreparedCommand;
-use lwprof_events::record::{parse_record, CpuMode as RecordCpuMode, Record, RecordParseInfo};
+use lwprof_events::record::{parse_record, CpuMode as RecordCpuMode, Record};
 use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, SamplingEvent};
 use lwprof_events::EventConfig;
@@ -135,7 +135,7 @@ fn record(exe: &Path, rounds: u32, stack_size: u32) -> Recording {
             ..RingOptions::default()
         })
         .expect("map ring");
-    let info = RecordParseInfo::from_attr(&attr);
+    let info = lwprof_events::parse_info(&attr);
 
     let mut fp = ProfileBuilder::new();
     let mut dwarf = ProfileBuilder::new();

@@ -44,7 +44,7 @@ use std::time::Duration;
 
 /// Call-chain entries at or above this are context markers
 /// (`PERF_CONTEXT_USER`, `PERF_CONTEXT_KERNEL`, ...), not addresses.
-const CONTEXT_MAX: u64 = pb::PERF_CONTEXT_MAX;
+const CONTEXT_MAX: u64 = lwprof_records::abi::context::MAX;
 
 /// How a [`SelfProfiler`] samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,7 +308,7 @@ fn add_sample(
         profile.unparsed += 1;
         return;
     };
-    if raw.header.record_type != crate::record::PERF_RECORD_SAMPLE {
+    if raw.header.record_type != lwprof_records::abi::record_type::SAMPLE {
         return;
     }
     let Ok(Record::Sample(s)) = raw.parse(info) else {

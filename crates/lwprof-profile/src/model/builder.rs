@@ -12,8 +12,6 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use perf_event_open_sys::bindings as abi;
-
 use super::{
     AddressSpace, CommChange, CpuMode, DsoId, DsoKind, EventIndex, FrameAddress, Location,
     LocationId, Mapping, Pid, Process, ProcessId, Profile, Sample, SampleKind, StackId, StackNode,
@@ -26,11 +24,11 @@ const KERNEL_PID: Pid = u32::MAX;
 // perf_callchain_context markers; the bindings type them c_ulong, which is
 // u32 on 32-bit targets, hence the casts.
 #[allow(clippy::unnecessary_cast)]
-const CONTEXT_MAX: u64 = abi::PERF_CONTEXT_MAX as u64;
+const CONTEXT_MAX: u64 = lwprof_records::abi::context::MAX;
 #[allow(clippy::unnecessary_cast)]
-const CONTEXT_KERNEL: u64 = abi::PERF_CONTEXT_KERNEL as u64;
+const CONTEXT_KERNEL: u64 = lwprof_records::abi::context::KERNEL;
 #[allow(clippy::unnecessary_cast)]
-const CONTEXT_USER: u64 = abi::PERF_CONTEXT_USER as u64;
+const CONTEXT_USER: u64 = lwprof_records::abi::context::USER;
 
 /// The name of the idle task (pid 0), which has no COMM record, as perf
 /// shows it.
@@ -513,7 +511,7 @@ mod tests {
     }
 
     #[allow(clippy::unnecessary_cast)]
-    const CONTEXT_GUEST: u64 = abi::PERF_CONTEXT_GUEST as u64;
+    const CONTEXT_GUEST: u64 = lwprof_records::abi::context::GUEST;
 
     #[test]
     fn perf_callchain_markers_set_modes_and_return_addresses() {

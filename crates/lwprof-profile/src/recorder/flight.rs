@@ -226,7 +226,7 @@ impl<'c> Flight<'c> {
         let mut error = None;
         let tracker = &mut self.tracker;
         self.samples.snapshot_raw(true, |_, data| {
-            if data.read_u32(0) == Some(abi::PERF_RECORD_SAMPLE) {
+            if data.read_u32(0) == Some(lwprof_records::abi::record_type::SAMPLE) {
                 samples += 1;
                 tracker.record(data);
             }

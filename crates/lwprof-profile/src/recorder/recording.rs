@@ -31,14 +31,14 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-const RECORD_SAMPLE: u32 = abi::PERF_RECORD_SAMPLE;
-const RECORD_MMAP: u32 = abi::PERF_RECORD_MMAP;
-const RECORD_MMAP2: u32 = abi::PERF_RECORD_MMAP2;
-const RECORD_COMM: u32 = abi::PERF_RECORD_COMM;
-const RECORD_FORK: u32 = abi::PERF_RECORD_FORK;
-const RECORD_EXIT: u32 = abi::PERF_RECORD_EXIT;
-const RECORD_THROTTLE: u32 = abi::PERF_RECORD_THROTTLE;
-const RECORD_LOST_SAMPLES: u32 = abi::PERF_RECORD_LOST_SAMPLES;
+const RECORD_SAMPLE: u32 = lwprof_records::abi::record_type::SAMPLE;
+const RECORD_MMAP: u32 = lwprof_records::abi::record_type::MMAP;
+const RECORD_MMAP2: u32 = lwprof_records::abi::record_type::MMAP2;
+const RECORD_COMM: u32 = lwprof_records::abi::record_type::COMM;
+const RECORD_FORK: u32 = lwprof_records::abi::record_type::FORK;
+const RECORD_EXIT: u32 = lwprof_records::abi::record_type::EXIT;
+const RECORD_THROTTLE: u32 = lwprof_records::abi::record_type::THROTTLE;
+const RECORD_LOST_SAMPLES: u32 = lwprof_records::abi::record_type::LOST_SAMPLES;
 
 /// Signal numbers (the same on every Linux architecture lwprof runs on);
 /// this crate has no libc dependency for two constants.
@@ -641,7 +641,7 @@ fn write_lost_samples(
         if lost == 0 {
             continue;
         }
-        let info = RecordParseInfo::from_attr(&attr.attr);
+        let info = lwprof_events::parse_info(&attr.attr);
         let id = attr.ids.first().copied().unwrap_or(0);
         let trailer = synth::sample_id_trailer(&info, 0, 0, 0, id);
         let mut body = lost.to_ne_bytes().to_vec();

@@ -9,7 +9,6 @@
 
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{CpuMode, Endianness, RawRecord, Record, RecordParseInfo};
-use perf_event_open_sys::bindings as abi;
 use std::collections::HashMap;
 
 /// pid of kernel mappings.
@@ -186,9 +185,9 @@ impl Tracker {
 }
 
 /// `PERF_RECORD_MISC_USER`, for BUILD_ID entries.
-pub(crate) const MISC_USER: u16 = abi::PERF_RECORD_MISC_USER as u16;
+pub(crate) const MISC_USER: u16 = lwprof_records::abi::misc::USER;
 /// `PERF_RECORD_MISC_KERNEL`, for the kernel's BUILD_ID entry.
-pub(crate) const MISC_KERNEL: u16 = abi::PERF_RECORD_MISC_KERNEL as u16;
+pub(crate) const MISC_KERNEL: u16 = lwprof_records::abi::misc::KERNEL;
 
 #[cfg(test)]
 mod tests {
@@ -202,8 +201,8 @@ mod tests {
 
     fn sample(pid: u32, ip: u64) -> Vec<u8> {
         let mut v = Vec::new();
-        v.extend_from_slice(&abi::PERF_RECORD_SAMPLE.to_ne_bytes());
-        v.extend_from_slice(&(abi::PERF_RECORD_MISC_USER as u16).to_ne_bytes());
+        v.extend_from_slice(&lwprof_records::abi::record_type::SAMPLE.to_ne_bytes());
+        v.extend_from_slice(&(lwprof_records::abi::misc::USER).to_ne_bytes());
         v.extend_from_slice(&24u16.to_ne_bytes());
         v.extend_from_slice(&ip.to_ne_bytes());
         v.extend_from_slice(&pid.to_ne_bytes());

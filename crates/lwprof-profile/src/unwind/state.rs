@@ -16,9 +16,9 @@ use super::{
 use crate::model::{FrameAddress, MappingInput, Pid, Tid};
 
 #[allow(clippy::unnecessary_cast)]
-const CONTEXT_KERNEL: u64 = abi::PERF_CONTEXT_KERNEL as u64;
+const CONTEXT_KERNEL: u64 = lwprof_records::abi::context::KERNEL;
 #[allow(clippy::unnecessary_cast)]
-const CONTEXT_USER: u64 = abi::PERF_CONTEXT_USER as u64;
+const CONTEXT_USER: u64 = lwprof_records::abi::context::USER;
 
 /// How samples get their call stacks (`--call-graph`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use super::sample::{
     NO_WORD,
 };
 use super::views::U64Array;
-use super::PERF_RECORD_SAMPLE;
+use crate::abi::record_type;
 use crate::raw::RawData;
 
 /// The fixed-size fields of a sample (those before READ and the call
@@ -244,8 +244,8 @@ impl RecordParser {
     /// byte order chosen once per record.
     ///
     /// ```
-    /// # use lwprof_events::raw::RawData;
-    /// # use lwprof_events::record::{sample_type as st, RecordParseInfo, RecordParser};
+    /// # use lwprof_records::raw::RawData;
+    /// # use lwprof_records::record::{sample_type as st, RecordParseInfo, RecordParser};
     /// let parser = RecordParser::new(&RecordParseInfo::new(st::IP | st::TID | st::CALLCHAIN));
     /// let mut bytes = 9u32.to_ne_bytes().to_vec(); // PERF_RECORD_SAMPLE
     /// bytes.extend_from_slice(&2u16.to_ne_bytes()); // misc: user
@@ -261,7 +261,7 @@ impl RecordParser {
     /// assert_eq!(s.head.time, None);
     /// let frames: u64 = s.callchain.into_iter().flatten().sum();
     /// assert_eq!(frames, 0x40_1000 + 0x40_2000);
-    /// # Ok::<(), lwprof_events::record::ParseError>(())
+    /// # Ok::<(), lwprof_records::record::ParseError>(())
     /// ```
     #[inline(always)]
     pub fn decode_sample<'a>(
@@ -300,7 +300,7 @@ impl RecordParser {
     ) -> Result<Option<DecodedSample<'a>>, ParseError> {
         if let RawData::Single(bytes) = data {
             if let Some((h, rest)) = bytes.split_first_chunk::<8>() {
-                if E::u32([h[0], h[1], h[2], h[3]]) != PERF_RECORD_SAMPLE {
+                if E::u32([h[0], h[1], h[2], h[3]]) != record_type::SAMPLE {
                     return Ok(None);
                 }
                 let misc = E::u16([h[4], h[5]]);

@@ -10,30 +10,7 @@ impl RecordType {
     /// The name perf uses (`"SAMPLE"`, `"MMAP2"`, ...), or `None` for a type
     /// this parser does not know.
     pub fn name(self) -> Option<&'static str> {
-        Some(match self.0 {
-            1 => "MMAP",
-            2 => "LOST",
-            3 => "COMM",
-            4 => "EXIT",
-            5 => "THROTTLE",
-            6 => "UNTHROTTLE",
-            7 => "FORK",
-            8 => "READ",
-            9 => "SAMPLE",
-            10 => "MMAP2",
-            11 => "AUX",
-            12 => "ITRACE_START",
-            13 => "LOST_SAMPLES",
-            14 => "SWITCH",
-            15 => "SWITCH_CPU_WIDE",
-            16 => "NAMESPACES",
-            17 => "KSYMBOL",
-            18 => "BPF_EVENT",
-            19 => "CGROUP",
-            20 => "TEXT_POKE",
-            21 => "AUX_OUTPUT_HW_ID",
-            _ => return None,
-        })
+        crate::abi::record_type::name(self.0)
     }
 }
 

@@ -7,87 +7,10 @@
 //! ring carries events with different sample types.
 
 use super::cursor::Endianness;
-use super::{RawRecord, PERF_RECORD_SAMPLE};
-use perf_event_open_sys::bindings as b;
+use super::RawRecord;
+use crate::abi::record_type;
 
-/// `PERF_SAMPLE_*` bits of `sample_type`.
-pub mod sample_type {
-    use perf_event_open_sys::bindings as b;
-    /// Instruction pointer.
-    pub const IP: u64 = b::PERF_SAMPLE_IP as u64;
-    /// Process and thread id.
-    pub const TID: u64 = b::PERF_SAMPLE_TID as u64;
-    /// Timestamp.
-    pub const TIME: u64 = b::PERF_SAMPLE_TIME as u64;
-    /// Data address.
-    pub const ADDR: u64 = b::PERF_SAMPLE_ADDR as u64;
-    /// Counter values (`read_format`).
-    pub const READ: u64 = b::PERF_SAMPLE_READ as u64;
-    /// Call chain.
-    pub const CALLCHAIN: u64 = b::PERF_SAMPLE_CALLCHAIN as u64;
-    /// Event id (position depends on the fields before it).
-    pub const ID: u64 = b::PERF_SAMPLE_ID as u64;
-    /// CPU number.
-    pub const CPU: u64 = b::PERF_SAMPLE_CPU as u64;
-    /// Sample period.
-    pub const PERIOD: u64 = b::PERF_SAMPLE_PERIOD as u64;
-    /// Id of the group leader's stream.
-    pub const STREAM_ID: u64 = b::PERF_SAMPLE_STREAM_ID as u64;
-    /// Raw tracepoint or PMU data.
-    pub const RAW: u64 = b::PERF_SAMPLE_RAW as u64;
-    /// Last branch records.
-    pub const BRANCH_STACK: u64 = b::PERF_SAMPLE_BRANCH_STACK as u64;
-    /// User registers.
-    pub const REGS_USER: u64 = b::PERF_SAMPLE_REGS_USER as u64;
-    /// A copy of the user stack.
-    pub const STACK_USER: u64 = b::PERF_SAMPLE_STACK_USER as u64;
-    /// Weight (e.g. memory access latency).
-    pub const WEIGHT: u64 = b::PERF_SAMPLE_WEIGHT as u64;
-    /// Memory data source.
-    pub const DATA_SRC: u64 = b::PERF_SAMPLE_DATA_SRC as u64;
-    /// Event id at a fixed position (first in samples, last in trailers).
-    pub const IDENTIFIER: u64 = b::PERF_SAMPLE_IDENTIFIER as u64;
-    /// Transaction flags.
-    pub const TRANSACTION: u64 = b::PERF_SAMPLE_TRANSACTION as u64;
-    /// Registers at the interrupt.
-    pub const REGS_INTR: u64 = b::PERF_SAMPLE_REGS_INTR as u64;
-    /// Physical data address.
-    pub const PHYS_ADDR: u64 = b::PERF_SAMPLE_PHYS_ADDR as u64;
-    /// AUX area snapshot.
-    pub const AUX: u64 = b::PERF_SAMPLE_AUX as u64;
-    /// Cgroup id.
-    pub const CGROUP: u64 = b::PERF_SAMPLE_CGROUP as u64;
-    /// Page size of the data address.
-    pub const DATA_PAGE_SIZE: u64 = b::PERF_SAMPLE_DATA_PAGE_SIZE as u64;
-    /// Page size of the code address.
-    pub const CODE_PAGE_SIZE: u64 = b::PERF_SAMPLE_CODE_PAGE_SIZE as u64;
-    /// Weight as three fields (same 8 bytes as WEIGHT).
-    pub const WEIGHT_STRUCT: u64 = b::PERF_SAMPLE_WEIGHT_STRUCT as u64;
-}
-
-/// `PERF_FORMAT_*` bits of `read_format`.
-pub mod read_format {
-    use perf_event_open_sys::bindings as b;
-    /// Time the event was enabled.
-    pub const TOTAL_TIME_ENABLED: u64 = b::PERF_FORMAT_TOTAL_TIME_ENABLED as u64;
-    /// Time the event was running.
-    pub const TOTAL_TIME_RUNNING: u64 = b::PERF_FORMAT_TOTAL_TIME_RUNNING as u64;
-    /// Event id per value.
-    pub const ID: u64 = b::PERF_FORMAT_ID as u64;
-    /// Every member of the group.
-    pub const GROUP: u64 = b::PERF_FORMAT_GROUP as u64;
-    /// Lost samples per value.
-    pub const LOST: u64 = b::PERF_FORMAT_LOST as u64;
-}
-
-/// `PERF_SAMPLE_BRANCH_*` bits of `branch_sample_type` that change the layout.
-pub mod branch_sample_type {
-    use perf_event_open_sys::bindings as b;
-    /// A `hw_idx` u64 precedes the entries.
-    pub const HW_INDEX: u64 = b::PERF_SAMPLE_BRANCH_HW_INDEX as u64;
-    /// A counters u64 per entry follows the entries.
-    pub const COUNTERS: u64 = b::PERF_SAMPLE_BRANCH_COUNTERS as u64;
-}
+pub use crate::abi::{branch_sample_type, read_format, sample_type};
 
 /// The attr fields that decide the layout of an event's records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,19 +48,6 @@ impl RecordParseInfo {
             sample_regs_user: 0,
             sample_regs_intr: 0,
             branch_sample_type: 0,
-            endianness: Endianness::NATIVE,
-        }
-    }
-
-    /// The layout fields of an attr, in native byte order.
-    pub fn from_attr(attr: &b::perf_event_attr) -> Self {
-        RecordParseInfo {
-            sample_type: attr.sample_type,
-            read_format: attr.read_format,
-            sample_id_all: attr.sample_id_all() != 0,
-            sample_regs_user: attr.sample_regs_user,
-            sample_regs_intr: attr.sample_regs_intr,
-            branch_sample_type: attr.branch_sample_type,
             endianness: Endianness::NATIVE,
         }
     }
@@ -244,7 +154,7 @@ impl IdPosition {
     /// The event id of `record`, without parsing the rest of it; `None` when
     /// the record has no id (or is too short to hold one).
     pub fn find_id(&self, record: &RawRecord<'_>, endianness: Endianness) -> Option<u64> {
-        let at = if record.header.record_type == PERF_RECORD_SAMPLE {
+        let at = if record.header.record_type == record_type::SAMPLE {
             usize::from(self.in_sample?) * 8
         } else {
             let back = usize::from(self.from_end?) * 8;

@@ -54,74 +54,10 @@ pub use views::{
     UserStack, Weight,
 };
 
+pub use crate::abi::misc;
+use crate::abi::record_type;
 use crate::raw::RawData;
 use cursor::Cursor;
-use perf_event_open_sys::bindings as b;
-
-/// PERF_RECORD_MMAP.
-pub const PERF_RECORD_MMAP: u32 = b::PERF_RECORD_MMAP;
-/// PERF_RECORD_LOST.
-pub const PERF_RECORD_LOST: u32 = b::PERF_RECORD_LOST;
-/// PERF_RECORD_COMM.
-pub const PERF_RECORD_COMM: u32 = b::PERF_RECORD_COMM;
-/// PERF_RECORD_EXIT.
-pub const PERF_RECORD_EXIT: u32 = b::PERF_RECORD_EXIT;
-/// PERF_RECORD_THROTTLE.
-pub const PERF_RECORD_THROTTLE: u32 = b::PERF_RECORD_THROTTLE;
-/// PERF_RECORD_UNTHROTTLE.
-pub const PERF_RECORD_UNTHROTTLE: u32 = b::PERF_RECORD_UNTHROTTLE;
-/// PERF_RECORD_FORK.
-pub const PERF_RECORD_FORK: u32 = b::PERF_RECORD_FORK;
-/// PERF_RECORD_READ.
-pub const PERF_RECORD_READ: u32 = b::PERF_RECORD_READ;
-/// PERF_RECORD_SAMPLE.
-pub const PERF_RECORD_SAMPLE: u32 = b::PERF_RECORD_SAMPLE;
-/// PERF_RECORD_MMAP2.
-pub const PERF_RECORD_MMAP2: u32 = b::PERF_RECORD_MMAP2;
-/// PERF_RECORD_AUX.
-pub const PERF_RECORD_AUX: u32 = b::PERF_RECORD_AUX;
-/// PERF_RECORD_ITRACE_START.
-pub const PERF_RECORD_ITRACE_START: u32 = b::PERF_RECORD_ITRACE_START;
-/// PERF_RECORD_LOST_SAMPLES.
-pub const PERF_RECORD_LOST_SAMPLES: u32 = b::PERF_RECORD_LOST_SAMPLES;
-/// PERF_RECORD_SWITCH.
-pub const PERF_RECORD_SWITCH: u32 = b::PERF_RECORD_SWITCH;
-/// PERF_RECORD_SWITCH_CPU_WIDE.
-pub const PERF_RECORD_SWITCH_CPU_WIDE: u32 = b::PERF_RECORD_SWITCH_CPU_WIDE;
-/// PERF_RECORD_NAMESPACES.
-pub const PERF_RECORD_NAMESPACES: u32 = b::PERF_RECORD_NAMESPACES;
-/// PERF_RECORD_KSYMBOL.
-pub const PERF_RECORD_KSYMBOL: u32 = b::PERF_RECORD_KSYMBOL;
-/// PERF_RECORD_BPF_EVENT.
-pub const PERF_RECORD_BPF_EVENT: u32 = b::PERF_RECORD_BPF_EVENT;
-/// PERF_RECORD_CGROUP.
-pub const PERF_RECORD_CGROUP: u32 = b::PERF_RECORD_CGROUP;
-/// PERF_RECORD_TEXT_POKE.
-pub const PERF_RECORD_TEXT_POKE: u32 = b::PERF_RECORD_TEXT_POKE;
-/// PERF_RECORD_AUX_OUTPUT_HW_ID.
-pub const PERF_RECORD_AUX_OUTPUT_HW_ID: u32 = b::PERF_RECORD_AUX_OUTPUT_HW_ID;
-
-/// `PERF_RECORD_MISC_*` bits of the header's `misc`. Bits 13 and 14 mean
-/// different things for different record types.
-pub mod misc {
-    use perf_event_open_sys::bindings as b;
-    /// Mask of the cpumode bits (see [`super::CpuMode`]).
-    pub const CPUMODE_MASK: u16 = b::PERF_RECORD_MISC_CPUMODE_MASK as u16;
-    /// MMAP/MMAP2: a data (non-executable) mapping.
-    pub const MMAP_DATA: u16 = b::PERF_RECORD_MISC_MMAP_DATA as u16;
-    /// COMM: the name changed because of exec.
-    pub const COMM_EXEC: u16 = b::PERF_RECORD_MISC_COMM_EXEC as u16;
-    /// SWITCH/SWITCH_CPU_WIDE: switching out (else in).
-    pub const SWITCH_OUT: u16 = b::PERF_RECORD_MISC_SWITCH_OUT as u16;
-    /// SAMPLE: the ip is exact (precise_ip).
-    pub const EXACT_IP: u16 = b::PERF_RECORD_MISC_EXACT_IP as u16;
-    /// SWITCH/SWITCH_CPU_WIDE: switched out while still runnable (preempted).
-    pub const SWITCH_OUT_PREEMPT: u16 = b::PERF_RECORD_MISC_SWITCH_OUT_PREEMPT as u16;
-    /// MMAP2: the record holds a build id instead of device and inode.
-    pub const MMAP_BUILD_ID: u16 = b::PERF_RECORD_MISC_MMAP_BUILD_ID as u16;
-    /// Synthesized MMAP: /proc/pid/maps parsing timed out.
-    pub const PROC_MAP_PARSE_TIMEOUT: u16 = b::PERF_RECORD_MISC_PROC_MAP_PARSE_TIMEOUT as u16;
-}
 
 /// Where the CPU was when the record was made (`misc & CPUMODE_MASK`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -192,30 +128,30 @@ impl RecordHeader {
 
     /// `PERF_RECORD_MISC_EXACT_IP` (on SAMPLE records).
     pub fn exact_ip(&self) -> bool {
-        self.record_type == PERF_RECORD_SAMPLE && self.misc & misc::EXACT_IP != 0
+        self.record_type == record_type::SAMPLE && self.misc & misc::EXACT_IP != 0
     }
 
     /// `PERF_RECORD_MISC_MMAP_DATA` (on MMAP and MMAP2 records).
     pub fn mmap_data(&self) -> bool {
-        matches!(self.record_type, PERF_RECORD_MMAP | PERF_RECORD_MMAP2)
+        matches!(self.record_type, record_type::MMAP | record_type::MMAP2)
             && self.misc & misc::MMAP_DATA != 0
     }
 
     /// `PERF_RECORD_MISC_MMAP_BUILD_ID` (on MMAP2 records).
     pub fn mmap_build_id(&self) -> bool {
-        self.record_type == PERF_RECORD_MMAP2 && self.misc & misc::MMAP_BUILD_ID != 0
+        self.record_type == record_type::MMAP2 && self.misc & misc::MMAP_BUILD_ID != 0
     }
 
     /// `PERF_RECORD_MISC_COMM_EXEC` (on COMM records).
     pub fn comm_exec(&self) -> bool {
-        self.record_type == PERF_RECORD_COMM && self.misc & misc::COMM_EXEC != 0
+        self.record_type == record_type::COMM && self.misc & misc::COMM_EXEC != 0
     }
 
     /// `PERF_RECORD_MISC_SWITCH_OUT` (on SWITCH records).
     pub fn switch_out(&self) -> bool {
         matches!(
             self.record_type,
-            PERF_RECORD_SWITCH | PERF_RECORD_SWITCH_CPU_WIDE
+            record_type::SWITCH | record_type::SWITCH_CPU_WIDE
         ) && self.misc & misc::SWITCH_OUT != 0
     }
 
@@ -223,7 +159,7 @@ impl RecordHeader {
     pub fn switch_out_preempt(&self) -> bool {
         matches!(
             self.record_type,
-            PERF_RECORD_SWITCH | PERF_RECORD_SWITCH_CPU_WIDE
+            record_type::SWITCH | record_type::SWITCH_CPU_WIDE
         ) && self.misc & misc::SWITCH_OUT_PREEMPT != 0
     }
 }
@@ -298,7 +234,7 @@ impl<'a> RawRecord<'a> {
             self.endianness,
             self.record_type(),
         );
-        if self.header.record_type == PERF_RECORD_SAMPLE {
+        if self.header.record_type == record_type::SAMPLE {
             return SampleRecord::parse(&mut c, self.body, info, self.header.misc)
                 .map(Record::Sample);
         }

@@ -370,7 +370,7 @@ pub(crate) fn parse_non_sample<'a>(
     let misc_bits = raw.header.misc;
     let record = RecordType(rt);
     let order = raw.endianness;
-    if !matches!(rt, PERF_RECORD_MMAP..=PERF_RECORD_AUX_OUTPUT_HW_ID) {
+    if !matches!(rt, record_type::MMAP..=record_type::AUX_OUTPUT_HW_ID) {
         return Ok(Record::Unknown {
             record_type: rt,
             misc: misc_bits,
@@ -414,7 +414,7 @@ pub(crate) fn parse_non_sample<'a>(
     let is_out = misc_bits & misc::SWITCH_OUT != 0;
     let is_preempt = misc_bits & misc::SWITCH_OUT_PREEMPT != 0;
     Ok(match rt {
-        PERF_RECORD_MMAP => Record::Mmap(MmapRecord {
+        record_type::MMAP => Record::Mmap(MmapRecord {
             pid: c.u32("pid")?,
             tid: c.u32("tid")?,
             addr: c.u64("addr")?,
@@ -425,7 +425,7 @@ pub(crate) fn parse_non_sample<'a>(
             filename: cstr(c.rest()),
             sample_id,
         }),
-        PERF_RECORD_MMAP2 => {
+        record_type::MMAP2 => {
             let pid = c.u32("pid")?;
             let tid = c.u32("tid")?;
             let addr = c.u64("addr")?;
@@ -459,14 +459,14 @@ pub(crate) fn parse_non_sample<'a>(
                 sample_id,
             })
         }
-        PERF_RECORD_COMM => Record::Comm(CommRecord {
+        record_type::COMM => Record::Comm(CommRecord {
             pid: c.u32("pid")?,
             tid: c.u32("tid")?,
             is_exec: misc_bits & misc::COMM_EXEC != 0,
             comm: cstr(c.rest()),
             sample_id,
         }),
-        PERF_RECORD_FORK | PERF_RECORD_EXIT => {
+        record_type::FORK | record_type::EXIT => {
             let r = ForkExitRecord {
                 pid: c.u32("pid")?,
                 ppid: c.u32("ppid")?,
@@ -475,47 +475,47 @@ pub(crate) fn parse_non_sample<'a>(
                 time: c.u64("time")?,
                 sample_id,
             };
-            if rt == PERF_RECORD_FORK {
+            if rt == record_type::FORK {
                 Record::Fork(r)
             } else {
                 Record::Exit(r)
             }
         }
-        PERF_RECORD_LOST => Record::Lost(LostRecord {
+        record_type::LOST => Record::Lost(LostRecord {
             id: c.u64("id")?,
             lost: c.u64("lost")?,
             sample_id,
         }),
-        PERF_RECORD_LOST_SAMPLES => Record::LostSamples(LostSamplesRecord {
+        record_type::LOST_SAMPLES => Record::LostSamples(LostSamplesRecord {
             lost: c.u64("lost")?,
             sample_id,
         }),
-        PERF_RECORD_THROTTLE | PERF_RECORD_UNTHROTTLE => {
+        record_type::THROTTLE | record_type::UNTHROTTLE => {
             let r = ThrottleRecord {
                 time: c.u64("time")?,
                 id: c.u64("id")?,
                 stream_id: c.u64("stream_id")?,
                 sample_id,
             };
-            if rt == PERF_RECORD_THROTTLE {
+            if rt == record_type::THROTTLE {
                 Record::Throttle(r)
             } else {
                 Record::Unthrottle(r)
             }
         }
-        PERF_RECORD_SWITCH => Record::Switch(SwitchRecord {
+        record_type::SWITCH => Record::Switch(SwitchRecord {
             is_out,
             is_preempt,
             sample_id,
         }),
-        PERF_RECORD_SWITCH_CPU_WIDE => Record::SwitchCpuWide(SwitchCpuWideRecord {
+        record_type::SWITCH_CPU_WIDE => Record::SwitchCpuWide(SwitchCpuWideRecord {
             is_out,
             is_preempt,
             next_prev_pid: c.u32("next_prev_pid")?,
             next_prev_tid: c.u32("next_prev_tid")?,
             sample_id,
         }),
-        PERF_RECORD_NAMESPACES => {
+        record_type::NAMESPACES => {
             let pid = c.u32("pid")?;
             let tid = c.u32("tid")?;
             let nr = c.u64("nr_namespaces")?;
@@ -527,7 +527,7 @@ pub(crate) fn parse_non_sample<'a>(
                 sample_id,
             })
         }
-        PERF_RECORD_KSYMBOL => Record::Ksymbol(KsymbolRecord {
+        record_type::KSYMBOL => Record::Ksymbol(KsymbolRecord {
             addr: c.u64("addr")?,
             len: c.u32("len")?,
             ksym_type: c.u16("ksym_type")?,
@@ -535,19 +535,19 @@ pub(crate) fn parse_non_sample<'a>(
             name: cstr(c.rest()),
             sample_id,
         }),
-        PERF_RECORD_BPF_EVENT => Record::BpfEvent(BpfEventRecord {
+        record_type::BPF_EVENT => Record::BpfEvent(BpfEventRecord {
             event_type: c.u16("type")?,
             flags: c.u16("flags")?,
             id: c.u32("id")?,
             tag: c.bytes::<8>("tag")?,
             sample_id,
         }),
-        PERF_RECORD_CGROUP => Record::Cgroup(CgroupRecord {
+        record_type::CGROUP => Record::Cgroup(CgroupRecord {
             id: c.u64("id")?,
             path: cstr(c.rest()),
             sample_id,
         }),
-        PERF_RECORD_TEXT_POKE => {
+        record_type::TEXT_POKE => {
             let addr = c.u64("addr")?;
             let old_len = c.u16("old_len")?;
             let new_len = c.u16("new_len")?;
@@ -560,18 +560,18 @@ pub(crate) fn parse_non_sample<'a>(
                 sample_id,
             })
         }
-        PERF_RECORD_AUX => Record::Aux(AuxRecord {
+        record_type::AUX => Record::Aux(AuxRecord {
             aux_offset: c.u64("aux_offset")?,
             aux_size: c.u64("aux_size")?,
             flags: c.u64("flags")?,
             sample_id,
         }),
-        PERF_RECORD_ITRACE_START => Record::ItraceStart(ItraceStartRecord {
+        record_type::ITRACE_START => Record::ItraceStart(ItraceStartRecord {
             pid: c.u32("pid")?,
             tid: c.u32("tid")?,
             sample_id,
         }),
-        PERF_RECORD_READ => {
+        record_type::READ => {
             let pid = c.u32("pid")?;
             let tid = c.u32("tid")?;
             let values = parse_read(c, info.read_format)?;
@@ -582,7 +582,7 @@ pub(crate) fn parse_non_sample<'a>(
                 sample_id,
             })
         }
-        PERF_RECORD_AUX_OUTPUT_HW_ID => Record::AuxOutputHwId(AuxOutputHwIdRecord {
+        record_type::AUX_OUTPUT_HW_ID => Record::AuxOutputHwId(AuxOutputHwIdRecord {
             hw_id: c.u64("hw_id")?,
             sample_id,
         }),

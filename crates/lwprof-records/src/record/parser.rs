@@ -19,7 +19,8 @@ use super::info::RecordParseInfo;
 #[cfg(doc)]
 use super::parse_record;
 use super::sample::{SampleLayout, SampleRecord};
-use super::{other, RawRecord, Record, PERF_RECORD_SAMPLE};
+use super::{other, RawRecord, Record};
+use crate::abi::record_type;
 use crate::raw::RawData;
 
 /// Parses the records of one event (or of events sharing a layout), with the
@@ -61,7 +62,7 @@ impl RecordParser {
     /// order wins over the info's).
     #[inline(always)]
     pub fn parse_raw<'a>(&self, raw: &RawRecord<'a>) -> Result<Record<'a>, ParseError> {
-        if raw.header.record_type == PERF_RECORD_SAMPLE {
+        if raw.header.record_type == record_type::SAMPLE {
             return self.layout.parse_into(
                 raw.body,
                 raw.endianness,
@@ -81,8 +82,8 @@ impl RecordParser {
     /// fixed fields are checked in one go.
     ///
     /// ```
-    /// # use lwprof_events::raw::RawData;
-    /// # use lwprof_events::record::{sample_type as st, Record, RecordParseInfo, RecordParser};
+    /// # use lwprof_records::raw::RawData;
+    /// # use lwprof_records::record::{sample_type as st, Record, RecordParseInfo, RecordParser};
     /// let parser = RecordParser::new(&RecordParseInfo::new(st::IP | st::CALLCHAIN));
     /// let mut bytes = 9u32.to_ne_bytes().to_vec(); // PERF_RECORD_SAMPLE
     /// bytes.extend_from_slice(&2u16.to_ne_bytes()); // misc: user
@@ -102,7 +103,7 @@ impl RecordParser {
     ///         },
     ///     }
     /// }
-    /// # Ok::<(), lwprof_events::record::ParseError>(())
+    /// # Ok::<(), lwprof_records::record::ParseError>(())
     /// ```
     #[inline(always)]
     pub fn parse_sample<'a>(
@@ -112,7 +113,7 @@ impl RecordParser {
         let order = self.info().endianness;
         if let RawData::Single(bytes) = data {
             if let Some((h, rest)) = bytes.split_first_chunk::<8>() {
-                if order.u32([h[0], h[1], h[2], h[3]]) != PERF_RECORD_SAMPLE {
+                if order.u32([h[0], h[1], h[2], h[3]]) != record_type::SAMPLE {
                     return Ok(None);
                 }
                 let misc = order.u16([h[4], h[5]]);
@@ -147,7 +148,7 @@ impl RecordParser {
         &self,
         raw: &RawRecord<'a>,
     ) -> Result<Option<SampleRecord<'a>>, ParseError> {
-        if raw.header.record_type != PERF_RECORD_SAMPLE {
+        if raw.header.record_type != record_type::SAMPLE {
             return Ok(None);
         }
         self.layout

@@ -13,7 +13,8 @@ use super::info::{
     branch_sample_type as bst, read_format as rf, sample_type as st, RecordParseInfo,
 };
 use super::views::{BranchStack, ReadGroupMembers, ReadValues, Regs, U64Array, UserStack, Weight};
-use super::{CpuMode, RecordHeader, PERF_RECORD_SAMPLE};
+use super::{CpuMode, RecordHeader};
+use crate::abi::record_type;
 use crate::raw::RawData;
 use std::fmt;
 
@@ -427,7 +428,7 @@ impl SampleLayout {
             body,
             RecordHeader::SIZE,
             order,
-            RecordType(PERF_RECORD_SAMPLE),
+            RecordType(record_type::SAMPLE),
         );
         SampleRecord::parse(&mut c, body, &self.info, misc)
     }
@@ -472,7 +473,7 @@ impl SampleLayout {
             RawData::Single(rest),
             RecordHeader::SIZE + end,
             order,
-            RecordType(PERF_RECORD_SAMPLE),
+            RecordType(record_type::SAMPLE),
         );
         let i = &self.info;
         walk_tail(
@@ -543,7 +544,7 @@ impl<'a> SampleRecord<'a> {
             // Only a hand-made RawRecord can be this long: the header's size
             // is a u16. Offsets below are u16.
             return Err(ParseError::BadSize {
-                record: RecordType(PERF_RECORD_SAMPLE),
+                record: RecordType(record_type::SAMPLE),
                 size: u16::MAX,
                 available: body.len(),
             });
@@ -670,7 +671,7 @@ impl<'a> SampleRecord<'a> {
             rest,
             RecordHeader::SIZE + off,
             self.order,
-            RecordType(PERF_RECORD_SAMPLE),
+            RecordType(record_type::SAMPLE),
         ))
     }
 
