@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwprof_profile::symbols::{DemangleOptions, DsoSymbols};
+use lwprof_symbols::{DemangleOptions, DsoSymbols};
 
 fuzz_target!(|input: &[u8]| {
     let Ok(mut dso) = DsoSymbols::parse(input) else {

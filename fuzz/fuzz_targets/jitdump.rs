@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwprof_profile::symbols::JitDump;
+use lwprof_symbols::JitDump;
 
 fuzz_target!(|input: &[u8]| {
     let Ok(dump) = JitDump::parse(input) else {

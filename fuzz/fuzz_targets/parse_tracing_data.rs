@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwprof_profile::perfdata::tracing::{parse_format, TracingData};
+use lwprof_perfdata::tracing::{parse_format, TracingData};
 
 fuzz_target!(|input: &[u8]| {
     if let Ok(t) = TracingData::parse(input.to_vec()) {

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwprof_profile::symbols::PerfMap;
+use lwprof_symbols::PerfMap;
 
 fuzz_target!(|input: &[u8]| {
     let text = String::from_utf8_lossy(input);

@@ -217,15 +217,10 @@ mod tests {
 /// The layout fields of an attr for the record parser, in native byte
 /// order: what `lwprof_records` needs to parse the event's records.
 pub fn parse_info(attr: &sys::perf_event_attr) -> lwprof_records::RecordParseInfo {
-    lwprof_records::RecordParseInfo {
-        sample_type: attr.sample_type,
-        read_format: attr.read_format,
-        sample_id_all: attr.sample_id_all() != 0,
-        sample_regs_user: attr.sample_regs_user,
-        sample_regs_intr: attr.sample_regs_intr,
-        branch_sample_type: attr.branch_sample_type,
-        endianness: lwprof_records::Endianness::NATIVE,
-    }
+    lwprof_records::RecordParseInfo::from_attr_bytes(
+        &crate::sys::attr_bytes(attr),
+        lwprof_records::Endianness::NATIVE,
+    )
 }
 
 #[cfg(test)]

@@ -150,34 +150,7 @@ impl Tracefs {
     }
 }
 
-/// The tracefs files that describe some tracepoints, as read (the input of
-/// perf.data's TRACING_DATA feature). See [`Tracefs::tracing_files`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TracingFiles {
-    /// `events/header_page`: the layout of a ring-buffer page.
-    pub header_page: Vec<u8>,
-    /// `events/header_event`: the layout of an event header.
-    pub header_event: Vec<u8>,
-    /// `events/ftrace/<name>/format` of the ftrace events among them.
-    pub ftrace_formats: Vec<Vec<u8>>,
-    /// The other subsystems, sorted, each with its events' `format` files.
-    pub systems: Vec<SystemFormats>,
-    /// `printk_formats`: addresses and texts of `trace_printk` formats.
-    pub printk_formats: Vec<u8>,
-    /// `saved_cmdlines`: pid to command name, as ftrace saved them.
-    pub saved_cmdlines: Vec<u8>,
-    /// Optional files that could not be read, with why (left empty above).
-    pub unreadable: Vec<String>,
-}
-
-/// One subsystem's `format` files, in [`TracingFiles`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SystemFormats {
-    /// The subsystem (`sched`).
-    pub system: String,
-    /// `events/<system>/<name>/format` of each of its events, sorted by name.
-    pub formats: Vec<Vec<u8>>,
-}
+pub use lwprof_records::tracing_files::{SystemFormats, TracingFiles};
 
 /// Mounts tracefs at `target` (`mount -t tracefs nodev <target>`).
 pub fn mount_tracefs(target: &Path) -> Result<(), SpecError> {

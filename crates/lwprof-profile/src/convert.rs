@@ -25,8 +25,8 @@
 //! blocking and are not counted.
 
 use crate::model::{
-    callchain_from_perf, CpuMode, EventIndex, FrameAddress, MappingInput, Profile, ProfileBuilder,
-    SampleInput, SampleKind,
+    callchain_from_perf, EventIndex, FrameAddress, FrameMode, MappingInput, Profile,
+    ProfileBuilder, SampleInput, SampleKind,
 };
 use crate::unwind::{UnwindState, UnwindStats, UnwinderConfig};
 use lwprof_events::raw::RawData;
@@ -132,10 +132,10 @@ impl std::fmt::Debug for Converter {
     }
 }
 
-fn cpu_mode(m: RecordCpuMode) -> CpuMode {
+fn cpu_mode(m: RecordCpuMode) -> FrameMode {
     match m {
-        RecordCpuMode::Kernel | RecordCpuMode::GuestKernel => CpuMode::Kernel,
-        _ => CpuMode::User,
+        RecordCpuMode::Kernel | RecordCpuMode::GuestKernel => FrameMode::Kernel,
+        _ => FrameMode::User,
     }
 }
 
@@ -307,7 +307,7 @@ impl Converter {
         (start, len, pgoff): (u64, u64, u64),
         path: &[u8],
         build_id: Option<&[u8]>,
-        mode: CpuMode,
+        mode: FrameMode,
     ) {
         // perf names the kernel's text mapping `[kernel.kallsyms]_text`
         // (and `[kernel.kallsyms]` in older files); show it as perf does.
@@ -391,7 +391,7 @@ impl Converter {
         self.after_frames(s, ev, pid, tid, time, cpu);
     }
 
-    fn fp_frames(&mut self, s: &lwprof_events::record::SampleRecord<'_>, mode: CpuMode) {
+    fn fp_frames(&mut self, s: &lwprof_events::record::SampleRecord<'_>, mode: FrameMode) {
         match s.callchain() {
             Some(cc) if !cc.is_empty() => {
                 self.ips.clear();

@@ -8,9 +8,9 @@
 
 use crate::convert::{ConvertStats, Converter, ConverterEvent, EventRole};
 use crate::model::Profile;
-use crate::perfdata::{Features, PerfDataError, PerfDataFile};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{Endianness, RawRecord};
+use lwprof_perfdata::{Features, PerfDataError, PerfDataFile};
 use std::path::Path;
 
 /// The name lwprof gives its off-CPU (context-switch) event in perf.data.
@@ -93,7 +93,7 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
         .attrs()
         .iter()
         .map(|a| ConverterEvent {
-            attr: a.attr,
+            attr: *a.attr(),
             name: a.name.clone(),
             ids: a.ids.clone(),
             role: if a.name == OFF_CPU_EVENT_NAME {

@@ -4,7 +4,8 @@
 
 use lwprof_profile::import::{import, ImportOptions};
 use lwprof_profile::model::{SortKey, TopOptions, TopOrder};
-use lwprof_profile::symbols::{Symbolizer, SymbolizerConfig};
+use lwprof_profile::SymbolizeProfile;
+use lwprof_symbols::{Symbolizer, SymbolizerConfig};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -110,7 +111,7 @@ fn a_truncated_file_keeps_the_samples_before_the_damage() {
     let data = scratch("cut.data");
     perf_record(&prog, &data);
     let bytes = std::fs::read(&data).unwrap();
-    let file = lwprof_profile::perfdata::PerfDataFile::open(&data).unwrap();
+    let file = lwprof_perfdata::PerfDataFile::open(&data).unwrap();
     let (start, size) = file.header().data;
     let cut = scratch("cut-half.data");
     std::fs::write(&cut, &bytes[..(start + size / 2) as usize + 3]).unwrap();

@@ -3,7 +3,7 @@
 //! collapse and the call-graph threshold.
 
 use lwprof_profile::model::{
-    AddressSpace, CallGraphOptions, CallGraphOrder, CallNode, CpuMode, EventIndex, FrameAddress,
+    AddressSpace, CallGraphOptions, CallGraphOrder, CallNode, EventIndex, FrameAddress, FrameMode,
     MappingInput, Profile, ProfileBuilder, ResolvedFrame, SampleFilter, SampleInput, SampleKind,
     SortKey, TopOptions, TopOrder,
 };
@@ -35,10 +35,10 @@ fn chain(leaf_first: &[&str]) -> Vec<FrameAddress> {
         .enumerate()
         .map(|(i, n)| {
             if i == 0 {
-                FrameAddress::ip(addr(n), CpuMode::User)
+                FrameAddress::ip(addr(n), FrameMode::User)
             } else {
                 // Return addresses point one past the call.
-                FrameAddress::return_address(addr(n) + 1, CpuMode::User)
+                FrameAddress::return_address(addr(n) + 1, FrameMode::User)
             }
         })
         .collect()
@@ -63,7 +63,7 @@ impl Fixture {
                 pgoff: 0,
                 path: b"/usr/bin/app",
                 build_id: None,
-                mode: CpuMode::User,
+                mode: FrameMode::User,
             });
             b.mmap(&MappingInput {
                 pid,
@@ -73,7 +73,7 @@ impl Fixture {
                 pgoff: 0x1000,
                 path: b"/usr/lib/libc.so.6",
                 build_id: Some(&[1, 2, 3]),
-                mode: CpuMode::User,
+                mode: FrameMode::User,
             });
         }
         Fixture { b, ev }
@@ -256,7 +256,7 @@ fn top_grouped_by_comm_pid_tid_and_dso() {
     let memcpy = row(&r, "memcpy");
     assert_eq!(memcpy.dso.as_deref(), Some("libc.so.6"));
     assert_eq!(memcpy.comm.as_deref(), Some("app"));
-    assert_eq!(memcpy.mode, Some(CpuMode::User));
+    assert_eq!(memcpy.mode, Some(FrameMode::User));
 
     let by_dso = p.top(&TopOptions {
         keys: vec![SortKey::Dso],
@@ -505,7 +505,7 @@ fn threads_processes_comm_exec_fork_exit() {
     let mut b = ProfileBuilder::new();
     let ev = b.add_event("cpu-clock");
     let sample = |b: &mut ProfileBuilder, pid, tid, time, a: u64| {
-        let chain = [FrameAddress::ip(a, CpuMode::User)];
+        let chain = [FrameAddress::ip(a, FrameMode::User)];
         b.sample(&SampleInput {
             pid,
             tid,
@@ -526,7 +526,7 @@ fn threads_processes_comm_exec_fork_exit() {
         pgoff: 0,
         path: b"/bin/sh",
         build_id: None,
-        mode: CpuMode::User,
+        mode: FrameMode::User,
     });
     b.fork(2, 1, 2, 1, 10);
     sample(&mut b, 2, 2, 11, APP + 5); // in /bin/sh, inherited
@@ -619,8 +619,8 @@ fn kernel_addresses_share_one_address_space() {
     let k = 0xffff_ffff_8100_1234u64;
     for pid in [1u32, 2] {
         let chain = [
-            FrameAddress::ip(k, CpuMode::Kernel),
-            FrameAddress::ip(APP, CpuMode::User),
+            FrameAddress::ip(k, FrameMode::Kernel),
+            FrameAddress::ip(APP, FrameMode::User),
         ];
         b.sample(&SampleInput {
             pid,
@@ -638,7 +638,7 @@ fn kernel_addresses_share_one_address_space() {
     assert_eq!(leaf(0), leaf(1));
     let loc = *p.location(leaf(0).expect("leaf"));
     assert_eq!(loc.space, AddressSpace::Kernel);
-    assert_eq!(loc.mode(), CpuMode::Kernel);
+    assert_eq!(loc.mode(), FrameMode::Kernel);
     assert_eq!(
         loc.dso.map(|d| p.dso(d).path.as_str()),
         Some("[kernel.kallsyms]")
@@ -663,10 +663,10 @@ fn repeated_callchain_follows_a_new_mapping() {
             pgoff: 0,
             path,
             build_id: None,
-            mode: CpuMode::User,
+            mode: FrameMode::User,
         })
     };
-    let chain = [FrameAddress::ip(APP + 8, CpuMode::User)];
+    let chain = [FrameAddress::ip(APP + 8, FrameMode::User)];
     let sample = |b: &mut ProfileBuilder| {
         b.sample(&SampleInput {
             pid: 5,

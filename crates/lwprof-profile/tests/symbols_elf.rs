@@ -5,14 +5,15 @@
 //! frames and source lines (found by markers in the C source), and the
 //! separate-debug-file rules (build-id tree, debuglink, mismatches).
 
+use lwprof_profile::SymbolizeProfile;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lwprof_profile::model::{
-    CpuMode, FrameAddress, MappingInput, ProfileBuilder, SampleInput, SampleKind,
+    FrameAddress, FrameMode, MappingInput, ProfileBuilder, SampleInput, SampleKind,
 };
-use lwprof_profile::symbols::{hex, ElfSymbols, SymbolWarning, Symbolizer, SymbolizerConfig};
+use lwprof_symbols::{hex, ElfSymbols, SymbolWarning, Symbolizer, SymbolizerConfig};
 
 const SOURCE: &str = include_str!("data/inline.c");
 
@@ -192,12 +193,12 @@ fn profile_end_to_end_with_inline_and_no_inline() {
             pgoff: probe.pgoff,
             path: probe.path.as_bytes(),
             build_id: None,
-            mode: CpuMode::User,
+            mode: FrameMode::User,
         });
     }
     let chain = [
-        FrameAddress::ip(p["plain"].addr, CpuMode::User),
-        FrameAddress::return_address(p["inline_ret"].addr, CpuMode::User),
+        FrameAddress::ip(p["plain"].addr, FrameMode::User),
+        FrameAddress::return_address(p["inline_ret"].addr, FrameMode::User),
     ];
     b.sample(&SampleInput {
         pid: 77,

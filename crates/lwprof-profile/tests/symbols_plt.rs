@@ -13,16 +13,17 @@
 //! - objdump (binutils for x86-64, llvm-objdump for aarch64), whose
 //!   synthetic `name@plt` labels are the reference for every stub.
 
+use lwprof_profile::SymbolizeProfile;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lwprof_events::record::sample_type;
 use lwprof_events::EventConfig;
+use lwprof_perfdata::{EventAttr, Features, PerfDataWriter};
 use lwprof_profile::import::{import, ImportOptions};
-use lwprof_profile::perfdata::{EventAttr, Features, PerfDataWriter};
-use lwprof_profile::symbols::{DemangleOptions, Symbolizer, SymbolizerConfig};
 use lwprof_profile::synth::{encode_comm, encode_mmap2, sample_id_trailer, MapEntry};
+use lwprof_symbols::{DemangleOptions, Symbolizer, SymbolizerConfig};
 use perf_event_open_sys::bindings::PERF_COUNT_SW_CPU_CLOCK;
 
 const PID: u32 = 4242;
@@ -100,11 +101,11 @@ fn perf_names(path: &Path, addresses: &[u64], demangle: bool) -> Vec<String> {
     attr.sample_type = sample_type::IP | sample_type::TID | sample_type::TIME | sample_type::PERIOD;
     attr.set_sample_id_all(1);
     let info = lwprof_events::parse_info(&attr);
-    let events = [EventAttr {
-        attr,
-        name: "cpu-clock".into(),
-        ids: vec![],
-    }];
+    let events = [EventAttr::from_bytes(
+        &lwprof_events::sys::attr_bytes(&attr),
+        "cpu-clock",
+        vec![],
+    )];
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("judge.data");
     let out = std::fs::File::create(&data).expect("create");
@@ -129,15 +130,17 @@ fn perf_names(path: &Path, addresses: &[u64], demangle: bool) -> Vec<String> {
             .expect("mmap");
     }
     for (i, &a) in addresses.iter().enumerate() {
-        let mut r = Vec::with_capacity(40);
-        r.extend_from_slice(&9u32.to_ne_bytes()); // PERF_RECORD_SAMPLE
-        r.extend_from_slice(&2u16.to_ne_bytes()); // PERF_RECORD_MISC_USER
-        r.extend_from_slice(&40u16.to_ne_bytes());
-        r.extend_from_slice(&(BASE + a).to_ne_bytes());
-        r.extend_from_slice(&PID.to_ne_bytes());
-        r.extend_from_slice(&PID.to_ne_bytes());
-        r.extend_from_slice(&(2 + i as u64).to_ne_bytes());
-        r.extend_from_slice(&1u64.to_ne_bytes());
+        let r = lwprof_records::RecordBuilder::new()
+            .u64(BASE + a)
+            .u32(PID)
+            .u32(PID)
+            .u64(2 + i as u64)
+            .u64(1)
+            .finish(
+                lwprof_records::abi::record_type::SAMPLE,
+                lwprof_records::abi::misc::USER,
+            )
+            .expect("small");
         w.write_record(&r).expect("sample");
     }
     w.finish(&Features::from_host("lwprof test", vec!["lwprof".into()]))

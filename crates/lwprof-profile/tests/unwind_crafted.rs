@@ -1,7 +1,7 @@
 //! The DWARF unwinder on crafted registers, stacks and callchains, and its
 //! mapping bookkeeping on this test binary's own mappings.
 
-use lwprof_profile::model::{CpuMode, FrameAddress, MappingInput};
+use lwprof_profile::model::{FrameAddress, FrameMode, MappingInput};
 use lwprof_profile::unwind::{
     DwarfUnwinder, StackCopy, UnwindEnd, UnwindWarning, UnwinderConfig, UserRegs,
 };
@@ -26,9 +26,9 @@ fn user(addrs: &[u64]) -> Vec<FrameAddress> {
         .enumerate()
         .map(|(i, &a)| {
             if i == 0 {
-                FrameAddress::ip(a, CpuMode::User)
+                FrameAddress::ip(a, FrameMode::User)
             } else {
-                FrameAddress::return_address(a, CpuMode::User)
+                FrameAddress::return_address(a, FrameMode::User)
             }
         })
         .collect()
@@ -76,8 +76,8 @@ fn a_truncated_stack_copy_stops_dwarf_and_the_fp_chain_completes_it() {
         &mut out,
     );
     let mut want = vec![
-        FrameAddress::ip(K1, CpuMode::Kernel),
-        FrameAddress::return_address(K2, CpuMode::Kernel),
+        FrameAddress::ip(K1, FrameMode::Kernel),
+        FrameAddress::return_address(K2, FrameMode::Kernel),
     ];
     want.extend(user(&[
         0x40_0abc, 0x40_1111, 0x40_2222, 0x40_3333, 0x40_4444,
@@ -152,8 +152,8 @@ fn without_user_registers_the_kernel_chain_is_used_as_is() {
     let r = u.unwind_into(1, None, &chain, &mut out);
     assert_eq!(r.end, UnwindEnd::FramePointerOnly);
     let mut want = vec![
-        FrameAddress::ip(K1, CpuMode::Kernel),
-        FrameAddress::return_address(K2, CpuMode::Kernel),
+        FrameAddress::ip(K1, FrameMode::Kernel),
+        FrameAddress::return_address(K2, FrameMode::Kernel),
     ];
     want.extend(user(&[0x40_0abc, 0x40_1111]));
     assert_eq!(out, want);
@@ -186,7 +186,7 @@ fn mapping<'a>(pid: u32, start: u64, end: u64, pgoff: u64, path: &'a str) -> Map
         pgoff,
         path: path.as_bytes(),
         build_id: None,
-        mode: CpuMode::User,
+        mode: FrameMode::User,
     }
 }
 

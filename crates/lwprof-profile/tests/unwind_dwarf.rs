@@ -13,6 +13,7 @@
 //! stack checks the splice: DWARF runs out of stack and the kernel's
 //! frame-pointer chain supplies the callers.
 
+use lwprof_profile::SymbolizeProfile;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,13 +26,13 @@ use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, SamplingEvent};
 use lwprof_events::EventConfig;
 use lwprof_profile::model::{
-    callchain_from_perf, CpuMode, FrameAddress, MappingInput, SampleInput, SampleKind,
+    callchain_from_perf, FrameAddress, FrameMode, MappingInput, SampleInput, SampleKind,
 };
-use lwprof_profile::symbols::{Symbolizer, SymbolizerConfig};
 use lwprof_profile::unwind::{
     CallGraph, UnwindEnd, UnwindState, UnwindStats, UnwinderConfig, DWARF_REGS_MASK_X86_64,
 };
 use lwprof_profile::{Profile, ProfileBuilder};
+use lwprof_symbols::{Symbolizer, SymbolizerConfig};
 use perf_event_open_sys::bindings as b;
 
 const SOURCE: &str = r#"
@@ -169,9 +170,9 @@ fn record(exe: &Path, rounds: u32, stack_size: u32) -> Recording {
                         path: &path,
                         build_id: m.file_id.build_id(),
                         mode: if m.cpumode == RecordCpuMode::Kernel {
-                            CpuMode::Kernel
+                            FrameMode::Kernel
                         } else {
-                            CpuMode::User
+                            FrameMode::User
                         },
                     };
                     fp.mmap(&input);
@@ -200,9 +201,9 @@ fn record(exe: &Path, rounds: u32, stack_size: u32) -> Recording {
                         panic!("sample without TID/TIME: {s:?}");
                     };
                     let mode = if s.cpumode() == RecordCpuMode::Kernel {
-                        CpuMode::Kernel
+                        FrameMode::Kernel
                     } else {
-                        CpuMode::User
+                        FrameMode::User
                     };
                     let chain = s.callchain().expect("CALLCHAIN requested").to_vec();
                     fp_frames.clear();
@@ -272,7 +273,7 @@ fn user_stacks(p: &Profile) -> Vec<Vec<String>> {
         .iter()
         .map(|s| {
             p.stack_frames(s.stack, false)
-                .filter(|f| p.frame(f.frame).mode == CpuMode::User)
+                .filter(|f| p.frame(f.frame).mode == FrameMode::User)
                 .map(|f| p.frame_function(f.frame).to_string())
                 .collect()
         })

@@ -6,6 +6,7 @@ pub mod abi;
 pub mod builder;
 pub mod raw;
 pub mod record;
+pub mod tracing_files;
 
 pub use builder::RecordBuilder;
 pub use raw::RawData;

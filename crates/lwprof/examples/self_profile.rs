@@ -20,7 +20,7 @@
 //! reads the binary's ELF and DWARF, a fixed cost after the run).
 
 use lwprof_events::selfmon::{SelfProfiler, SelfProfilerConfig};
-use lwprof_profile::symbols::{Symbolizer, SymbolizerConfig};
+use lwprof_symbols::{Symbolizer, SymbolizerConfig};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::process::ExitCode;

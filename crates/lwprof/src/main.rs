@@ -1,3 +1,5 @@
+#![doc = include_str!("../README.md")]
+//!
 //! The lwprof command line: the CLI definition plus glue.
 //!
 //! Each subcommand lives in its own file (`list.rs`, `stat.rs`, ...), and

@@ -10,7 +10,7 @@ use crate::args::{parse_cpu_list, parse_duration_secs, parse_size, parse_switch_
 use anyhow::{bail, Context, Result};
 use lwprof_events::sampling::Period;
 use lwprof_events::{EventConfig, PmuRegistry};
-use lwprof_profile::output::Format;
+use lwprof_output::Format;
 use lwprof_profile::recorder::{self, Progress, RecordConfig, RecordTarget, Update};
 use lwprof_profile::unwind::CallGraph;
 use std::ffi::OsString;

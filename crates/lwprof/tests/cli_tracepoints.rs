@@ -2,7 +2,7 @@
 //! script must read our files and print the tracepoints' fields by name, and
 //! the tracing data we write must say what perf's own says.
 
-use lwprof_profile::perfdata::PerfDataFile;
+use lwprof_perfdata::PerfDataFile;
 use perf_event_open_sys::bindings::{PERF_SAMPLE_RAW, PERF_TYPE_TRACEPOINT};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -91,21 +91,22 @@ fn perf_reads_lwprof_tracepoint_recordings() {
     // The event is configured as perf configures tracepoints: the raw record
     // in every sample, every hit sampled.
     let f = PerfDataFile::open(dir.join("t.data")).unwrap();
-    let a = &f.attrs()[0].attr;
+    let event = &f.attrs()[0];
+    let a = event.attr();
     assert_eq!(a.type_, PERF_TYPE_TRACEPOINT);
     assert_ne!(
         a.sample_type & PERF_SAMPLE_RAW as u64,
         0,
         "no PERF_SAMPLE_RAW"
     );
-    assert_eq!((a.freq(), sample_period(a)), (0, 1));
+    assert_eq!((a.freq(), sample_period(event)), (0, 1));
 }
 
-fn sample_period(a: &perf_event_open_sys::bindings::perf_event_attr) -> u64 {
+fn sample_period(e: &lwprof_perfdata::EventAttr) -> u64 {
     // sample_period and sample_freq share a union (bytes 16..24); with freq
     // 0 it is the period. Read from the bytes: no unsafe outside lwprof-events.
     let mut b = [0u8; 8];
-    b.copy_from_slice(&lwprof_profile::perfdata::file_attr_bytes(a)[16..24]);
+    b.copy_from_slice(&e.bytes()[16..24]);
     u64::from_ne_bytes(b)
 }
 
@@ -153,7 +154,7 @@ fn lwprof_tracing_data_says_what_perf_6_1_says() {
     );
     assert_eq!(ours.header_page(), theirs.header_page());
     assert_eq!(ours.header_event(), theirs.header_event());
-    let sorted = |t: &lwprof_profile::perfdata::tracing::TracingData| {
+    let sorted = |t: &lwprof_perfdata::tracing::TracingData| {
         let mut v: Vec<_> = t.formats().cloned().collect();
         v.sort_by(|a, b| (&a.system, &a.name).cmp(&(&b.system, &b.name)));
         v

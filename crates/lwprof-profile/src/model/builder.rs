@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use super::{
-    AddressSpace, CommChange, CpuMode, DsoId, DsoKind, EventIndex, FrameAddress, Location,
+    AddressSpace, CommChange, DsoId, DsoKind, EventIndex, FrameAddress, FrameMode, Location,
     LocationId, Mapping, Pid, Process, ProcessId, Profile, Sample, SampleKind, StackId, StackNode,
     Thread, ThreadId, Tid,
 };
@@ -76,7 +76,7 @@ pub struct MappingInput<'a> {
     /// The build id, when MMAP2 or the perf.data build-id table carried one.
     pub build_id: Option<&'a [u8]>,
     /// Kernel or user mapping (the record's cpumode).
-    pub mode: CpuMode,
+    pub mode: FrameMode,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -200,7 +200,7 @@ impl ProfileBuilder {
         self.last_chain.0 = None;
         let path = String::from_utf8_lossy(m.path);
         let end = m.start.saturating_add(m.len);
-        if m.mode == CpuMode::Kernel || m.pid == KERNEL_PID {
+        if m.mode == FrameMode::Kernel || m.pid == KERNEL_PID {
             let dso = self.profile.intern_dso(&path, m.build_id, DsoKind::Kernel);
             insert_mapping(
                 &mut self.kernel_mappings,
@@ -276,7 +276,7 @@ impl ProfileBuilder {
     }
 
     /// The finished profile (unsymbolized: each location has a placeholder
-    /// frame until [`crate::symbols::Symbolizer::symbolize_profile`] runs).
+    /// frame until [`lwprof_symbols::Symbolizer::symbolize_profile`] runs).
     pub fn finish(self) -> Profile {
         self.profile
     }
@@ -284,7 +284,7 @@ impl ProfileBuilder {
     fn location_for(&mut self, process: ProcessId, pid: Pid, addr: &FrameAddress) -> LocationId {
         let lookup = addr.lookup_address();
         let location = match addr.mode {
-            CpuMode::Kernel => {
+            FrameMode::Kernel => {
                 let dso = match find_mapping(&self.kernel_mappings, lookup) {
                     Some(m) => m.dso,
                     None => self.kernel_dso(),
@@ -295,7 +295,7 @@ impl ProfileBuilder {
                     dso: Some(dso),
                 }
             }
-            CpuMode::User => match find_mapping(&self.active[process.index()], lookup) {
+            FrameMode::User => match find_mapping(&self.active[process.index()], lookup) {
                 Some(m) if matches!(m.kind, DsoKind::File | DsoKind::JitDump) => Location {
                     space: AddressSpace::File(m.dso),
                     // Wrapping: a hostile file's pgoff may be anything.
@@ -455,14 +455,14 @@ fn insert_mapping(maps: &mut Vec<ActiveMapping>, new: ActiveMapping) {
 /// cpumode). The first address after each marker is an interrupted
 /// instruction; the others are return addresses. Hypervisor and guest
 /// contexts are skipped: lwprof cannot symbolize them.
-pub fn callchain_from_perf(ips: &[u64], sample_mode: CpuMode, out: &mut Vec<FrameAddress>) {
+pub fn callchain_from_perf(ips: &[u64], sample_mode: FrameMode, out: &mut Vec<FrameAddress>) {
     let mut mode = Some(sample_mode);
     let mut first_in_context = true;
     for &ip in ips {
         if ip >= CONTEXT_MAX {
             mode = match ip {
-                x if x == CONTEXT_KERNEL => Some(CpuMode::Kernel),
-                x if x == CONTEXT_USER => Some(CpuMode::User),
+                x if x == CONTEXT_KERNEL => Some(FrameMode::Kernel),
+                x if x == CONTEXT_USER => Some(FrameMode::User),
                 _ => None,
             };
             first_in_context = true;
@@ -526,14 +526,14 @@ mod tests {
             0x1234,
         ];
         let mut out = Vec::new();
-        callchain_from_perf(&ips, CpuMode::User, &mut out);
+        callchain_from_perf(&ips, FrameMode::User, &mut out);
         assert_eq!(
             out,
             vec![
-                FrameAddress::ip(0xffff_ffff_8100_0010, CpuMode::Kernel),
-                FrameAddress::return_address(0xffff_ffff_8100_0020, CpuMode::Kernel),
-                FrameAddress::ip(0x40_1000, CpuMode::User),
-                FrameAddress::return_address(0x40_2000, CpuMode::User),
+                FrameAddress::ip(0xffff_ffff_8100_0010, FrameMode::Kernel),
+                FrameAddress::return_address(0xffff_ffff_8100_0020, FrameMode::Kernel),
+                FrameAddress::ip(0x40_1000, FrameMode::User),
+                FrameAddress::return_address(0x40_2000, FrameMode::User),
             ]
         );
         assert_eq!(out[3].lookup_address(), 0x40_1fff);

@@ -12,7 +12,7 @@
 //! location), so millions of samples that share call paths cost little.
 //!
 //! What this module does not do: it reads no files and knows nothing of ELF or
-//! DWARF. Symbolization ([`crate::symbols`]) fills the frames of each location
+//! DWARF. Symbolization ([`lwprof_symbols`]) fills the frames of each location
 //! through [`Profile::resolve_locations`]; until then every location has one
 //! placeholder frame named after its address.
 
@@ -21,7 +21,8 @@ pub mod report;
 
 pub(crate) use builder::KERNEL_DSO_NAME;
 pub use builder::{callchain_from_perf, MappingInput, ProfileBuilder, SampleInput};
-pub(crate) use report::percent as report_percent;
+pub use lwprof_symbols::ResolvedFrame;
+pub use report::percent as report_percent;
 pub use report::unresolved_name;
 pub use report::{
     default_parent, CallGraphOptions, CallGraphOrder, CallNode, CallTree, Percentage, Regex,
@@ -83,9 +84,12 @@ id_type!(
     EventIndex
 );
 
-/// Whether an address was executing in user space or in the kernel.
+/// Whether a frame's code runs in user space or in the kernel: the two
+/// address spaces a profile keeps apart. (The record layer's
+/// `lwprof_records::CpuMode` is the full `misc` cpumode, guest and
+/// hypervisor included; the converter folds it into this.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CpuMode {
+pub enum FrameMode {
     /// User-space code.
     User,
     /// Kernel code (including kernel modules).
@@ -109,7 +113,7 @@ pub struct FrameAddress {
     /// The instruction address.
     pub address: u64,
     /// User or kernel space.
-    pub mode: CpuMode,
+    pub mode: FrameMode,
     /// True for a return address (every caller frame): it points after the
     /// call instruction, so it is looked up at `address - 1` to land on the
     /// call itself (right function, right line).
@@ -119,7 +123,7 @@ pub struct FrameAddress {
 impl FrameAddress {
     /// The interrupted instruction (the leaf of a callchain, or the first
     /// address after a context switch in a perf callchain).
-    pub fn ip(address: u64, mode: CpuMode) -> Self {
+    pub fn ip(address: u64, mode: FrameMode) -> Self {
         Self {
             address,
             mode,
@@ -128,7 +132,7 @@ impl FrameAddress {
     }
 
     /// A return address (a caller frame).
-    pub fn return_address(address: u64, mode: CpuMode) -> Self {
+    pub fn return_address(address: u64, mode: FrameMode) -> Self {
         Self {
             address,
             mode,
@@ -310,10 +314,10 @@ pub struct Location {
 
 impl Location {
     /// User or kernel code.
-    pub fn mode(&self) -> CpuMode {
+    pub fn mode(&self) -> FrameMode {
         match self.space {
-            AddressSpace::Kernel => CpuMode::Kernel,
-            _ => CpuMode::User,
+            AddressSpace::Kernel => FrameMode::Kernel,
+            _ => FrameMode::User,
         }
     }
 }
@@ -334,26 +338,7 @@ pub struct Frame {
     /// False for a placeholder named after the address.
     pub resolved: bool,
     /// User or kernel code.
-    pub mode: CpuMode,
-}
-
-/// One frame as a symbolizer returns it, before interning.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct ResolvedFrame {
-    /// The demangled function name.
-    pub function: String,
-    /// The source file, if known.
-    pub file: Option<String>,
-    /// The source line, if known.
-    pub line: Option<u32>,
-    /// True when inlined into the next (outer) frame.
-    pub inlined: bool,
-    /// A DSO name to report instead of the location's (a kernel module such
-    /// as `[ext4]`, or the perf map a JIT symbol came from).
-    pub dso: Option<String>,
-    /// The address's distance from the start of the symbol it is in (set
-    /// on the outermost frame, the function the code belongs to).
-    pub symbol_offset: Option<u64>,
+    pub mode: FrameMode,
 }
 
 /// A node of the stack prefix tree: one location on top of a parent stack.

@@ -19,7 +19,6 @@ use super::recording::{
 };
 use super::tracker::Tracker;
 use super::{RecordConfig, RecordError, RecordSummary, RecordTarget, SwitchOutput, Update};
-use crate::perfdata::{EventAttr, Features};
 use crate::synth;
 use lwprof_events::budget::SizePolicy;
 use lwprof_events::command::PreparedCommand;
@@ -28,6 +27,7 @@ use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig};
 use lwprof_events::session::{SamplingSession, SessionEvent};
 use lwprof_events::EventConfig;
+use lwprof_perfdata::{EventAttr, Features};
 use perf_event_open_sys::bindings as abi;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

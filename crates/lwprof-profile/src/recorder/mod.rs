@@ -36,11 +36,11 @@ mod tracker;
 pub use output::{switch_output_name, OutputFile};
 pub use recording::Recording;
 
-use crate::perfdata::PerfDataError;
 use crate::unwind::CallGraph;
 use lwprof_events::command::ExitStatus;
 use lwprof_events::sampling::Period;
 use lwprof_events::EventConfig;
+use lwprof_perfdata::PerfDataError;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -147,7 +147,7 @@ impl RecordConfig {
             branch_sample_type: 0,
             inherit_stat: false,
             build_ids: true,
-            build_id_cache: crate::symbols::BuildIdCache::default_root(),
+            build_id_cache: lwprof_symbols::BuildIdCache::default_root(),
             overwrite: false,
             switch_output: None,
         }

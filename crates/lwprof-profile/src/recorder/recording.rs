@@ -12,8 +12,6 @@ use super::{
     RecordConfig, RecordError, RecordSummary, RecordTarget, SwitchOutput, Update, WrittenFile,
 };
 use crate::import::OFF_CPU_EVENT_NAME;
-use crate::perfdata::{BuildIdEntry, EventAttr, Features, PerfDataError, PerfDataWriter};
-use crate::symbols::{read_build_id, BuildIdCache};
 use crate::synth;
 use crate::unwind::CallGraph;
 use lwprof_events::budget::SizePolicy;
@@ -24,6 +22,8 @@ use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, Wakeup};
 use lwprof_events::session::{SamplingSession, SessionEvent, SessionOptions, Target};
 use lwprof_events::EventConfig;
+use lwprof_perfdata::{BuildIdEntry, EventAttr, Features, PerfDataError, PerfDataWriter};
+use lwprof_symbols::{read_build_id, BuildIdCache};
 use perf_event_open_sys::bindings as abi;
 use std::fs::File;
 use std::io::BufWriter;
@@ -550,10 +550,12 @@ pub(super) fn event_attrs(session: &SamplingSession) -> Vec<EventAttr> {
     session
         .events()
         .iter()
-        .map(|e| EventAttr {
-            attr: e.attr,
-            name: e.event.name.clone(),
-            ids: e.ids.clone(),
+        .map(|e| {
+            EventAttr::from_bytes(
+                &lwprof_events::sys::attr_bytes(&e.attr),
+                e.event.name.clone(),
+                e.ids.clone(),
+            )
         })
         .collect()
 }
@@ -641,7 +643,7 @@ fn write_lost_samples(
         if lost == 0 {
             continue;
         }
-        let info = lwprof_events::parse_info(&attr.attr);
+        let info = attr.parse_info();
         let id = attr.ids.first().copied().unwrap_or(0);
         let trailer = synth::sample_id_trailer(&info, 0, 0, 0, id);
         let mut body = lost.to_ne_bytes().to_vec();
@@ -691,7 +693,7 @@ pub(super) fn build_ids(tracker: &Tracker) -> Vec<BuildIdEntry> {
 /// The running kernel's build id, from `/sys/kernel/notes`.
 pub(super) fn kernel_build_id() -> Option<Vec<u8>> {
     let notes = std::fs::read("/sys/kernel/notes").ok()?;
-    let mut id = crate::symbols::build_id_from_notes(&notes)?;
+    let mut id = lwprof_symbols::build_id_from_notes(&notes)?;
     id.truncate(20);
     Some(id)
 }
@@ -713,7 +715,7 @@ pub(super) fn cache_hit_binaries(tracker: &Tracker, root: &Path) -> usize {
         let Some(id) = read_build_id(path) else {
             continue;
         };
-        use crate::symbols::buildid_cache::Added;
+        use lwprof_symbols::buildid_cache::Added;
         match cache.add(path, &id) {
             Ok(Added::Linked | Added::Copied) => {
                 added += 1;
@@ -736,7 +738,7 @@ fn cache_debug_file(cache: &BuildIdCache, path: &Path, id: &[u8]) {
     let Ok(bytes) = std::fs::read(path) else {
         return;
     };
-    let Ok(elf) = crate::symbols::ElfSymbols::parse(&bytes) else {
+    let Ok(elf) = lwprof_symbols::ElfSymbols::parse(&bytes) else {
         return;
     };
     if elf.has_debug_info {
@@ -744,8 +746,8 @@ fn cache_debug_file(cache: &BuildIdCache, path: &Path, id: &[u8]) {
     }
     let link = elf.debuglink.as_ref().map(|l| l.file_name.as_str());
     let roots = [std::path::PathBuf::from("/usr/lib/debug")];
-    for (candidate, _) in crate::symbols::debug_file_candidates(path, Some(id), link, &roots) {
-        let matches = crate::symbols::read_build_id(&candidate).as_deref() == Some(id);
+    for (candidate, _) in lwprof_symbols::debug_file_candidates(path, Some(id), link, &roots) {
+        let matches = lwprof_symbols::read_build_id(&candidate).as_deref() == Some(id);
         if candidate.is_file() && matches {
             let _ = cache.add_debug(id, &candidate);
             return;

@@ -2,12 +2,12 @@
 //! format files from tracefs, laid out as perf lays them out, so that
 //! `perf report` and `perf script` read the file and print tracepoint
 //! fields by name. Reading tracefs happens here; the layout is
-//! [`crate::perfdata::tracing`]'s.
+//! [`lwprof_perfdata::tracing`]'s.
 
-use crate::perfdata::tracing::{self, TracingData, TracingHost};
-use crate::perfdata::{feature, Features};
 use lwprof_events::tracefs::{Tracefs, TracepointSource};
 use lwprof_events::EventConfig;
+use lwprof_perfdata::tracing::{self, TracingData, TracingHost};
+use lwprof_perfdata::{feature, Features};
 use perf_event_open_sys::bindings as abi;
 
 /// The TRACING_DATA blob for the tracepoint events, `None` without

@@ -10,8 +10,8 @@ use framehop::Unwinder;
 
 use super::elf::{SectionBytes, UnwindFile};
 use super::fallback;
-use crate::model::{callchain_from_perf, CpuMode, FrameAddress, MappingInput, Pid, Tid};
-use crate::symbols::hex;
+use crate::model::{callchain_from_perf, FrameAddress, FrameMode, MappingInput, Pid, Tid};
+use lwprof_symbols::hex;
 
 /// The most frames one DWARF unwind produces (a guard against cycles that
 /// framehop's own checks miss).
@@ -129,7 +129,7 @@ pub struct UnwinderConfig {
     /// `None` reads them where they were recorded.
     pub symfs: Option<PathBuf>,
     /// The build-id cache to read a recorded build from when the path holds
-    /// another one (see [`crate::symbols::BuildIdCache`]); `None` skips it.
+    /// another one (see [`lwprof_symbols::BuildIdCache`]); `None` skips it.
     pub build_id_cache: Option<PathBuf>,
 }
 
@@ -137,7 +137,7 @@ impl Default for UnwinderConfig {
     fn default() -> Self {
         Self {
             symfs: None,
-            build_id_cache: crate::symbols::BuildIdCache::default_root(),
+            build_id_cache: lwprof_symbols::BuildIdCache::default_root(),
         }
     }
 }
@@ -243,7 +243,7 @@ impl DwarfUnwinder {
     /// takes). Kernel mappings are ignored; what the new mapping overlaps
     /// is replaced, as the kernel replaces those pages.
     pub fn mmap(&mut self, m: &MappingInput<'_>) {
-        if m.mode == CpuMode::Kernel || m.pid == u32::MAX || m.len == 0 {
+        if m.mode == FrameMode::Kernel || m.pid == u32::MAX || m.len == 0 {
             return;
         }
         let end = m.start.saturating_add(m.len);
@@ -323,15 +323,15 @@ impl DwarfUnwinder {
         out.clear();
         let mut chain = std::mem::take(&mut self.chain);
         chain.clear();
-        callchain_from_perf(kernel_callchain, CpuMode::User, &mut chain);
-        out.extend(chain.iter().filter(|f| f.mode == CpuMode::Kernel));
+        callchain_from_perf(kernel_callchain, FrameMode::User, &mut chain);
+        out.extend(chain.iter().filter(|f| f.mode == FrameMode::Kernel));
         let kernel_frames = out.len();
         let mut fp_user = std::mem::take(&mut self.fp_user);
         fp_user.clear();
         fp_user.extend(
             chain
                 .iter()
-                .filter(|f| f.mode == CpuMode::User)
+                .filter(|f| f.mode == FrameMode::User)
                 .map(|f| f.address),
         );
         self.chain = chain;
@@ -352,10 +352,10 @@ impl DwarfUnwinder {
     ) -> UnwindReport {
         let Some((regs, stack)) = user else {
             if let Some((first, rest)) = fp_user.split_first() {
-                out.push(FrameAddress::ip(*first, CpuMode::User));
+                out.push(FrameAddress::ip(*first, FrameMode::User));
                 out.extend(
                     rest.iter()
-                        .map(|&a| FrameAddress::return_address(a, CpuMode::User)),
+                        .map(|&a| FrameAddress::return_address(a, FrameMode::User)),
                 );
             }
             return UnwindReport {
@@ -393,10 +393,10 @@ impl DwarfUnwinder {
         while out.len() - user_start < MAX_FRAMES {
             match iter.next() {
                 Ok(Some(framehop::FrameAddress::InstructionPointer(a))) => {
-                    out.push(FrameAddress::ip(a, CpuMode::User));
+                    out.push(FrameAddress::ip(a, FrameMode::User));
                 }
                 Ok(Some(framehop::FrameAddress::ReturnAddress(a))) => {
-                    out.push(FrameAddress::return_address(a.get(), CpuMode::User));
+                    out.push(FrameAddress::return_address(a.get(), FrameMode::User));
                 }
                 Ok(None) => {
                     end = UnwindEnd::Root;
@@ -418,7 +418,7 @@ impl DwarfUnwinder {
             fp_frames = tail.len();
             out.extend(
                 tail.iter()
-                    .map(|&a| FrameAddress::return_address(a, CpuMode::User)),
+                    .map(|&a| FrameAddress::return_address(a, FrameMode::User)),
             );
         }
         UnwindReport {
@@ -476,8 +476,8 @@ impl DwarfUnwinder {
         };
         if let (Some(id), Some(root)) = (build_id, &self.config.build_id_cache) {
             // The recorded build, if the path no longer holds it.
-            if crate::symbols::read_build_id(&on_disk).as_deref() != Some(id) {
-                if let Some(cached) = crate::symbols::BuildIdCache::new(root.clone()).find(id) {
+            if lwprof_symbols::read_build_id(&on_disk).as_deref() != Some(id) {
+                if let Some(cached) = lwprof_symbols::BuildIdCache::new(root.clone()).find(id) {
                     on_disk = cached;
                 }
             }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use object::{Object, ObjectSection, ObjectSegment, SegmentFlags};
 
-use crate::symbols::LoadSegment;
+use lwprof_symbols::LoadSegment;
 
 /// Bytes of one section, shared with every module built from the same file.
 #[derive(Clone, Debug, Default)]

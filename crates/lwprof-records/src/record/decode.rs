@@ -247,8 +247,8 @@ impl RecordParser {
     /// # use lwprof_records::raw::RawData;
     /// # use lwprof_records::record::{sample_type as st, RecordParseInfo, RecordParser};
     /// let parser = RecordParser::new(&RecordParseInfo::new(st::IP | st::TID | st::CALLCHAIN));
-    /// let mut bytes = 9u32.to_ne_bytes().to_vec(); // PERF_RECORD_SAMPLE
-    /// bytes.extend_from_slice(&2u16.to_ne_bytes()); // misc: user
+    /// let mut bytes = lwprof_records::abi::record_type::SAMPLE.to_ne_bytes().to_vec();
+    /// bytes.extend_from_slice(&lwprof_records::abi::misc::USER.to_ne_bytes());
     /// bytes.extend_from_slice(&48u16.to_ne_bytes()); // size
     /// bytes.extend_from_slice(&0x40_1000u64.to_ne_bytes()); // ip
     /// bytes.extend_from_slice(&7u32.to_ne_bytes()); // pid

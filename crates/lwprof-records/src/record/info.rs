@@ -52,6 +52,35 @@ impl RecordParseInfo {
         }
     }
 
+    /// The layout fields of a `perf_event_attr` given as bytes in the
+    /// kernel's ABI layout (any ABI size, shorter ones zero-extended), in
+    /// `endianness`: what a perf.data reader has, and what a live attr is
+    /// after a byte copy. The one place these offsets are known.
+    ///
+    /// The flags word of a file of the other byte order also has its bit
+    /// fields in the other order (perf swaps them in `bswap_field`); this
+    /// reads `sample_id_all` from the word as `endianness` gives it.
+    pub fn from_attr_bytes(bytes: &[u8], endianness: Endianness) -> Self {
+        let u64_at = |off: usize| {
+            let mut b = [0u8; 8];
+            if let Some(s) = bytes.get(off..off + 8) {
+                b.copy_from_slice(s);
+            }
+            endianness.u64(b)
+        };
+        /// `sample_id_all` is bit 18 of the flags word at byte 40.
+        const SAMPLE_ID_ALL_BIT: u32 = 18;
+        RecordParseInfo {
+            sample_type: u64_at(24),
+            read_format: u64_at(32),
+            sample_id_all: u64_at(40) >> SAMPLE_ID_ALL_BIT & 1 == 1,
+            sample_regs_user: u64_at(80),
+            sample_regs_intr: u64_at(96),
+            branch_sample_type: u64_at(72),
+            endianness,
+        }
+    }
+
     /// The same info for records in `endianness`.
     pub const fn with_endianness(mut self, endianness: Endianness) -> Self {
         self.endianness = endianness;

@@ -85,8 +85,8 @@ impl RecordParser {
     /// # use lwprof_records::raw::RawData;
     /// # use lwprof_records::record::{sample_type as st, Record, RecordParseInfo, RecordParser};
     /// let parser = RecordParser::new(&RecordParseInfo::new(st::IP | st::CALLCHAIN));
-    /// let mut bytes = 9u32.to_ne_bytes().to_vec(); // PERF_RECORD_SAMPLE
-    /// bytes.extend_from_slice(&2u16.to_ne_bytes()); // misc: user
+    /// let mut bytes = lwprof_records::abi::record_type::SAMPLE.to_ne_bytes().to_vec();
+    /// bytes.extend_from_slice(&lwprof_records::abi::misc::USER.to_ne_bytes());
     /// bytes.extend_from_slice(&40u16.to_ne_bytes()); // size
     /// for word in [0x40_1000u64, 2, 0x40_1000, 0x40_2000] {
     ///     bytes.extend_from_slice(&word.to_ne_bytes()); // ip, nr, ips

@@ -6,9 +6,9 @@ use super::callgraph::{self, CallGraphSpec};
 use super::time::TimeSpec;
 use super::ReportConfig;
 use anyhow::{bail, Result};
+use lwprof_output::{Format, TextField};
 use lwprof_profile::model::CallGraphOrder;
 use lwprof_profile::model::{Percentage, Regex, SampleFilter, SortKey, DEFAULT_PARENT_PATTERN};
-use lwprof_profile::output::{Format, TextField};
 use std::path::PathBuf;
 
 /// Arguments of `lwprof report`, as typed.

@@ -7,8 +7,8 @@
 //! error that names it.
 
 use anyhow::{bail, Result};
+use lwprof_output::{GraphKey, GraphMode, GraphValue};
 use lwprof_profile::model::CallGraphOrder;
-use lwprof_profile::output::{GraphKey, GraphMode, GraphValue};
 
 /// How `-g` asks for call graphs.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,8 +3,8 @@
 //! profile in another tool's format, with perf's flags.
 //!
 //! Arguments become a `ReportConfig` once ([`args`]); reading is
-//! `lwprof_profile::import`, symbolization `lwprof_profile::symbols`, and
-//! every format is a writer from `lwprof_profile::output`. Only what the
+//! `lwprof_profile::import`, symbolization `lwprof_symbols`, and
+//! every format is a writer from `lwprof_output`. Only what the
 //! report shows is loaded: no symbols for `-s comm`, no DWARF without
 //! inline frames or source lines, no unwinding without stacks.
 
@@ -15,13 +15,14 @@ mod time;
 pub use args::ReportArgs;
 
 use anyhow::{bail, Context, Result};
-use lwprof_profile::import::{import, ImportOptions, ImportedProfile};
-use lwprof_profile::model::{Percentage, Regex, SampleFilter, SortKey};
-use lwprof_profile::output::{
+use lwprof_output::{
     writer_for, Format, GraphKey, OutputOptions, TextField, TextOptions, ThreadPrefix,
 };
-use lwprof_profile::symbols::{DemangleOptions, SymbolWarning, Symbolizer, SymbolizerConfig};
+use lwprof_profile::import::{import, ImportOptions, ImportedProfile};
+use lwprof_profile::model::{Percentage, Regex, SampleFilter, SortKey};
 use lwprof_profile::unwind::UnwinderConfig;
+use lwprof_profile::SymbolizeProfile;
+use lwprof_symbols::{DemangleOptions, SymbolWarning, Symbolizer, SymbolizerConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -107,7 +108,7 @@ fn needs(config: &ReportConfig) -> Needs {
             SortKey::Comm | SortKey::Pid | SortKey::Tid | SortKey::Cpu
         )
     };
-    let graphs = config.call_graph.show && lwprof_profile::output::text_graphs_apply(keys);
+    let graphs = config.call_graph.show && lwprof_output::text_graphs_apply(keys);
     let f = &config.filter;
     let symbols = has(SortKey::Symbol)
         || has(SortKey::SrcLine)
@@ -322,7 +323,8 @@ fn write_out(
     output: Option<&Path>,
     symbols: bool,
 ) -> Result<u8> {
-    let writer = writer_for(format);
+    let writer = writer_for(format)
+        .with_context(|| format!("this lwprof was built without the {format} output format"))?;
     let note = match output {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -350,7 +352,7 @@ fn write_out(
     };
     match note {
         // A report that needs no names (`-s comm`) has none on purpose.
-        Some(lwprof_profile::output::OutputNote::NoSymbols { .. }) if !symbols => {}
+        Some(lwprof_output::OutputNote::NoSymbols { .. }) if !symbols => {}
         Some(n) => eprintln!("lwprof: {n}"),
         None => {}
     }
@@ -376,7 +378,7 @@ fn load(
     let mut symbolizer = Symbolizer::new(SymbolizerConfig {
         dwarf: need.dwarf,
         demangle,
-        cache_dir: lwprof_profile::symbols::default_cache_dir(),
+        cache_dir: lwprof_symbols::default_cache_dir(),
         ..SymbolizerConfig::default()
     });
     symbolizer.symbolize_profile(&mut imported.profile);

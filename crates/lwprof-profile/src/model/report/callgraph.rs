@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::super::{CpuMode, DsoId, Profile, StrId};
+use super::super::{DsoId, FrameMode, Profile, StrId};
 use super::top::{aggregate, percent};
 use super::SampleFilter;
 
@@ -56,7 +56,7 @@ impl Profile {
             .filter(|&&i| arena[i].total as f64 >= min && arena[i].total > 0)
             .map(|&i| {
                 let raw = &arena[i];
-                let (function, dso, mode) = raw.key.unwrap_or((StrId(0), None, CpuMode::User));
+                let (function, dso, mode) = raw.key.unwrap_or((StrId(0), None, FrameMode::User));
                 CallNode {
                     symbol: self.string(function).to_string(),
                     dso: dso.map(|d| self.dso(d).short_name().to_string()),
@@ -79,7 +79,7 @@ impl Profile {
 }
 
 /// A call-graph node's identity: function, DSO, mode.
-type NodeKey = (StrId, Option<DsoId>, CpuMode);
+type NodeKey = (StrId, Option<DsoId>, FrameMode);
 
 #[derive(Default)]
 struct RawNode {
@@ -140,7 +140,7 @@ pub struct CallNode {
     /// DSO short name.
     pub dso: Option<String>,
     /// User or kernel.
-    pub mode: CpuMode,
+    pub mode: FrameMode,
     /// Weight of every sample whose path goes through this node.
     pub total_weight: u64,
     /// Weight of the samples whose path ends at this node.

@@ -14,7 +14,7 @@ pub use callgraph::{CallGraphOptions, CallGraphOrder, CallNode, CallTree};
 pub(crate) use filter::CompiledFilter;
 pub use filter::SampleFilter;
 pub use regex::Regex;
-pub(crate) use top::percent;
+pub use top::percent;
 pub use top::{
     default_parent, unresolved_name, Percentage, SortKey, TopOptions, TopOrder, TopReport, TopRow,
     DEFAULT_PARENT_PATTERN,

@@ -9,7 +9,9 @@
 use regex::Regex;
 use rustc_hash::FxHashMap;
 
-use super::super::{CpuMode, DsoId, Frame, Pid, Profile, Sample, StackFrame, StackId, StrId, Tid};
+use super::super::{
+    DsoId, Frame, FrameMode, Pid, Profile, Sample, StackFrame, StackId, StrId, Tid,
+};
 use super::filter::{CompiledFilter, SampleFilter};
 
 /// A column that groups the rows of a top report (perf's `--sort`).
@@ -144,7 +146,7 @@ pub struct TopRow {
     /// Function name (`[unknown]` for samples without a callchain).
     pub symbol: Option<String>,
     /// User or kernel, when grouped by symbol (perf's `[.]` / `[k]`).
-    pub mode: Option<CpuMode>,
+    pub mode: Option<FrameMode>,
     /// The DSO of the symbol, when grouped by symbol (two `main`s of two
     /// binaries are two rows even without the dso key).
     pub symbol_dso: Option<String>,
@@ -198,7 +200,7 @@ struct ContextKey {
 struct FrameKey {
     dso: Option<Option<DsoId>>,
     /// Function name and its DSO (two `main`s in two binaries differ).
-    symbol: Option<(Option<StrId>, Option<DsoId>, CpuMode)>,
+    symbol: Option<(Option<StrId>, Option<DsoId>, FrameMode)>,
     /// Source location: file and line of the location's outermost frame,
     /// or the location itself when it has none (shown as `sym+offset`).
     srcline: Option<SrcKey>,
@@ -224,7 +226,9 @@ struct Acc {
     self_samples: u64,
 }
 
-pub(crate) fn percent(part: u64, total: u64) -> f64 {
+/// `part` as a percentage of `total` (0 when `total` is 0), as every
+/// report column computes it.
+pub fn percent(part: u64, total: u64) -> f64 {
     if total == 0 {
         0.0
     } else {
@@ -274,7 +278,7 @@ fn totals(profile: &Profile, filter: &SampleFilter) -> (u64, u64) {
 impl Profile {
     /// The frames of a stack a report uses: leaf to root, each location's
     /// inline frames (or only its outermost), at most `max_stack` of them.
-    pub(crate) fn report_frames(
+    pub fn report_frames(
         &self,
         stack: Option<StackId>,
         no_inline: bool,
@@ -356,7 +360,7 @@ impl Profile {
                 .stack_locations(stack)
                 .next()
                 .map(|l| self.location(l).mode())
-                == Some(CpuMode::Kernel);
+                == Some(FrameMode::Kernel);
             let mut frames = self
                 .report_frames(stack, opts.no_inline, opts.max_stack)
                 .peekable();
@@ -412,7 +416,7 @@ impl Profile {
                 (
                     frame.map(|f| f.function),
                     frame.and_then(|f| f.dso),
-                    frame.map_or(CpuMode::User, |f| f.mode),
+                    frame.map_or(FrameMode::User, |f| f.mode),
                 )
             }),
             srcline: has(SortKey::SrcLine).then(|| src.map_or(SrcKey::Unknown, |s| s.0)),

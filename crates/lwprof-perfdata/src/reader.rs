@@ -1,0 +1,719 @@
+//! Reading perf.data (perf's and ours): header, attributes with ids and
+//! names, feature sections, and a walk over the data section in file order.
+//!
+//! Written here rather than with the linux-perf-data crate because that
+//! crate fails wholesale on a truncated file (it reads every feature section,
+//! which sit after the data, before handing out any record), reorders
+//! records by time, drops the records of the round in progress on an error,
+//! and its errors carry no file offset. lwprof needs the records before the
+//! damage and an error that says where the damage is.
+
+use super::attr::{attr_from_bytes, default_event_name, ATTR_SIZE_VER0};
+use super::compressed::{compressed_payload, Decompressor, RECORD_COMPRESSED, RECORD_COMPRESSED2};
+use super::error::PerfDataError;
+use super::features::{decode_event_desc, decode_into, name as feature_name, Bytes, Features};
+use super::layout::AttrResolver;
+use super::{feature, EventAttr, HEADER_SIZE, MAGIC};
+use lwprof_records::abi::record_type::{AUXTRACE as RECORD_AUXTRACE, SAMPLE as RECORD_SAMPLE};
+use lwprof_records::RawData;
+use std::cell::{RefCell, RefMut};
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Record types from here on are garbage: the kernel's are below 64 and
+/// perf's own (64..) stop well before 128.
+const MAX_RECORD_TYPE: u32 = 128;
+
+/// The fixed file header (`struct perf_file_header`). Sections are
+/// (file offset, size in bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileHeader {
+    /// Bytes per entry of the attribute section (attr + ids section).
+    pub attr_size: u64,
+    /// The attribute section.
+    pub attrs: (u64, u64),
+    /// The data section: the records.
+    pub data: (u64, u64),
+    /// The obsolete event-types section (zero in modern files).
+    pub event_types: (u64, u64),
+    /// The feature bitmap (256 bits).
+    pub features: [u64; 4],
+}
+
+impl FileHeader {
+    /// Whether the feature bit is set.
+    pub fn has_feature(&self, bit: u32) -> bool {
+        bit < feature::BITMAP_BITS && self.features[(bit / 64) as usize] & (1 << (bit % 64)) != 0
+    }
+
+    /// The set feature bits, ascending (the order of the section table).
+    pub fn feature_bits(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..feature::BITMAP_BITS).filter(|&b| self.has_feature(b))
+    }
+}
+
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    u64::from_ne_bytes(a)
+}
+
+/// Parses the file header from the file's first bytes (pure).
+pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfDataError> {
+    let trunc = |needed: u64| PerfDataError::Truncated {
+        path: path.to_path_buf(),
+        what: "file header".into(),
+        offset: 0,
+        needed,
+        available: b.len() as u64,
+        hint: " in the file (empty or truncated file?)".into(),
+    };
+    if b.len() < 16 {
+        return Err(trunc(HEADER_SIZE));
+    }
+    let magic = u64_at(b, 0);
+    if magic == MAGIC.swap_bytes() {
+        return Err(PerfDataError::ByteSwapped {
+            path: path.to_path_buf(),
+        });
+    }
+    if magic != MAGIC {
+        return Err(PerfDataError::NotPerfData {
+            path: path.to_path_buf(),
+            found: String::from_utf8_lossy(&b[..8]).into_owned(),
+        });
+    }
+    let size = u64_at(b, 8);
+    if size == 16 {
+        return Err(PerfDataError::PipeMode {
+            path: path.to_path_buf(),
+            header_size: size,
+        });
+    }
+    if size != HEADER_SIZE {
+        return Err(PerfDataError::Corrupt {
+            path: path.to_path_buf(),
+            what: "file header".into(),
+            offset: 8,
+            detail: format!("header size {size}, expected {HEADER_SIZE}"),
+        });
+    }
+    if b.len() < HEADER_SIZE as usize {
+        return Err(trunc(HEADER_SIZE));
+    }
+    let w = |i: usize| u64_at(b, i * 8);
+    Ok(FileHeader {
+        attr_size: w(2),
+        attrs: (w(3), w(4)),
+        data: (w(5), w(6)),
+        event_types: (w(7), w(8)),
+        features: [w(9), w(10), w(11), w(12)],
+    })
+}
+
+/// One record of the data section, as it is in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRecord<'a> {
+    /// File offset of the record.
+    pub offset: u64,
+    /// `perf_event_header.type` (`PERF_RECORD_*`; 64 and up are perf's own).
+    pub type_: u32,
+    /// `perf_event_header.misc`.
+    pub misc: u16,
+    /// The whole record, header included. For `PERF_RECORD_AUXTRACE` the
+    /// AUX data that follows the record in the file is appended.
+    pub bytes: &'a [u8],
+    /// Index into [`PerfDataFile::attrs`] of the event the record belongs
+    /// to: found by its id, or 0 when the file has one event. `None` for
+    /// perf's own records and when the id is missing or unknown.
+    pub attr_index: Option<usize>,
+    /// The record's timestamp, when its event's `sample_type` has TIME
+    /// (non-sample records need `sample_id_all`).
+    pub time: Option<u64>,
+}
+
+impl FileRecord<'_> {
+    /// The bytes after the 8-byte header.
+    pub fn body(&self) -> &[u8] {
+        &self.bytes[8..]
+    }
+}
+
+/// Walks the data section in file order. After an error it yields nothing
+/// more; every record before the damage has been handed out.
+pub struct RecordReader<R: Read> {
+    reader: R,
+    path: PathBuf,
+    pos: u64,
+    /// Where the walk stops: the data section end, or the file end if sooner.
+    end: u64,
+    /// Where the header says the data section ends.
+    declared_end: u64,
+    resolver: AttrResolver,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: Read> std::fmt::Debug for RecordReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordReader")
+            .field("pos", &self.pos)
+            .field("end", &self.end)
+            .finish()
+    }
+}
+
+impl<R: Read> RecordReader<R> {
+    fn truncated(&self, what: String, needed: u64, available: u64) -> PerfDataError {
+        let hint = if self.end < self.declared_end {
+            format!(
+                " in the data section (file truncated: the header says the data section ends at {:#x}, the file ends at {:#x})",
+                self.declared_end, self.end
+            )
+        } else {
+            " in the data section (corrupt record size?)".to_string()
+        };
+        PerfDataError::Truncated {
+            path: self.path.clone(),
+            what,
+            offset: self.pos,
+            needed,
+            available,
+            hint,
+        }
+    }
+
+    fn read_exact_at(&mut self, from: usize, len: usize, what: &str) -> Result<(), PerfDataError> {
+        self.buf.resize(from + len, 0);
+        let pos = self.pos;
+        self.reader.read_exact(&mut self.buf[from..]).map_err(|e| {
+            PerfDataError::io(&self.path, format!("reading {what} at offset {pos:#x}"), e)
+        })
+    }
+
+    /// The next record, `Ok(None)` at the end of the data section, or the
+    /// error that stopped the walk (it names the offset of the damage).
+    pub fn next_record(&mut self) -> Result<Option<FileRecord<'_>>, PerfDataError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.advance() {
+            Ok(Some(len)) => {
+                let offset = self.pos;
+                self.pos += len;
+                let bytes = &self.buf[..];
+                let type_ = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+                let misc = u16::from_ne_bytes([bytes[4], bytes[5]]);
+                let raw = RawData::Single(bytes);
+                let attr_index = self.resolver.attr_index(type_, raw);
+                let time = attr_index.and_then(|i| self.resolver.time(type_, raw, i));
+                Ok(Some(FileRecord {
+                    offset,
+                    type_,
+                    misc,
+                    bytes,
+                    attr_index,
+                    time,
+                }))
+            }
+            Ok(None) => {
+                self.done = true;
+                Ok(None)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads the next record into `buf`; returns its length in the file.
+    fn advance(&mut self) -> Result<Option<u64>, PerfDataError> {
+        let remaining = self.end - self.pos;
+        if remaining == 0 {
+            if self.end < self.declared_end {
+                return Err(self.truncated("data section".into(), self.declared_end - self.pos, 0));
+            }
+            return Ok(None);
+        }
+        if remaining < 8 {
+            return Err(self.truncated("record header".into(), 8, remaining));
+        }
+        self.read_exact_at(0, 8, "a record header")?;
+        let type_ = u32::from_ne_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+        let size = u64::from(u16::from_ne_bytes([self.buf[6], self.buf[7]]));
+        if type_ == 0 || type_ >= MAX_RECORD_TYPE {
+            return Err(PerfDataError::Corrupt {
+                path: self.path.clone(),
+                what: "record header".into(),
+                offset: self.pos,
+                detail: format!(
+                    "type {type_} is not a record type (kernel types are below 64, perf's below {MAX_RECORD_TYPE})"
+                ),
+            });
+        }
+        if size < 8 {
+            return Err(PerfDataError::Corrupt {
+                path: self.path.clone(),
+                what: "record header".into(),
+                offset: self.pos,
+                detail: format!(
+                    "record of type {type_} claims {size} bytes, less than its own 8-byte header"
+                ),
+            });
+        }
+        if size > remaining {
+            return Err(self.truncated(
+                format!("record of type {type_} (claims {size} bytes)"),
+                size,
+                remaining,
+            ));
+        }
+        self.read_exact_at(8, size as usize - 8, "a record")?;
+        let mut len = size;
+        if type_ == RECORD_AUXTRACE && size >= 16 {
+            let aux = u64_at(&self.buf, 8);
+            if aux > remaining - size {
+                return Err(self.truncated(
+                    format!("AUXTRACE record with {aux} bytes of AUX data"),
+                    size + aux,
+                    remaining,
+                ));
+            }
+            self.read_exact_at(size as usize, aux as usize, "AUX data")?;
+            len += aux;
+        }
+        Ok(Some(len))
+    }
+}
+
+/// A record that came out of a compressed record at `offset`.
+fn inner_record<'a>(resolver: &AttrResolver, offset: u64, bytes: &'a [u8]) -> FileRecord<'a> {
+    let type_ = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let misc = u16::from_ne_bytes([bytes[4], bytes[5]]);
+    let raw = RawData::Single(bytes);
+    let attr_index = resolver.attr_index(type_, raw);
+    let time = attr_index.and_then(|i| resolver.time(type_, raw, i));
+    FileRecord {
+        offset,
+        type_,
+        misc,
+        bytes,
+        attr_index,
+        time,
+    }
+}
+
+/// The outcome of [`PerfDataFile::for_each_record`].
+#[derive(Debug)]
+pub struct RecordWalk {
+    /// Records handed to the callback.
+    pub records: u64,
+    /// Compressed records whose contents were handed out instead.
+    pub compressed: u64,
+    /// What stopped the walk early, if anything.
+    pub error: Option<PerfDataError>,
+}
+
+/// An open perf.data file: header, attributes and features are read at
+/// open; records are walked with [`records`](Self::records).
+///
+/// The source is anything `Read + Seek`: a [`File`] ([`open`](Self::open))
+/// or bytes in memory ([`from_reader`](Self::from_reader) with a
+/// `std::io::Cursor`). One walk over the records runs at a time.
+#[derive(Debug)]
+pub struct PerfDataFile<R = File> {
+    path: PathBuf,
+    source: RefCell<R>,
+    file_len: u64,
+    header: FileHeader,
+    attrs: Vec<EventAttr>,
+    features: Features,
+    feature_errors: Vec<PerfDataError>,
+    resolver: AttrResolver,
+    unfinished: bool,
+}
+
+/// The borrowed source of a walk over the records.
+#[derive(Debug)]
+pub struct SourceRef<'a, R>(RefMut<'a, R>);
+
+impl<R: Read> Read for SourceRef<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl PerfDataFile<File> {
+    /// Opens a perf.data file. Fails when the header or the attributes are
+    /// unreadable, and with [`PerfDataError::Unfinished`] when the header was
+    /// never finalized. A damaged data section or feature section does not
+    /// fail the open: see [`feature_errors`](Self::feature_errors) and the
+    /// error that ends [`records`](Self::records).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, PerfDataError> {
+        Self::open_impl(path.as_ref(), false)
+    }
+
+    /// Like [`open`](Self::open), but a file whose header was never finalized
+    /// is read as if its data section ran to the end of the file.
+    pub fn open_unfinished(path: impl AsRef<Path>) -> Result<Self, PerfDataError> {
+        Self::open_impl(path.as_ref(), true)
+    }
+
+    fn open_impl(path: &Path, allow_unfinished: bool) -> Result<Self, PerfDataError> {
+        let file = File::open(path).map_err(|e| PerfDataError::io(path, "opening", e))?;
+        Self::read_from(file, path.to_path_buf(), allow_unfinished)
+    }
+}
+
+impl<R: Read + Seek> PerfDataFile<R> {
+    /// Reads a perf.data image from `source` (bytes in memory, a file, ...);
+    /// `name` names it in error messages. As [`open`](PerfDataFile::open).
+    pub fn from_reader(source: R, name: impl Into<PathBuf>) -> Result<Self, PerfDataError> {
+        Self::read_from(source, name.into(), false)
+    }
+
+    /// Like [`from_reader`](Self::from_reader), reading an unfinished header
+    /// as [`open_unfinished`](PerfDataFile::open_unfinished) does.
+    pub fn from_reader_unfinished(
+        source: R,
+        name: impl Into<PathBuf>,
+    ) -> Result<Self, PerfDataError> {
+        Self::read_from(source, name.into(), true)
+    }
+
+    fn read_from(
+        mut file: R,
+        path: PathBuf,
+        allow_unfinished: bool,
+    ) -> Result<Self, PerfDataError> {
+        let path = path.as_path();
+        let file_len = file
+            .seek(SeekFrom::End(0))
+            .and_then(|len| file.seek(SeekFrom::Start(0)).map(|_| len))
+            .map_err(|e| PerfDataError::io(path, "reading the file size", e))?;
+        let mut head = Vec::with_capacity(HEADER_SIZE as usize);
+        (&mut file)
+            .take(HEADER_SIZE)
+            .read_to_end(&mut head)
+            .map_err(|e| PerfDataError::io(path, "reading the header", e))?;
+        let header = parse_header(&head, path)?;
+        let data_offset = header.data.0;
+        let unfinished = header.data.1 == 0 && header.features == [0; 4] && file_len > data_offset;
+        if unfinished && !allow_unfinished {
+            return Err(PerfDataError::Unfinished {
+                path: path.to_path_buf(),
+                data_offset,
+                data_bytes: file_len - data_offset,
+            });
+        }
+        let mut me = PerfDataFile {
+            path: path.to_path_buf(),
+            source: RefCell::new(file),
+            file_len,
+            header,
+            attrs: Vec::new(),
+            features: Features::default(),
+            feature_errors: Vec::new(),
+            resolver: AttrResolver::default(),
+            unfinished,
+        };
+        me.attrs = me.read_attrs()?;
+        if !unfinished {
+            me.read_features();
+        }
+        me.resolver = AttrResolver::new(&me.attrs);
+        Ok(me)
+    }
+
+    /// Reads `len` bytes at `offset`, with a Truncated error naming `what`
+    /// when the file is too short.
+    fn read_at(&mut self, offset: u64, len: u64, what: &str) -> Result<Vec<u8>, PerfDataError> {
+        let available = self.file_len.saturating_sub(offset);
+        if len > available {
+            return Err(PerfDataError::Truncated {
+                path: self.path.clone(),
+                what: what.to_string(),
+                offset,
+                needed: len,
+                available,
+                hint: " in the file (file truncated?)".into(),
+            });
+        }
+        let io = |e| {
+            PerfDataError::io(
+                &self.path,
+                format!("reading {what} at offset {offset:#x}"),
+                e,
+            )
+        };
+        let source = self.source.get_mut();
+        source.seek(SeekFrom::Start(offset)).map_err(io)?;
+        let mut v = vec![0u8; len as usize];
+        source.read_exact(&mut v).map_err(io)?;
+        Ok(v)
+    }
+
+    fn read_attrs(&mut self) -> Result<Vec<EventAttr>, PerfDataError> {
+        let (off, size) = self.header.attrs;
+        let entry = self.header.attr_size;
+        let corrupt = |detail: String| PerfDataError::Corrupt {
+            path: self.path.clone(),
+            what: "attribute section".into(),
+            offset: off,
+            detail,
+        };
+        if entry < ATTR_SIZE_VER0 as u64 + 16 || entry > 4096 {
+            return Err(corrupt(format!(
+                "entry size {entry} (header offset 16) is not a perf_file_attr size"
+            )));
+        }
+        if size == 0 || size % entry != 0 {
+            return Err(corrupt(format!(
+                "section size {size} is not a non-zero multiple of the entry size {entry}"
+            )));
+        }
+        let bytes = self.read_at(off, size, "attribute section")?;
+        let attr_len = (entry - 16) as usize;
+        let mut attrs = Vec::new();
+        for (i, chunk) in bytes.chunks_exact(entry as usize).enumerate() {
+            let at = off + i as u64 * entry;
+            let declared = u32::from_ne_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
+            let declared = if declared == 0 {
+                ATTR_SIZE_VER0
+            } else {
+                declared
+            };
+            if declared > attr_len {
+                return Err(PerfDataError::Corrupt {
+                    path: self.path.clone(),
+                    what: "attribute".into(),
+                    offset: at + 4,
+                    detail: format!(
+                        "size field {declared} exceeds the {attr_len}-byte entries of this file"
+                    ),
+                });
+            }
+            let attr = attr_from_bytes(&chunk[..declared]);
+            let ids_off = u64_at(chunk, attr_len);
+            let ids_size = u64_at(chunk, attr_len + 8);
+            if !ids_size.is_multiple_of(8) {
+                return Err(PerfDataError::Corrupt {
+                    path: self.path.clone(),
+                    what: "attribute id section".into(),
+                    offset: at + attr_len as u64,
+                    detail: format!("size {ids_size} is not a multiple of 8"),
+                });
+            }
+            let ids = self
+                .read_at(ids_off, ids_size, "attribute ids")?
+                .chunks_exact(8)
+                .map(|c| u64_at(c, 0))
+                .collect();
+            attrs.push(EventAttr::from_bytes(
+                &chunk[..declared],
+                default_event_name(&attr),
+                ids,
+            ));
+        }
+        Ok(attrs)
+    }
+
+    fn read_features(&mut self) {
+        let table_at = self.header.data.0.saturating_add(self.header.data.1);
+        let bits: Vec<u32> = self.header.feature_bits().collect();
+        let table = match self.read_at(table_at, bits.len() as u64 * 16, "feature section table") {
+            Ok(t) => t,
+            Err(e) => {
+                self.feature_errors.push(e);
+                return;
+            }
+        };
+        for (i, &bit) in bits.iter().enumerate() {
+            let (off, size) = (u64_at(&table, i * 16), u64_at(&table, i * 16 + 8));
+            let name = feature_name(bit);
+            let bytes = match self.read_at(off, size, &format!("{name} feature section")) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.feature_errors.push(e);
+                    continue;
+                }
+            };
+            let b = Bytes::new(&bytes, off, &self.path, name);
+            let res = if bit == feature::EVENT_DESC {
+                decode_event_desc(b).map(|descs| {
+                    // Names by position, checked against the ids: EVENT_DESC
+                    // lists the events in attribute-section order.
+                    for (a, d) in self.attrs.iter_mut().zip(descs) {
+                        if d.ids == a.ids || a.ids.is_empty() {
+                            a.name = d.name;
+                        }
+                    }
+                })
+            } else {
+                decode_into(&mut self.features, bit, b)
+            };
+            if let Err(e) = res {
+                self.feature_errors.push(e);
+            }
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file header.
+    pub fn header(&self) -> &FileHeader {
+        &self.header
+    }
+
+    /// The events: attribute, name (from EVENT_DESC, else derived from the
+    /// attribute) and ids.
+    pub fn attrs(&self) -> &[EventAttr] {
+        &self.attrs
+    }
+
+    /// The feature sections that could be read.
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// Problems with feature sections (missing, truncated, malformed); the
+    /// other features and the records are still usable.
+    pub fn feature_errors(&self) -> &[PerfDataError] {
+        &self.feature_errors
+    }
+
+    /// True when the header was never finalized (opened with
+    /// [`open_unfinished`](Self::open_unfinished)).
+    pub fn is_unfinished(&self) -> bool {
+        self.unfinished
+    }
+
+    /// The attribute index of an event id.
+    pub fn attr_index_of_id(&self, id: u64) -> Option<usize> {
+        self.attrs.iter().position(|a| a.ids.contains(&id))
+    }
+
+    /// A walk over the data section in file order. Fails with
+    /// [`PerfDataError::WalkInProgress`] while another walk holds the source.
+    pub fn records(&self) -> Result<RecordReader<BufReader<SourceRef<'_, R>>>, PerfDataError> {
+        let io = |e| PerfDataError::io(&self.path, "opening the data section", e);
+        let mut file = SourceRef(
+            self.source
+                .try_borrow_mut()
+                .map_err(|_| PerfDataError::WalkInProgress)?,
+        );
+        let start = self.header.data.0;
+        file.0.seek(SeekFrom::Start(start)).map_err(io)?;
+        let declared_end = if self.unfinished {
+            self.file_len
+        } else {
+            start.saturating_add(self.header.data.1)
+        };
+        Ok(RecordReader {
+            reader: BufReader::with_capacity(256 * 1024, file),
+            path: self.path.clone(),
+            pos: start,
+            end: declared_end.min(self.file_len).max(start),
+            declared_end,
+            resolver: self.resolver.clone(),
+            buf: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// Calls `f` for every record in file order; returns how many there were
+    /// and what stopped the walk early, if anything. Records inside
+    /// `PERF_RECORD_COMPRESSED` (`perf record -z`) are decompressed and
+    /// handed out in their place, with the compressed record's offset.
+    pub fn for_each_record(&self, mut f: impl FnMut(&FileRecord<'_>)) -> RecordWalk {
+        let mut walk = RecordWalk {
+            records: 0,
+            compressed: 0,
+            error: None,
+        };
+        let mut reader = match self.records() {
+            Ok(r) => r,
+            Err(e) => {
+                walk.error = Some(e);
+                return walk;
+            }
+        };
+        let mut decompressor: Option<Decompressor> = None;
+        loop {
+            match reader.next_record() {
+                Ok(Some(r)) if matches!(r.type_, RECORD_COMPRESSED | RECORD_COMPRESSED2) => {
+                    walk.compressed += 1;
+                    let offset = r.offset;
+                    let resolver = &self.resolver;
+                    let mut inner = 0u64;
+                    let fed = compressed_payload(r.type_, r.body()).and_then(|payload| {
+                        let d = match &mut decompressor {
+                            Some(d) => d,
+                            None => decompressor.insert(Decompressor::new()?),
+                        };
+                        d.feed(payload, |bytes| {
+                            inner += 1;
+                            f(&inner_record(resolver, offset, bytes));
+                        })
+                    });
+                    walk.records += inner;
+                    if let Err(e) = fed {
+                        walk.error = Some(PerfDataError::Corrupt {
+                            path: self.path.clone(),
+                            what: "compressed record".into(),
+                            offset,
+                            detail: e.to_string(),
+                        });
+                        return walk;
+                    }
+                }
+                Ok(Some(r)) => {
+                    walk.records += 1;
+                    f(&r);
+                }
+                Ok(None) => {
+                    if let Some(d) = decompressor.filter(|d| d.leftover() > 0) {
+                        walk.error = Some(self.truncated_stream(d.leftover()));
+                    }
+                    return walk;
+                }
+                Err(e) => {
+                    walk.error = Some(e);
+                    return walk;
+                }
+            }
+        }
+    }
+
+    fn truncated_stream(&self, leftover: usize) -> PerfDataError {
+        PerfDataError::Corrupt {
+            path: self.path.clone(),
+            what: "compressed data".into(),
+            offset: self.header.data.0.saturating_add(self.header.data.1),
+            detail: format!(
+                "the zstd stream ends inside a record ({leftover} bytes of it); the records before it are read"
+            ),
+        }
+    }
+
+    /// Times of the first and last SAMPLE record, by walking the data.
+    pub fn sample_time_scan(&self) -> Result<Option<(u64, u64)>, PerfDataError> {
+        let mut span: Option<(u64, u64)> = None;
+        let walk = self.for_each_record(|r| {
+            if let (RECORD_SAMPLE, Some(t)) = (r.type_, r.time) {
+                let s = span.get_or_insert((t, t));
+                s.0 = s.0.min(t);
+                s.1 = s.1.max(t);
+            }
+        });
+        match walk.error {
+            Some(e) if walk.records == 0 => Err(e),
+            _ => Ok(span),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Symbolizing a profile: every location of a [`Profile`] resolved through
+//! a [`Symbolizer`] (file offsets through ELF and DWARF, kernel addresses
+//! through kallsyms, process addresses through perf maps and jitdumps).
+//!
+//! The symbolizer itself (`lwprof-symbols`) does not know the profile
+//! model; this is the one place the two meet.
+
+use crate::model::{AddressSpace, DsoKind, Pid, Profile};
+use lwprof_symbols::Symbolizer;
+use std::path::PathBuf;
+
+/// Fills a profile's frames from a symbolizer.
+pub trait SymbolizeProfile {
+    /// Resolve every location of a profile: file offsets through ELF and
+    /// DWARF, kernel addresses through kallsyms, process addresses through
+    /// the process's perf map and the jitdumps it mapped.
+    fn symbolize_profile(&mut self, profile: &mut Profile);
+}
+
+impl SymbolizeProfile for Symbolizer {
+    fn symbolize_profile(&mut self, profile: &mut Profile) {
+        for dso in profile.dsos() {
+            if dso.kind == DsoKind::JitDump {
+                let name = dso.path.rsplit('/').next().unwrap_or("");
+                if let Some(pid) = name
+                    .strip_prefix("jit-")
+                    .and_then(|n| n.strip_suffix(".dump"))
+                    .and_then(|n| n.parse::<Pid>().ok())
+                {
+                    self.add_jitdump(pid, PathBuf::from(&dso.path));
+                }
+            }
+        }
+        profile.resolve_locations(|loc, dso| match loc.space {
+            AddressSpace::File(_) => match dso {
+                Some(d) if d.kind == DsoKind::File => {
+                    self.symbolize_file_offset(&d.path, d.build_id.as_deref(), loc.address)
+                }
+                _ => Vec::new(),
+            },
+            AddressSpace::Kernel => self.symbolize_kernel(loc.address),
+            AddressSpace::Process(pid) => self.symbolize_jit(pid, loc.address),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lwprof_symbols::SymbolizerConfig;
+
+    #[test]
+    fn jit_frames_from_perf_map_and_jitdump_through_a_profile() {
+        use crate::model::{FrameAddress, FrameMode, MappingInput, ProfileBuilder, SampleInput};
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("perf-500.map"),
+            "7f0000001000 100 Interpreter::loop\n7f0000002000 80 js:hot\n",
+        )
+        .expect("write perf map");
+        let mut w = lwprof_symbols::JitDumpWriter::new(600, false);
+        w.debug(0x7e00_0000_1000, &[(0x7e00_0000_1000, 41, b"app.js")]);
+        w.load(600, 0x7e00_0000_1000, 0x40, 1, "js:fromdump");
+        let dump_path = dir.path().join("jit-600.dump");
+        std::fs::write(&dump_path, w.into_bytes()).expect("write jitdump");
+
+        let mut b = ProfileBuilder::new();
+        let ev = b.add_event("cpu-clock");
+        for (pid, start) in [(500u32, 0x7f00_0000_0000u64), (600, 0x7e00_0000_0000)] {
+            b.mmap(&MappingInput {
+                pid,
+                time: 0,
+                start,
+                len: 0x10_0000,
+                pgoff: 0,
+                path: b"//anon",
+                build_id: None,
+                mode: FrameMode::User,
+            });
+        }
+        let dump = dump_path.to_str().expect("utf-8").as_bytes();
+        b.mmap(&MappingInput {
+            pid: 600,
+            time: 0,
+            start: 0x5000_0000,
+            len: 0x1000,
+            pgoff: 0,
+            path: dump,
+            build_id: None,
+            mode: FrameMode::User,
+        });
+        let chains = [
+            (
+                500u32,
+                vec![
+                    FrameAddress::ip(0x7f00_0000_2010, FrameMode::User),
+                    FrameAddress::return_address(0x7f00_0000_1050, FrameMode::User),
+                ],
+            ),
+            (
+                600,
+                vec![FrameAddress::ip(0x7e00_0000_1008, FrameMode::User)],
+            ),
+            (
+                500,
+                vec![FrameAddress::ip(0x7f00_0009_0000, FrameMode::User)],
+            ),
+        ];
+        for (pid, chain) in &chains {
+            b.sample(&SampleInput {
+                pid: *pid,
+                tid: *pid,
+                time: 1,
+                cpu: 0,
+                event: ev,
+                weight: 1,
+                kind: crate::model::SampleKind::OnCpu,
+                callchain: chain,
+            });
+        }
+        let mut profile = b.finish();
+        let mut s = Symbolizer::new(SymbolizerConfig {
+            kallsyms: None,
+            perf_map_dir: Some(dir.path().to_path_buf()),
+            debug_roots: vec![],
+            ..SymbolizerConfig::default()
+        });
+        s.symbolize_profile(&mut profile);
+        let stack_names = |i: usize| -> Vec<String> {
+            profile
+                .stack_frames(profile.samples()[i].stack, true)
+                .map(|f| profile.frame_function(f.frame).to_string())
+                .collect()
+        };
+        assert_eq!(stack_names(0), ["js:hot", "Interpreter::loop"]);
+        assert_eq!(stack_names(1), ["js:fromdump"]);
+        assert_eq!(
+            stack_names(2),
+            ["0x7f0000090000"],
+            "not in the map: placeholder"
+        );
+        let leaf = profile
+            .stack_frames(profile.samples()[1].stack, true)
+            .next()
+            .map(|f| *profile.frame(f.frame))
+            .expect("frame");
+        assert_eq!(leaf.line, Some(41));
+        assert_eq!(leaf.file.map(|f| profile.string(f)), Some("app.js"));
+        let dso = leaf.dso.map(|d| profile.dso(d).short_name());
+        assert_eq!(dso, Some("jit-600.dump"));
+        assert!(s.warnings().is_empty(), "{:?}", s.warnings());
+    }
+}

@@ -1,0 +1,130 @@
+//! One DSO's symbols ready for lookups: its [`ElfSymbols`] (merged with a
+//! separate debug file's, when there is one) and its DWARF, with a cache of
+//! the frames found per address.
+//!
+//! [`DsoSymbols::parse`] and [`DsoSymbols::load_dwarf`] take the bytes of an
+//! ELF file, so lookups can be made (and fuzzed) without the file reading,
+//! build-id checks and debug-file search of [`super::Symbolizer`], which
+//! builds its `DsoSymbols` with [`DsoSymbols::new`]. No I/O here.
+
+use std::collections::HashMap;
+
+use super::demangle::{demangle, DemangleOptions};
+use super::dwarf::{DwarfError, DwarfInfo};
+use super::elf::ElfSymbols;
+use crate::ResolvedFrame;
+
+/// A DSO's symbol table and DWARF, with a per-address cache.
+pub struct DsoSymbols {
+    elf: ElfSymbols,
+    dwarf: Option<DwarfInfo>,
+    cache: HashMap<u64, Vec<ResolvedFrame>>,
+}
+
+impl std::fmt::Debug for DsoSymbols {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DsoSymbols")
+            .field("symbols", &self.elf.symbols().len())
+            .field("dwarf", &self.dwarf.is_some())
+            .field("cached", &self.cache.len())
+            .finish()
+    }
+}
+
+impl DsoSymbols {
+    /// Lookups over symbols (and DWARF) already parsed.
+    pub fn new(elf: ElfSymbols, dwarf: Option<DwarfInfo>) -> Self {
+        Self {
+            elf,
+            dwarf,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The symbols of one ELF file's bytes, without DWARF.
+    pub fn parse(bytes: &[u8]) -> Result<Self, object::Error> {
+        Ok(Self::new(ElfSymbols::parse(bytes)?, None))
+    }
+
+    /// Add the DWARF of an ELF file's bytes (this file's, or its separate
+    /// debug file's), when it has any. On an error the lookups go on with
+    /// the symbol table alone.
+    pub fn load_dwarf(&mut self, bytes: &[u8]) -> Result<(), DwarfError> {
+        self.dwarf = Some(DwarfInfo::parse(bytes)?);
+        self.cache.clear();
+        Ok(())
+    }
+
+    /// The symbol table.
+    pub fn elf(&self) -> &ElfSymbols {
+        &self.elf
+    }
+
+    /// Frames (innermost first) at a file offset (the offset of a sample
+    /// in its mapping, `address - start + pgoff`). Empty when nothing
+    /// resolves.
+    pub fn resolve_file_offset(
+        &mut self,
+        file_offset: u64,
+        opts: DemangleOptions,
+    ) -> Vec<ResolvedFrame> {
+        match self.elf.file_offset_to_address(file_offset) {
+            Some(address) => self.resolve_address(address, opts),
+            None => Vec::new(),
+        }
+    }
+
+    /// Frames (innermost first) at an address as the file was linked.
+    /// Empty when nothing resolves.
+    pub fn resolve_address(&mut self, address: u64, opts: DemangleOptions) -> Vec<ResolvedFrame> {
+        if let Some(hit) = self.cache.get(&address) {
+            return hit.clone();
+        }
+        let found = self.elf.symbol_at(address);
+        let offset = found.and_then(|s| address.checked_sub(s.address));
+        let symbol = found.map(|s| demangle(&s.name, opts).into_owned());
+        let mut frames = self
+            .dwarf
+            .as_ref()
+            .map(|d| d.frames(address, opts))
+            .unwrap_or_default();
+        if frames.is_empty() {
+            if let Some(name) = symbol {
+                let (file, line) = self
+                    .dwarf
+                    .as_ref()
+                    .and_then(|d| d.location(address))
+                    .unwrap_or_default();
+                frames.push(ResolvedFrame {
+                    function: name,
+                    file,
+                    line,
+                    ..ResolvedFrame::default()
+                });
+            }
+        } else {
+            let last = frames.len() - 1;
+            // The outermost frame is the real function: its symbol-table name
+            // is the full demangled path (`crate::module::f`), as perf shows
+            // it; DWARF's name for it may be the short one.
+            if let Some(s) = &symbol {
+                if !s.is_empty() {
+                    frames[last].function = s.clone();
+                }
+            }
+            for (i, f) in frames.iter_mut().enumerate() {
+                if f.function.is_empty() {
+                    f.function = match (&symbol, i == last) {
+                        (Some(s), true) => s.clone(),
+                        _ => format!("{address:#x}"),
+                    };
+                }
+            }
+        }
+        if let Some(last) = frames.last_mut() {
+            last.symbol_offset = offset;
+        }
+        self.cache.insert(address, frames.clone());
+        frames
+    }
+}

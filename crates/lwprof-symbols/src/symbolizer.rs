@@ -1,0 +1,425 @@
+//! The [`Symbolizer`]: the thin layer that reads files (each file once,
+//! cached per path and build id) and answers address lookups with frames
+//! from the parsers of this crate. Problems are not errors: frames stay
+//! unresolved and a warning is kept, once per cause.
+//!
+//! It does not know the profile model: `lwprof-profile` walks a profile's
+//! locations and asks it.
+
+use crate::kallsyms;
+use crate::{
+    debug_file_candidates, hex, BuildIdCache, DebugFileSource, DsoSymbols, DwarfInfo, ElfSymbols,
+    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SymbolWarning,
+    SymbolizerConfig,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+enum JitSource {
+    PerfMap(PerfMap),
+    JitDump(JitSymbols),
+}
+
+/// Resolves addresses; reads each file once and caches what it parsed.
+pub struct Symbolizer {
+    config: SymbolizerConfig,
+    dsos: HashMap<(String, Option<Vec<u8>>), Option<DsoSymbols>>,
+    kernel: Option<Option<KernelSymbols>>,
+    jit_files: HashMap<Pid, Vec<PathBuf>>,
+    jit: HashMap<PathBuf, Option<JitSource>>,
+    warnings: Vec<SymbolWarning>,
+    warned: HashSet<SymbolWarning>,
+}
+
+impl std::fmt::Debug for Symbolizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Symbolizer")
+            .field("config", &self.config)
+            .field("cached_dsos", &self.dsos.len())
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::hash::Hash for SymbolWarning {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.to_string().hash(state);
+    }
+}
+
+impl Symbolizer {
+    /// A symbolizer with empty caches.
+    pub fn new(config: SymbolizerConfig) -> Self {
+        Self {
+            config,
+            dsos: HashMap::new(),
+            kernel: None,
+            jit_files: HashMap::new(),
+            jit: HashMap::new(),
+            warnings: Vec::new(),
+            warned: HashSet::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SymbolizerConfig {
+        &self.config
+    }
+
+    /// Warnings so far, each cause once, in order.
+    pub fn warnings(&self) -> &[SymbolWarning] {
+        &self.warnings
+    }
+
+    fn warn(&mut self, w: SymbolWarning) {
+        if self.warned.insert(w.clone()) {
+            self.warnings.push(w);
+        }
+    }
+
+    /// Frames (innermost first) at a file offset of an ELF file, checked
+    /// against the recorded build id when there is one. Empty when nothing
+    /// resolves.
+    pub fn symbolize_file_offset(
+        &mut self,
+        path: &str,
+        build_id: Option<&[u8]>,
+        file_offset: u64,
+    ) -> Vec<ResolvedFrame> {
+        let key = (path.to_string(), build_id.map(<[u8]>::to_vec));
+        if !self.dsos.contains_key(&key) {
+            let loaded = self.load_dso(path, build_id);
+            self.dsos.insert(key.clone(), loaded);
+        }
+        let opts = self.config.demangle;
+        match self.dsos.get_mut(&key) {
+            Some(Some(dso)) => dso.resolve_file_offset(file_offset, opts),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The frame of a kernel address, from kallsyms (kernel modules named
+    /// `[module]`). Empty when kallsyms is hidden, unreadable or has nothing.
+    pub fn symbolize_kernel(&mut self, address: u64) -> Vec<ResolvedFrame> {
+        if self.kernel.is_none() {
+            let loaded = self.load_kallsyms();
+            self.kernel = Some(loaded);
+        }
+        let Some(Some(k)) = &self.kernel else {
+            return Vec::new();
+        };
+        k.lookup(address)
+            .map(|s| ResolvedFrame {
+                function: s.name.clone(),
+                dso: s.module.as_ref().map(|m| format!("[{m}]")),
+                symbol_offset: Some(address - s.address),
+                ..ResolvedFrame::default()
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// Declare a jitdump file for a process (found automatically for the
+    /// `jit-PID.dump` mappings of a profile).
+    pub fn add_jitdump(&mut self, pid: Pid, path: PathBuf) {
+        let files = self.jit_files.entry(pid).or_default();
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
+
+    /// The frame of an absolute address in a process, from its perf map
+    /// (`perf_map_dir/perf-PID.map`) or its jitdumps.
+    pub fn symbolize_jit(&mut self, pid: Pid, address: u64) -> Vec<ResolvedFrame> {
+        let mut files: Vec<PathBuf> = Vec::new();
+        if let Some(dir) = &self.config.perf_map_dir {
+            files.push(dir.join(format!("perf-{pid}.map")));
+        }
+        files.extend(self.jit_files.get(&pid).into_iter().flatten().cloned());
+        for path in files {
+            if !self.jit.contains_key(&path) {
+                let loaded = self.load_jit(&path);
+                self.jit.insert(path.clone(), loaded);
+            }
+            let frame = match self.jit.get(&path) {
+                Some(Some(JitSource::PerfMap(m))) => m.lookup(address).map(|e| ResolvedFrame {
+                    function: e.name.clone(),
+                    symbol_offset: address.checked_sub(e.start),
+                    ..ResolvedFrame::default()
+                }),
+                Some(Some(JitSource::JitDump(j))) => j.lookup(address).map(|s| ResolvedFrame {
+                    function: s.name.to_string(),
+                    file: s.source.map(|(f, _)| f.to_string()),
+                    line: s.source.map(|(_, l)| l),
+                    ..ResolvedFrame::default()
+                }),
+                _ => None,
+            };
+            if let Some(mut f) = frame {
+                f.dso = Some(path.to_string_lossy().into_owned());
+                return vec![f];
+            }
+        }
+        Vec::new()
+    }
+
+    fn load_jit(&mut self, path: &Path) -> Option<JitSource> {
+        // A missing perf map is normal: most processes have none.
+        let bytes = std::fs::read(path).ok()?;
+        if path.extension().is_some_and(|e| e == "map") {
+            return Some(JitSource::PerfMap(PerfMap::parse(
+                &String::from_utf8_lossy(&bytes),
+            )));
+        }
+        match JitDump::parse(&bytes) {
+            Ok(d) => Some(JitSource::JitDump(d.symbols())),
+            Err(e) => {
+                self.warn(SymbolWarning::BadJitDump {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    fn load_kallsyms(&mut self) -> Option<KernelSymbols> {
+        let path = self.config.kallsyms.clone()?;
+        let cache = (path == Path::new("/proc/kallsyms"))
+            .then(|| {
+                Some(
+                    self.config
+                        .cache_dir
+                        .as_ref()?
+                        .join(kallsyms::running_kernel_cache_name()?),
+                )
+            })
+            .flatten();
+        if let Some(text) = cache.as_ref().and_then(|c| std::fs::read_to_string(c).ok()) {
+            let k = KernelSymbols::parse(&text);
+            if !k.is_hidden() {
+                return Some(k);
+            }
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let k = KernelSymbols::parse(&text);
+                if k.is_hidden() {
+                    self.warn(SymbolWarning::KernelSymbolsHidden { path });
+                    return None;
+                }
+                if let Some(c) = &cache {
+                    // Best effort: a cache that cannot be written only costs
+                    // the next report the same read.
+                    let _ = kallsyms::write_cache(c, &text);
+                }
+                Some(k)
+            }
+            Err(e) => {
+                self.warn(SymbolWarning::KernelSymbolsUnreadable {
+                    path,
+                    error: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    fn real_path(&self, path: &str) -> PathBuf {
+        // The kernel marks unlinked files; the path may hold a newer file,
+        // which the build-id check then rejects.
+        let path = path.strip_suffix(" (deleted)").unwrap_or(path);
+        match &self.config.symfs {
+            Some(root) => root.join(path.trim_start_matches('/')),
+            None => PathBuf::from(path),
+        }
+    }
+
+    /// Read and parse an ELF file; warns and returns `None` on failure.
+    fn read_elf(&mut self, path: &Path) -> Option<(Vec<u8>, ElfSymbols)> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                self.warn(SymbolWarning::Unreadable {
+                    path: path.to_path_buf(),
+                    error: e.to_string(),
+                });
+                return None;
+            }
+        };
+        match ElfSymbols::parse(&bytes) {
+            Ok(elf) => Some((bytes, elf)),
+            Err(e) => {
+                self.warn(SymbolWarning::NotElf {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// The binary that ran: the file at the recorded path when its build id
+    /// is the recorded one (or none was recorded), else the build-id cache's
+    /// copy. A mismatch with no cached copy is warned about, naming the DSO,
+    /// both build ids and where lwprof looked.
+    fn recorded_binary(
+        &mut self,
+        path: &Path,
+        recorded_id: Option<&[u8]>,
+    ) -> Option<(Vec<u8>, ElfSymbols)> {
+        let Some(expected) = recorded_id else {
+            return self.read_elf(path);
+        };
+        let on_disk = if path.exists() {
+            self.read_elf(path)
+        } else {
+            None
+        };
+        let found = match &on_disk {
+            Some((_, elf)) if elf.build_id.as_deref() == Some(expected) => return on_disk,
+            // A file without a build id cannot be checked: trust the path.
+            Some((_, elf)) if elf.build_id.is_none() => return on_disk,
+            Some((_, elf)) => elf.build_id.clone(),
+            None => None,
+        };
+        if let Some((_, cached)) = self.cached_binary(expected) {
+            return Some(cached);
+        }
+        let looked = self
+            .config
+            .build_id_cache
+            .as_ref()
+            .and_then(|root| BuildIdCache::new(root.clone()).link_path(expected))
+            .map_or_else(
+                || "no build-id cache".to_string(),
+                |p| p.join("elf").display().to_string(),
+            );
+        match found {
+            Some(found) => self.warn(SymbolWarning::BuildIdMismatch {
+                path: path.to_path_buf(),
+                expected: hex(expected),
+                found: hex(&found),
+                looked,
+            }),
+            None if on_disk.is_none() && !path.exists() => self.warn(SymbolWarning::Unreadable {
+                path: path.to_path_buf(),
+                error: format!(
+                    "no such file, and build id {} is not in {looked}",
+                    hex(expected)
+                ),
+            }),
+            None => {}
+        }
+        None
+    }
+
+    /// The binary with this build id from the build-id cache, checked.
+    fn cached_binary(&mut self, build_id: &[u8]) -> Option<(PathBuf, (Vec<u8>, ElfSymbols))> {
+        let cache = BuildIdCache::new(self.config.build_id_cache.clone()?);
+        let file = cache.find(build_id)?;
+        let (bytes, elf) = self.read_elf(&file)?;
+        (elf.build_id.as_deref() == Some(build_id)).then_some((file, (bytes, elf)))
+    }
+
+    fn load_dwarf(&mut self, path: &Path, bytes: &[u8]) -> Option<DwarfInfo> {
+        match DwarfInfo::parse(bytes) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.warn(SymbolWarning::BadDebugInfo {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<DsoSymbols> {
+        let path = self.real_path(recorded_path);
+        let binary = self.recorded_binary(&path, recorded_id);
+        let build_id: Option<Vec<u8>> = recorded_id
+            .map(<[u8]>::to_vec)
+            .or_else(|| binary.as_ref().and_then(|(_, e)| e.build_id.clone()));
+
+        let mut dwarf = None;
+        if self.config.dwarf {
+            if let Some((bytes, elf)) = &binary {
+                if elf.has_debug_info {
+                    let bytes = bytes.clone();
+                    dwarf = self.load_dwarf(&path, &bytes);
+                }
+            }
+        }
+        // A separate debug file gives DWARF, and a stripped binary's local
+        // functions (distro libraries have only `.dynsym`).
+        let stripped = binary.as_ref().is_some_and(|(_, e)| !e.has_symtab);
+        let needs_debug_file = (self.config.dwarf && dwarf.is_none()) || stripped;
+        let mut debug_elf: Option<ElfSymbols> = None;
+        if needs_debug_file {
+            let link = binary.as_ref().and_then(|(_, e)| e.debuglink.clone());
+            let mut candidates = debug_file_candidates(
+                &path,
+                build_id.as_deref(),
+                link.as_ref().map(|l| l.file_name.as_str()),
+                &self.config.debug_roots,
+            );
+            // The debug file kept in the build-id cache with the binary.
+            if let (Some(id), Some(root)) = (&build_id, &self.config.build_id_cache) {
+                if let Some(debug) = BuildIdCache::new(root.clone()).find_debug(id) {
+                    candidates.push((debug, DebugFileSource::BuildId));
+                }
+            }
+            for (candidate, source) in candidates {
+                if !candidate.is_file() {
+                    continue;
+                }
+                let Some((bytes, elf)) = self.read_elf(&candidate) else {
+                    continue;
+                };
+                match (&build_id, &elf.build_id) {
+                    (Some(expected), Some(found)) if expected != found => {
+                        self.warn(SymbolWarning::BuildIdMismatch {
+                            path: candidate,
+                            expected: hex(expected),
+                            found: hex(found),
+                            looked: "the other debug-file candidates".into(),
+                        });
+                        continue;
+                    }
+                    (Some(_), Some(_)) => {}
+                    _ if source == DebugFileSource::DebugLink => {
+                        // No build ids to compare: the debuglink CRC decides.
+                        if let Some(link) = &link {
+                            let found = crc32fast::hash(&bytes);
+                            if found != link.crc {
+                                self.warn(SymbolWarning::DebugLinkCrcMismatch {
+                                    path: candidate,
+                                    expected: link.crc,
+                                    found,
+                                });
+                                continue;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                if elf.has_debug_info && self.config.dwarf {
+                    dwarf = self.load_dwarf(&candidate, &bytes);
+                }
+                debug_elf = Some(elf);
+                break;
+            }
+        }
+        let elf = match (binary.map(|(_, e)| e), debug_elf) {
+            (Some(mut b), Some(d)) => {
+                b.merge_symbols(&d);
+                b
+            }
+            (Some(b), None) => b,
+            (None, Some(d)) => d,
+            (None, None) => return None,
+        };
+        Some(DsoSymbols::new(elf, dwarf))
+    }
+}
