@@ -24,8 +24,9 @@ fuzz_target!(|input: &[u8]| {
     };
     if let Ok(imported) = import(&path, options) {
         let mut out = Vec::new();
-        let _ =
-            writer_for(Format::Text).write(&imported.profile, &OutputOptions::default(), &mut out);
+        if let Some(text) = writer_for(Format::Text) {
+            let _ = text.write(&imported.profile, &OutputOptions::default(), &mut out);
+        }
         let _ = imported.damage.map(|d| d.to_string());
     }
 });
