@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwprof_records::RawData;
 use lwprof_records::record::{parse_record, Endianness, Record, RecordParseInfo};
+use lwprof_records::RawData;
 
 fuzz_target!(|input: &[u8]| {
     if input.len() < 42 {

@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lwprof_profile::import::{import, ImportOptions};
 use lwprof_output::{writer_for, Format, OutputOptions};
+use lwprof_profile::import::{import, ImportOptions};
 use lwprof_profile::unwind::UnwinderConfig;
 
 fuzz_target!(|input: &[u8]| {
