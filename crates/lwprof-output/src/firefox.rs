@@ -89,20 +89,25 @@ impl StaticSchemaMarker for LostSamplesMarker {
     }
 }
 
-/// The Firefox Profiler profile for a profile.
-pub(crate) fn firefox_profile(profile: &Profile, opts: &OutputOptions) -> FxProfile {
-    let samples: Vec<_> = profile.filtered_samples(&opts.filter).collect();
-    let t0 = samples.iter().map(|s| s.time).min().unwrap_or(0);
-    // The most common cpu-clock period is the sampling interval.
+/// The sampling interval: the most common cpu-clock (or task-clock) period,
+/// 1 ms when there is none.
+fn sampling_interval(profile: &Profile, samples: &[&lwprof_profile::model::Sample]) -> u64 {
     let mut periods: FxHashMap<u64, u64> = FxHashMap::default();
-    for s in &samples {
+    for s in samples {
         if s.kind == SampleKind::OnCpu && is_time_event(profile, s.event.index()) {
             *periods.entry(s.weight).or_default() += 1;
         }
     }
     let mut periods: Vec<(u64, u64)> = periods.into_iter().collect();
     periods.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let interval = periods.first().map_or(1_000_000, |p| p.0).max(1);
+    periods.first().map_or(1_000_000, |p| p.0).max(1)
+}
+
+/// The Firefox Profiler profile for a profile.
+pub(crate) fn firefox_profile(profile: &Profile, opts: &OutputOptions) -> FxProfile {
+    let samples: Vec<_> = profile.filtered_samples(&opts.filter).collect();
+    let t0 = samples.iter().map(|s| s.time).min().unwrap_or(0);
+    let interval = sampling_interval(profile, &samples);
     let reference = ReferenceTimestamp::from_millis_since_unix_epoch(
         opts.start_time_unix_ns.unwrap_or(0) as f64 / 1e6,
     );

@@ -186,45 +186,109 @@ fn unit_of(name: &str, kind: SampleKind) -> &'static str {
     }
 }
 
-/// The JSON document for a profile.
+/// The JSON document for a profile: one pass over the samples tallies
+/// events, threads and stacks; the function table comes from the report's
+/// top list; each table is then built on its own.
 pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
-    type StackKey = (Option<StackId>, ThreadId, usize);
-    let mut events: Vec<(EventIndex, SampleKind, u64, u64)> = Vec::new();
-    let mut threads: Vec<(ThreadId, u64, u64)> = Vec::new();
-    let mut thread_index: FxHashMap<ThreadId, usize> = FxHashMap::default();
-    let mut stacks: Vec<(StackKey, u64, u64)> = Vec::new();
-    let mut stack_index: FxHashMap<StackKey, usize> = FxHashMap::default();
-    let (mut samples, mut weight) = (0u64, 0u64);
-    let (mut first, mut last) = (u64::MAX, 0u64);
-    for s in profile.filtered_samples(&opts.filter) {
-        samples += 1;
-        weight = weight.saturating_add(s.weight);
-        first = first.min(s.time);
-        last = last.max(s.time);
-        let e = match events.iter().position(|e| e.0 == s.event && e.1 == s.kind) {
-            Some(e) => e,
-            None => {
-                events.push((s.event, s.kind, 0, 0));
-                events.len() - 1
-            }
-        };
-        events[e].2 += 1;
-        events[e].3 = events[e].3.saturating_add(s.weight);
-        let t = *thread_index.entry(s.thread).or_insert_with(|| {
-            threads.push((s.thread, 0, 0));
-            threads.len() - 1
-        });
-        threads[t].1 += 1;
-        threads[t].2 = threads[t].2.saturating_add(s.weight);
-        let key = (s.stack, s.thread, e);
-        let i = *stack_index.entry(key).or_insert_with(|| {
-            stacks.push((key, 0, 0));
-            stacks.len() - 1
-        });
-        stacks[i].1 += 1;
-        stacks[i].2 = stacks[i].2.saturating_add(s.weight);
+    let tally = Tally::of(profile, opts);
+    let (mut functions, function_of) = function_table(profile, opts);
+    let stacks = stack_table(profile, opts, &tally, &mut functions, &function_of);
+    JsonProfile {
+        lwprof_profile_version: JSON_SCHEMA_VERSION,
+        events: event_table(profile, &tally),
+        totals: JsonTotals {
+            samples: tally.samples,
+            weight: tally.weight,
+            lost_samples: profile.lost_samples(),
+            duration_ns: tally.last.saturating_sub(tally.first.min(tally.last)),
+        },
+        threads: thread_table(profile, &tally),
+        functions,
+        stacks,
     }
+}
 
+/// A stack of a thread in one event section.
+type StackKey = (Option<StackId>, ThreadId, usize);
+
+/// Samples and weight of one table entry.
+#[derive(Clone, Copy, Default)]
+struct Count {
+    samples: u64,
+    weight: u64,
+}
+
+impl Count {
+    fn add(&mut self, weight: u64) {
+        self.samples += 1;
+        self.weight = self.weight.saturating_add(weight);
+    }
+}
+
+/// One pass over the written samples: events, threads and stacks in
+/// first-seen order, with their counts, and the totals.
+struct Tally {
+    events: Vec<((EventIndex, SampleKind), Count)>,
+    threads: Vec<(ThreadId, Count)>,
+    thread_index: FxHashMap<ThreadId, usize>,
+    stacks: Vec<(StackKey, Count)>,
+    samples: u64,
+    weight: u64,
+    first: u64,
+    last: u64,
+}
+
+impl Tally {
+    fn of(profile: &Profile, opts: &OutputOptions) -> Self {
+        let mut t = Tally {
+            events: Vec::new(),
+            threads: Vec::new(),
+            thread_index: FxHashMap::default(),
+            stacks: Vec::new(),
+            samples: 0,
+            weight: 0,
+            first: u64::MAX,
+            last: 0,
+        };
+        let mut stack_index: FxHashMap<StackKey, usize> = FxHashMap::default();
+        for s in profile.filtered_samples(&opts.filter) {
+            t.samples += 1;
+            t.weight = t.weight.saturating_add(s.weight);
+            t.first = t.first.min(s.time);
+            t.last = t.last.max(s.time);
+            let e = match t.events.iter().position(|e| e.0 == (s.event, s.kind)) {
+                Some(e) => e,
+                None => {
+                    t.events.push(((s.event, s.kind), Count::default()));
+                    t.events.len() - 1
+                }
+            };
+            t.events[e].1.add(s.weight);
+            let th = *t.thread_index.entry(s.thread).or_insert_with(|| {
+                t.threads.push((s.thread, Count::default()));
+                t.threads.len() - 1
+            });
+            t.threads[th].1.add(s.weight);
+            let key = (s.stack, s.thread, e);
+            let i = *stack_index.entry(key).or_insert_with(|| {
+                t.stacks.push((key, Count::default()));
+                t.stacks.len() - 1
+            });
+            t.stacks[i].1.add(s.weight);
+        }
+        t
+    }
+}
+
+/// A function's identity across stacks: name, DSO, mode.
+type FunctionKey = (String, String, &'static str);
+
+/// Functions, heaviest self weight first (the report's top list by DSO and
+/// symbol), and where each is in the list.
+fn function_table(
+    profile: &Profile,
+    opts: &OutputOptions,
+) -> (Vec<JsonFunction>, FxHashMap<FunctionKey, usize>) {
     let top = profile.top(&TopOptions {
         filter: opts.filter.clone(),
         keys: vec![SortKey::Dso, SortKey::Symbol],
@@ -233,7 +297,7 @@ pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
         limit: None,
         ..TopOptions::default()
     });
-    let mut functions: Vec<JsonFunction> = top
+    let functions: Vec<JsonFunction> = top
         .rows
         .iter()
         .map(|r| JsonFunction {
@@ -248,16 +312,28 @@ pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
             total_percent: r.total_percent,
         })
         .collect();
-    let mut function_of: FxHashMap<(String, String, &'static str), usize> = FxHashMap::default();
+    let mut function_of: FxHashMap<FunctionKey, usize> = FxHashMap::default();
     for (i, f) in functions.iter().enumerate() {
         function_of
             .entry((f.name.clone(), f.dso.clone(), f.mode))
             .or_insert(i);
     }
+    (functions, function_of)
+}
 
-    let json_stacks = stacks
+/// The unique stacks as function indexes, root first; fills each
+/// function's source file from the first frame seen with one.
+fn stack_table(
+    profile: &Profile,
+    opts: &OutputOptions,
+    tally: &Tally,
+    functions: &mut [JsonFunction],
+    function_of: &FxHashMap<FunctionKey, usize>,
+) -> Vec<JsonStack> {
+    tally
+        .stacks
         .iter()
-        .map(|&((stack, thread, event), samples, weight)| {
+        .map(|&((stack, thread, event), count)| {
             let frames = frames_root_first(profile, stack, opts.no_inline)
                 .iter()
                 .filter_map(|sf| {
@@ -275,17 +351,21 @@ pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
                 })
                 .collect();
             JsonStack {
-                thread: thread_index[&thread],
+                thread: tally.thread_index[&thread],
                 event,
                 frames,
-                samples,
-                weight,
+                samples: count.samples,
+                weight: count.weight,
             }
         })
-        .collect();
+        .collect()
+}
 
-    let events = if events.is_empty() {
-        profile
+/// The event sections; with no samples, every event of the profile with
+/// zero counts, so the document still says what was measured.
+fn event_table(profile: &Profile, tally: &Tally) -> Vec<JsonEvent> {
+    if tally.events.is_empty() {
+        return profile
             .events()
             .iter()
             .map(|name| JsonEvent {
@@ -295,48 +375,41 @@ pub fn json_profile(profile: &Profile, opts: &OutputOptions) -> JsonProfile {
                 samples: 0,
                 weight: 0,
             })
-            .collect()
-    } else {
-        events
-            .iter()
-            .map(|&(e, kind, samples, weight)| {
-                let name = profile.events().get(e.index()).cloned().unwrap_or_default();
-                JsonEvent {
-                    unit: unit_of(&name, kind),
-                    name,
-                    kind: match kind {
-                        SampleKind::OnCpu => "on_cpu",
-                        SampleKind::OffCpu => "off_cpu",
-                    },
-                    samples,
-                    weight,
-                }
-            })
-            .collect()
-    };
-    JsonProfile {
-        lwprof_profile_version: JSON_SCHEMA_VERSION,
-        events,
-        totals: JsonTotals {
-            samples,
-            weight,
-            lost_samples: profile.lost_samples(),
-            duration_ns: last.saturating_sub(first.min(last)),
-        },
-        threads: threads
-            .iter()
-            .map(|&(t, samples, weight)| {
-                let th = profile.thread(t);
-                JsonThread {
-                    pid: th.pid,
-                    tid: th.tid,
-                    name: profile.thread_name(t).to_string(),
-                    samples,
-                    weight,
-                }
-            })
-            .collect(),
-        functions,
-        stacks: json_stacks,
+            .collect();
     }
+    tally
+        .events
+        .iter()
+        .map(|&((e, kind), count)| {
+            let name = profile.events().get(e.index()).cloned().unwrap_or_default();
+            JsonEvent {
+                unit: unit_of(&name, kind),
+                name,
+                kind: match kind {
+                    SampleKind::OnCpu => "on_cpu",
+                    SampleKind::OffCpu => "off_cpu",
+                },
+                samples: count.samples,
+                weight: count.weight,
+            }
+        })
+        .collect()
+}
+
+/// The threads with samples, by their latest names.
+fn thread_table(profile: &Profile, tally: &Tally) -> Vec<JsonThread> {
+    tally
+        .threads
+        .iter()
+        .map(|&(t, count)| {
+            let th = profile.thread(t);
+            JsonThread {
+                pid: th.pid,
+                tid: th.tid,
+                name: profile.thread_name(t).to_string(),
+                samples: count.samples,
+                weight: count.weight,
+            }
+        })
+        .collect()
 }

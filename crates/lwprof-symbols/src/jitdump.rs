@@ -208,45 +208,7 @@ impl<'a> Cursor<'a> {
 impl JitDump {
     /// Parse a jitdump file's bytes.
     pub fn parse(data: &[u8]) -> Result<Self, JitDumpError> {
-        let magic_le = data
-            .get(..4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .ok_or(JitDumpError::ShortHeader { size: data.len() })?;
-        let big_endian = match magic_le {
-            MAGIC => false,
-            m if m.swap_bytes() == MAGIC => true,
-            found => return Err(JitDumpError::BadMagic { found }),
-        };
-        let mut c = Cursor {
-            data,
-            pos: 4,
-            big_endian,
-        };
-        let short = JitDumpError::ShortHeader { size: data.len() };
-        let version = c.u32().ok_or(short.clone())?;
-        let total_size = c.u32().ok_or(short.clone())? as usize;
-        let elf_mach = c.u32().ok_or(short.clone())?;
-        let _pad = c.u32().ok_or(short.clone())?;
-        let pid = c.u32().ok_or(short.clone())?;
-        let timestamp = c.u64().ok_or(short.clone())?;
-        let flags = c.u64().ok_or(short)?;
-        if total_size < HEADER_SIZE || total_size > data.len() {
-            return Err(JitDumpError::ShortHeader { size: total_size });
-        }
-        let mut dump = JitDump {
-            header: JitDumpHeader {
-                version,
-                elf_mach,
-                pid,
-                timestamp,
-                flags,
-            },
-            loads: Vec::new(),
-            moves: Vec::new(),
-            debug_info: Vec::new(),
-            truncated: false,
-            sequence: Vec::new(),
-        };
+        let (mut dump, total_size, big_endian) = parse_header(data)?;
         let mut offset = total_size;
         while offset < data.len() {
             let mut h = Cursor {
@@ -276,64 +238,17 @@ impl JitDump {
             let truncated = JitDumpError::TruncatedRecord { id, offset };
             match id {
                 JIT_CODE_LOAD => {
-                    let load = (|| {
-                        Some(JitCodeLoad {
-                            timestamp,
-                            pid: body.u32()?,
-                            tid: body.u32()?,
-                            vma: body.u64()?,
-                            code_addr: body.u64()?,
-                            code_size: body.u64()?,
-                            code_index: body.u64()?,
-                            name: String::from_utf8_lossy(body.cstr()?).into_owned(),
-                        })
-                    })()
-                    .ok_or(truncated)?;
+                    let load = parse_load(&mut body, timestamp).ok_or(truncated)?;
                     dump.sequence.push(CodeRecord::Load(dump.loads.len()));
                     dump.loads.push(load);
                 }
                 JIT_CODE_MOVE => {
-                    let mv = (|| {
-                        let _pid = body.u32()?;
-                        let _tid = body.u32()?;
-                        let _vma = body.u64()?;
-                        Some(JitCodeMove {
-                            timestamp,
-                            old_code_addr: body.u64()?,
-                            new_code_addr: body.u64()?,
-                            code_size: body.u64()?,
-                            code_index: body.u64()?,
-                        })
-                    })()
-                    .ok_or(truncated)?;
+                    let mv = parse_move(&mut body, timestamp).ok_or(truncated)?;
                     dump.sequence.push(CodeRecord::Move(dump.moves.len()));
                     dump.moves.push(mv);
                 }
                 JIT_CODE_DEBUG_INFO => {
-                    let info = (|| {
-                        let code_addr = body.u64()?;
-                        let count = body.u64()?;
-                        let mut entries: Vec<JitDebugEntry> = Vec::new();
-                        for _ in 0..count {
-                            let addr = body.u64()?;
-                            let line = body.u32()?;
-                            let discriminator = body.u32()?;
-                            let name = body.cstr()?;
-                            // A name of one 0xff byte repeats the previous one.
-                            let file = match (name, entries.last()) {
-                                ([0xff], Some(prev)) => prev.file.clone(),
-                                _ => String::from_utf8_lossy(name).into_owned(),
-                            };
-                            entries.push(JitDebugEntry {
-                                addr,
-                                line,
-                                discriminator,
-                                file,
-                            });
-                        }
-                        Some(JitDebugInfo { code_addr, entries })
-                    })()
-                    .ok_or(truncated)?;
+                    let info = parse_debug_info(&mut body).ok_or(truncated)?;
                     dump.sequence.push(CodeRecord::Debug(dump.debug_info.len()));
                     dump.debug_info.push(info);
                 }
@@ -468,6 +383,104 @@ impl JitSymbols {
             source,
         })
     }
+}
+
+/// The file header: an empty dump, where the records start, and the byte
+/// order (from the magic).
+fn parse_header(data: &[u8]) -> Result<(JitDump, usize, bool), JitDumpError> {
+    let magic_le = data
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .ok_or(JitDumpError::ShortHeader { size: data.len() })?;
+    let big_endian = match magic_le {
+        MAGIC => false,
+        m if m.swap_bytes() == MAGIC => true,
+        found => return Err(JitDumpError::BadMagic { found }),
+    };
+    let mut c = Cursor {
+        data,
+        pos: 4,
+        big_endian,
+    };
+    let short = JitDumpError::ShortHeader { size: data.len() };
+    let version = c.u32().ok_or(short.clone())?;
+    let total_size = c.u32().ok_or(short.clone())? as usize;
+    let elf_mach = c.u32().ok_or(short.clone())?;
+    let _pad = c.u32().ok_or(short.clone())?;
+    let pid = c.u32().ok_or(short.clone())?;
+    let timestamp = c.u64().ok_or(short.clone())?;
+    let flags = c.u64().ok_or(short)?;
+    if total_size < HEADER_SIZE || total_size > data.len() {
+        return Err(JitDumpError::ShortHeader { size: total_size });
+    }
+    let dump = JitDump {
+        header: JitDumpHeader {
+            version,
+            elf_mach,
+            pid,
+            timestamp,
+            flags,
+        },
+        loads: Vec::new(),
+        moves: Vec::new(),
+        debug_info: Vec::new(),
+        truncated: false,
+        sequence: Vec::new(),
+    };
+    Ok((dump, total_size, big_endian))
+}
+
+/// The body of a `JIT_CODE_LOAD`; `None` when it is cut short.
+fn parse_load(body: &mut Cursor<'_>, timestamp: u64) -> Option<JitCodeLoad> {
+    Some(JitCodeLoad {
+        timestamp,
+        pid: body.u32()?,
+        tid: body.u32()?,
+        vma: body.u64()?,
+        code_addr: body.u64()?,
+        code_size: body.u64()?,
+        code_index: body.u64()?,
+        name: String::from_utf8_lossy(body.cstr()?).into_owned(),
+    })
+}
+
+/// The body of a `JIT_CODE_MOVE`; `None` when it is cut short.
+fn parse_move(body: &mut Cursor<'_>, timestamp: u64) -> Option<JitCodeMove> {
+    let _pid = body.u32()?;
+    let _tid = body.u32()?;
+    let _vma = body.u64()?;
+    Some(JitCodeMove {
+        timestamp,
+        old_code_addr: body.u64()?,
+        new_code_addr: body.u64()?,
+        code_size: body.u64()?,
+        code_index: body.u64()?,
+    })
+}
+
+/// The body of a `JIT_CODE_DEBUG_INFO`; `None` when it is cut short.
+fn parse_debug_info(body: &mut Cursor<'_>) -> Option<JitDebugInfo> {
+    let code_addr = body.u64()?;
+    let count = body.u64()?;
+    let mut entries: Vec<JitDebugEntry> = Vec::new();
+    for _ in 0..count {
+        let addr = body.u64()?;
+        let line = body.u32()?;
+        let discriminator = body.u32()?;
+        let name = body.cstr()?;
+        // A name of one 0xff byte repeats the previous one.
+        let file = match (name, entries.last()) {
+            ([0xff], Some(prev)) => prev.file.clone(),
+            _ => String::from_utf8_lossy(name).into_owned(),
+        };
+        entries.push(JitDebugEntry {
+            addr,
+            line,
+            discriminator,
+            file,
+        });
+    }
+    Some(JitDebugInfo { code_addr, entries })
 }
 
 #[cfg(test)]

@@ -130,6 +130,41 @@ impl Keyed {
         self.dso || self.symbol
     }
 
+    /// The row key of a sample context and (for by-frame keys) a frame.
+    fn row_key(
+        self,
+        profile: &Profile,
+        ctx: Context,
+        frame: Option<(&lwprof_profile::model::StackFrame, &NodeKey)>,
+    ) -> RowKey {
+        RowKey {
+            comm: self.comm.then(|| {
+                ctx.0
+                    .map(|c| profile.string(c).to_string())
+                    .unwrap_or_default()
+            }),
+            tid: ctx.1,
+            cpu: ctx.2,
+            dso: self.dso.then(|| {
+                frame
+                    .map_or("[unknown]", |(_, k)| dso_name(profile, k.dso))
+                    .to_string()
+            }),
+            symbol: self.symbol.then(|| match frame {
+                Some((sf, k)) => (
+                    entry_symbol(profile, sf),
+                    k.mode,
+                    dso_name(profile, k.dso).to_string(),
+                ),
+                None => (
+                    "[unknown]".to_string(),
+                    FrameMode::User,
+                    "[unknown]".to_string(),
+                ),
+            }),
+        }
+    }
+
     fn of_row(self, r: &TopRow) -> RowKey {
         RowKey {
             comm: self.comm.then(|| r.comm.clone().unwrap_or_default()),
@@ -212,33 +247,6 @@ impl EntryGraphs {
         // Row of each (context, frame key), looked up once.
         let mut row_cache: FxHashMap<(Context, Option<NodeKey>), Option<usize>> =
             FxHashMap::default();
-        let row_key =
-            |ctx: Context, frame: Option<(&lwprof_profile::model::StackFrame, &NodeKey)>| RowKey {
-                comm: keyed.comm.then(|| {
-                    ctx.0
-                        .map(|c| profile.string(c).to_string())
-                        .unwrap_or_default()
-                }),
-                tid: ctx.1,
-                cpu: ctx.2,
-                dso: keyed.dso.then(|| {
-                    frame
-                        .map_or("[unknown]", |(_, k)| dso_name(profile, k.dso))
-                        .to_string()
-                }),
-                symbol: keyed.symbol.then(|| match frame {
-                    Some((sf, k)) => (
-                        entry_symbol(profile, sf),
-                        k.mode,
-                        dso_name(profile, k.dso).to_string(),
-                    ),
-                    None => (
-                        "[unknown]".to_string(),
-                        FrameMode::User,
-                        "[unknown]".to_string(),
-                    ),
-                }),
-            };
         for key in arrival {
             let (weight, count) = per_stack[&key];
             let (stack, ctx) = key;
@@ -263,7 +271,7 @@ impl EntryGraphs {
                 // One row per sample context: it owns the whole chain.
                 let row = *row_cache
                     .entry((ctx, None))
-                    .or_insert_with(|| row_of.get(&row_key(ctx, None)).copied());
+                    .or_insert_with(|| row_of.get(&keyed.row_key(profile, ctx, None)).copied());
                 if let Some(row) = row {
                     insert(
                         &mut trees[row],
@@ -279,9 +287,11 @@ impl EntryGraphs {
             }
             let mut done: Vec<usize> = Vec::new();
             for (i, k) in path.iter().enumerate() {
-                let row = *row_cache
-                    .entry((ctx, Some(*k)))
-                    .or_insert_with(|| row_of.get(&row_key(ctx, Some((&frames[i], k)))).copied());
+                let row = *row_cache.entry((ctx, Some(*k))).or_insert_with(|| {
+                    row_of
+                        .get(&keyed.row_key(profile, ctx, Some((&frames[i], k))))
+                        .copied()
+                });
                 let Some(row) = row else { continue };
                 if done.contains(&row) || (!t.children && i != leaf_at) {
                     continue;
