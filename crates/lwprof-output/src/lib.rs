@@ -1,6 +1,19 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// A build with only some formats leaves some shared helpers unused; the
+// default build (every format) is linted in full.
+#![cfg_attr(
+    not(all(
+        feature = "text",
+        feature = "folded",
+        feature = "flamegraph",
+        feature = "pprof",
+        feature = "firefox",
+        feature = "json"
+    )),
+    allow(unused_imports, dead_code)
+)]
 
 //! # Formats
 //!
@@ -543,6 +556,7 @@ pub(crate) fn note_for(
     }
 }
 
+#[cfg(any(feature = "json", feature = "firefox", feature = "folded"))]
 /// The frames of a stack, root first.
 pub(crate) fn frames_root_first(
     profile: &Profile,
@@ -554,12 +568,14 @@ pub(crate) fn frames_root_first(
     v
 }
 
+#[cfg(any(feature = "text", feature = "json", feature = "folded"))]
 /// A DSO's short name, `[unknown]` for none (as perf and
 /// [`Profile::top`] show it).
 pub(crate) fn dso_name(profile: &Profile, dso: Option<DsoId>) -> &str {
     dso.map_or("[unknown]", |d| profile.dso(d).short_name())
 }
 
+#[cfg(any(feature = "text", feature = "flamegraph", feature = "firefox"))]
 /// The name of an event section: the event, with ` (off-cpu)` for off-CPU
 /// samples.
 pub(crate) fn section_name(profile: &Profile, event: usize, kind: SampleKind) -> String {
@@ -573,6 +589,7 @@ pub(crate) fn section_name(profile: &Profile, event: usize, kind: SampleKind) ->
     }
 }
 
+#[cfg(any(feature = "flamegraph", feature = "firefox"))]
 /// The default title: `<command> - <event>`.
 pub(crate) fn default_title(profile: &Profile, opts: &OutputOptions) -> String {
     if let Some(t) = &opts.title {
@@ -601,6 +618,7 @@ pub(crate) fn default_title(profile: &Profile, opts: &OutputOptions) -> String {
     }
 }
 
+#[cfg(any(feature = "flamegraph", feature = "firefox"))]
 /// The most sampled thread name.
 pub(crate) fn main_comm(profile: &Profile, opts: &OutputOptions) -> String {
     let mut counts: rustc_hash::FxHashMap<lwprof_profile::model::StrId, u64> = Default::default();
@@ -616,6 +634,7 @@ pub(crate) fn main_comm(profile: &Profile, opts: &OutputOptions) -> String {
         .unwrap_or_default()
 }
 
+#[cfg(feature = "text")]
 /// The perf-style `[.]` / `[k]` marker of a frame's mode.
 pub(crate) fn mode_marker(mode: FrameMode) -> &'static str {
     match mode {
