@@ -10,8 +10,10 @@
 //! - [`catalog`]: every event usable here, for `lwprof list`;
 //! - [`attr`]: the plain description of one event, turned into a
 //!   `perf_event_attr`;
-//! - [`counter`]: counters and groups, read with one read(2) into a stack buffer;
-//! - [`count`]: counting a list of events on a task, a process or every CPU;
+//! - [`counter`]: one counter or group on one thread or CPU, read with one
+//!   read(2) into a stack buffer;
+//! - [`counting_session`]: counting a list of events over a whole target (a
+//!   task, every thread of a process, every CPU), as `perf stat` does;
 //! - [`stat_metrics`]: the derived figures of `perf stat` (CPUs utilized,
 //!   rates, GHz, IPC, miss ratios) and the spread of repeated runs;
 //! - [`locale`]: digit grouping as the user's locale writes it;
@@ -36,8 +38,8 @@ pub mod attr;
 pub mod budget;
 pub mod catalog;
 pub mod command;
-pub mod count;
 pub mod counter;
+pub mod counting_session;
 pub mod error;
 pub mod locale;
 pub mod pmu;
@@ -53,6 +55,10 @@ pub mod spec;
 pub mod stat_metrics;
 pub mod sys;
 pub mod tracefs;
+
+/// The former name of [`counting_session`]: `lwprof_events::count::...`
+/// paths keep compiling.
+pub use counting_session as count;
 
 pub use attr::parse_info;
 pub use attr::{EventConfig, EventKind, Modifiers};

@@ -3,8 +3,8 @@
 //! These run in CI (software events and tracepoints need no hardware PMU).
 
 use lwprof_events::command::PreparedCommand;
-use lwprof_events::count::{CountRequest, CountingSession, EventStatus, Target};
 use lwprof_events::counter::CountOptions;
+use lwprof_events::counting_session::{CountRequest, CountingSession, EventStatus, Target};
 use lwprof_events::parse_events_system;
 use std::ffi::OsString;
 use std::time::Duration;
