@@ -12,7 +12,7 @@ use perf_event_open_sys::bindings as pb;
 use std::ptr::{addr_of_mut, NonNull};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-/// Plays the kernel's part on a ring made by [`Ring::anonymous`]: writes
+/// Plays the kernel's part on a ring made by [`super::Ring::anonymous`]: writes
 /// records and publishes `data_head` exactly as `perf_output_begin` /
 /// `perf_output_put_handle` do (forward, with LOST records when full, or
 /// backward overwrite), writes AUX bytes, and updates the self-monitoring

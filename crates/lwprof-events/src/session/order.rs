@@ -194,8 +194,8 @@ impl SamplingSession {
     }
 
     /// The next record in time order, waiting for the rings as needed
-    /// ([`SessionOptions::poll_interval`] at a time). `None` once the
-    /// session is finished (every task gone, or [`StopHandle::stop`]) and
+    /// ([`super::SessionOptions::poll_interval`] at a time). `None` once the
+    /// session is finished (every task gone, or [`super::StopHandle::stop`]) and
     /// every record has been returned.
     pub fn next_ordered(&mut self) -> Result<Option<SessionRecord>> {
         let mut out = Vec::new();
