@@ -30,6 +30,11 @@
 //! part, so tests and benchmarks craft rings with arbitrary head, tail and wrap
 //! positions without a perf fd.
 //!
+//! The parts: `map` maps rings (and anonymous ones for tests),
+//! `batch` reads forward, `snapshot` reads overwrite rings, `aux` the AUX
+//! area, `stats` counts what went by, `writer` plays the kernel. This file
+//! holds the ring itself: its user-page atomics and the in-place views.
+//!
 //! This module does not parse records beyond the 8-byte header and the
 //! counters of LOST / LOST_SAMPLES; typed records belong to the record parser.
 
@@ -63,6 +68,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::ptr::{addr_of_mut, NonNull};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
 /// The ring buffer of one perf event (or of several redirected into it with
 /// `PERF_EVENT_IOC_SET_OUTPUT`).
 #[derive(Debug)]
