@@ -6,12 +6,17 @@
 //! lwprof does at all) is counted.
 //!
 //! Everything the child needs (program path, argv, envp) is prepared before
-//! fork, so the child only calls async-signal-safe functions: read, execve,
-//! write and _exit.
+//! fork, so the child only calls async-signal-safe functions: close, read,
+//! execve, write and _exit (through libc, not std, whose wrappers promise no
+//! async-signal safety). The parent's side of the two pipes is std's.
+//!
+//! This module does not open events: the caller opens them on
+//! [`PreparedCommand::pid`] between [`PreparedCommand::new`] and
+//! [`PreparedCommand::start`].
 
 use crate::error::{Error, Result};
 use std::ffi::{CString, OsStr, OsString};
-use std::io;
+use std::io::{self, PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -39,8 +44,8 @@ impl ExitStatus {
 #[derive(Debug)]
 pub struct PreparedCommand {
     pid: i32,
-    go: Option<OwnedFd>,
-    exec_err: OwnedFd,
+    go: Option<PipeWriter>,
+    exec_err: PipeReader,
     program: OsString,
     reaped: Option<ExitStatus>,
     pidfd: Option<OwnedFd>,
@@ -49,10 +54,10 @@ pub struct PreparedCommand {
 
 fn cstring(s: &OsStr, what: &str) -> Result<CString> {
     CString::new(s.as_bytes()).map_err(|_| {
-        Error::io(
-            format!("{what} contains a NUL byte: {}", s.to_string_lossy()),
-            io::Error::from(io::ErrorKind::InvalidInput),
-        )
+        Error::misuse(format!(
+            "{what} contains a NUL byte: {}",
+            s.to_string_lossy()
+        ))
     })
 }
 
@@ -75,34 +80,15 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded, so both descriptors are new and ours alone.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
 impl PreparedCommand {
     /// Forks a child that will exec `argv[0]` (searched in `$PATH`) with
     /// `argv` once [`PreparedCommand::start`] is called.
     pub fn new(argv: &[OsString]) -> Result<PreparedCommand> {
-        let program = argv.first().ok_or_else(|| {
-            Error::io(
-                "no command given",
-                io::Error::from(io::ErrorKind::InvalidInput),
-            )
-        })?;
-        let path = resolve_program(program).ok_or_else(|| {
-            Error::io(
-                format!(
-                    "{}: command not found (check the name or your $PATH)",
-                    program.to_string_lossy()
-                ),
-                io::Error::from(io::ErrorKind::NotFound),
-            )
+        let program = argv
+            .first()
+            .ok_or_else(|| Error::misuse("no command given"))?;
+        let path = resolve_program(program).ok_or_else(|| Error::CommandNotFound {
+            program: program.to_string_lossy().into_owned(),
         })?;
         let c_path = cstring(path.as_os_str(), "the program path")?;
         let c_args: Vec<CString> = argv
@@ -122,8 +108,10 @@ impl PreparedCommand {
         let mut env_ptrs: Vec<*const libc::c_char> = c_env.iter().map(|a| a.as_ptr()).collect();
         env_ptrs.push(std::ptr::null());
 
-        let (go_read, go_write) = pipe_cloexec().map_err(|e| Error::io("pipe", e))?;
-        let (err_read, err_write) = pipe_cloexec().map_err(|e| Error::io("pipe", e))?;
+        // std's pipes are close-on-exec: the error pipe reads EOF once exec
+        // succeeds, and the command inherits neither.
+        let (go_read, go_write) = io::pipe().map_err(|e| Error::io("pipe", e))?;
+        let (err_read, err_write) = io::pipe().map_err(|e| Error::io("pipe", e))?;
 
         // SAFETY: fork is safe to call; in the child we only use
         // async-signal-safe calls (read, execve, write, _exit) on data that
@@ -176,41 +164,21 @@ impl PreparedCommand {
 
     /// Lets the child exec, and waits until exec has succeeded or failed.
     pub fn start(&mut self) -> Result<()> {
-        let go = self.go.take().ok_or_else(|| {
-            Error::io(
-                "command already started",
-                io::Error::from(io::ErrorKind::InvalidInput),
-            )
-        })?;
-        // SAFETY: writing one byte from a live local to our own pipe.
-        let n = unsafe { libc::write(go.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
-        if n != 1 {
-            return Err(Error::io("start command", io::Error::last_os_error()));
-        }
+        let mut go = self
+            .go
+            .take()
+            .ok_or_else(|| Error::misuse("command already started"))?;
+        go.write_all(&[1])
+            .map_err(|e| Error::io("start command", e))?;
         drop(go);
         // The error pipe is close-on-exec: EOF means exec succeeded, four
         // bytes carry the errno of a failed exec.
-        let mut buf = [0u8; 4];
-        let mut got = 0;
-        while got < 4 {
-            // SAFETY: reading into the unfilled tail of a live local array.
-            let n = unsafe {
-                libc::read(
-                    self.exec_err.as_raw_fd(),
-                    buf[got..].as_mut_ptr().cast(),
-                    4 - got,
-                )
-            };
-            if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            if n <= 0 {
-                break;
-            }
-            got += n as usize;
-        }
-        if got == 4 {
-            let errno = i32::from_ne_bytes(buf);
+        let mut status = Vec::with_capacity(4);
+        self.exec_err
+            .read_to_end(&mut status)
+            .map_err(|e| Error::io("waiting for the command to exec", e))?;
+        if let Some(&errno) = status.first_chunk::<4>() {
+            let errno = i32::from_ne_bytes(errno);
             let _ = self.wait();
             return Err(Error::io(
                 format!("cannot run {}", self.program.to_string_lossy()),

@@ -1,5 +1,7 @@
-//! Counters and groups: counting events on a thread, a process, a command or
-//! a CPU, and reading them back.
+//! Counters and groups: one event, or one group of events, opened on one
+//! thread or one CPU (one perf_event_open(2) per event), and read back.
+//! Counting a whole target (every thread of a process, every CPU) is
+//! [`crate::counting_session`].
 //!
 //! Seed 004 is the brief: many counters are read in one call, and the argument
 //! vector of a small read never touches the heap. A [`Group`] is read with one
@@ -155,8 +157,11 @@ pub(crate) fn open_attr(
             Err(Error::NotSupported {
                 event: event.name.clone(),
                 reason: format!(
-                    "branch stack sampling (-b) is not supported here ({e}): it needs a                      hardware PMU that records taken branches (Intel LBR, AMD BRS, ARM BRBE);                      record without -b"
+                    "branch stack sampling (-b) is not supported here ({e}): it needs a \
+                     hardware PMU that records taken branches (Intel LBR, AMD BRS, ARM BRBE); \
+                     record without -b"
                 ),
+                source: Some(e),
             })
         }
         Err(e) => Err(open_error(event, e, pid, cpu)),
@@ -184,11 +189,15 @@ pub fn open_error(event: &EventConfig, e: io::Error, pid: i32, cpu: i32) -> Erro
                 reason: "this machine has no hardware PMU (typical of a VM without PMU \
                          passthrough); software events such as cpu-clock and task-clock still work"
                     .into(),
+                // The errno says no more than the reason, and a message
+                // printed with its causes would repeat it.
+                source: None,
             }
         }
         Some(libc::ENOENT) | Some(libc::EOPNOTSUPP) | Some(libc::ENODEV) => Error::NotSupported {
             event: name,
             reason: format!("the kernel does not support this event here ({e})"),
+            source: Some(e),
         },
         Some(libc::ESRCH) => Error::NoSuchProcess { pid },
         Some(libc::EMFILE) | Some(libc::ENFILE) => Error::Io {
@@ -299,10 +308,11 @@ impl AsFd for Counter {
 }
 
 fn short_read(name: &str, got: usize, want: usize) -> Error {
-    Error::io(
-        format!("{name}: short read from the kernel ({got} of {want} bytes)"),
-        io::Error::from(io::ErrorKind::UnexpectedEof),
-    )
+    Error::ShortRead {
+        what: name.to_owned(),
+        got,
+        want,
+    }
 }
 
 /// One reading of a whole group: the shared times and one value per member,
@@ -338,12 +348,9 @@ pub struct Group {
 impl Group {
     /// Opens `events` as one group (the first is the leader) on `pid`/`cpu`.
     pub fn open(events: &[EventConfig], pid: i32, cpu: i32, opts: &CountOptions) -> Result<Group> {
-        let (first, rest) = events.split_first().ok_or_else(|| {
-            Error::io(
-                "an event group needs at least one event",
-                io::Error::from(io::ErrorKind::InvalidInput),
-            )
-        })?;
+        let (first, rest) = events
+            .split_first()
+            .ok_or_else(|| Error::misuse("an event group needs at least one event"))?;
         let mut attr = base_attr(first, opts, GROUP_FORMAT);
         let (fd, kernel_excluded) = open_attr(first, &mut attr, pid, cpu, None)?;
         let id = sys::event_id(fd.as_fd()).map_err(|e| Error::io("PERF_EVENT_IOC_ID", e))?;

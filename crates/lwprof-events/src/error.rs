@@ -10,6 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What can go wrong talking to the kernel's perf interface.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// perf_event_open was refused for lack of privilege.
     #[error("{event}: permission denied ({errno}); {advice}")]
@@ -28,6 +29,9 @@ pub enum Error {
         event: String,
         /// Why, in one phrase.
         reason: String,
+        /// The errno of the refusal, when the kernel refused.
+        #[source]
+        source: Option<io::Error>,
     },
     /// The target process or thread does not exist.
     #[error("no such process or thread: {pid} (it may have exited; check `ps -p {pid}`)")]
@@ -52,6 +56,44 @@ pub enum Error {
     /// [`crate::budget`]); the message names both limits and how to raise them.
     #[error(transparent)]
     Budget(#[from] crate::budget::BudgetError),
+    /// The API was used in a way it does not allow: a caller's mistake (an
+    /// empty group, a ring size that is not a power of two, a command
+    /// started twice, a snapshot of a forward ring), not a refusal by the
+    /// kernel. The message says what was asked and what is allowed.
+    #[error("{0}")]
+    Misuse(String),
+    /// The program of a command to measure is not in `$PATH` (or not
+    /// executable).
+    #[error("{program}: command not found (check the name or your $PATH)")]
+    CommandNotFound {
+        /// The program as given.
+        program: String,
+    },
+    /// A read(2) of a counter returned fewer bytes than its read format
+    /// promises.
+    #[error("{what}: short read from the kernel ({got} of {want} bytes)")]
+    ShortRead {
+        /// What was read (the event name and the read).
+        what: String,
+        /// Bytes the kernel returned.
+        got: usize,
+        /// Bytes the read format needs.
+        want: usize,
+    },
+    /// Building or installing the seccomp filter failed.
+    #[error("seccomp: {what}: {source}")]
+    Seccomp {
+        /// What we were doing.
+        what: String,
+        /// seccompiler's error.
+        source: seccompiler::Error,
+    },
+    /// A thread this crate started panicked (the self-profiler's reader).
+    #[error("the {thread} thread panicked")]
+    Panicked {
+        /// Which thread.
+        thread: &'static str,
+    },
     /// Any other system-call failure, with what we were doing.
     #[error("{what}: {source}")]
     Io {
@@ -69,5 +111,10 @@ impl Error {
             what: what.into(),
             source,
         }
+    }
+
+    /// A [`Error::Misuse`] with this message.
+    pub fn misuse(what: impl Into<String>) -> Self {
+        Error::Misuse(what.into())
     }
 }

@@ -1,43 +1,12 @@
-//! `lwprof-events`: the kernel interface of lwprof.
-//!
-//! This crate is the only one in lwprof that talks to the kernel and the only
-//! one that contains `unsafe`. It covers:
-//!
-//! - [`spec`]: event specifications in the syntax perf users type
-//!   (`cycles:u`, `{a,b}`, `msr/tsc/`, `sched:sched_switch`, `mem:0x1000:rw`);
-//! - [`pmu`]: sysfs PMU discovery, with the sysfs root as a parameter;
-//! - [`tracefs`]: tracepoint lookup, with the tracefs root as a parameter;
-//! - [`catalog`]: every event usable here, for `lwprof list`;
-//! - [`attr`]: the plain description of one event, turned into a
-//!   `perf_event_attr`;
-//! - [`counter`]: counters and groups, read with one read(2) into a stack buffer;
-//! - [`count`]: counting a list of events on a task, a process or every CPU;
-//! - [`stat_metrics`]: the derived figures of `perf stat` (CPUs utilized,
-//!   rates, GHz, IPC, miss ratios) and the spread of repeated runs;
-//! - [`locale`]: digit grouping as the user's locale writes it;
-//! - [`command`]: starting a command stopped before exec, for enable-on-exec;
-//! - [`record`]: typed perf records parsed from ring or perf.data bytes,
-//!   zero-copy across the ring's wrap, in either byte order;
-//! - [`sampling`]: sampling events, opened to write records into a ring;
-//! - [`ring`]: ring buffers read in place (forward, overwrite, AUX), with
-//!   lost-record accounting;
-//! - [`budget`]: the process-wide locked-memory budget rings draw from;
-//! - [`poll`]: epoll over many rings, woken by watermarks;
-//! - [`selfmon`]: the user page's self-monitoring fields (seqlock, rdpmc),
-//!   and [`selfmon::SelfProfiler`], an application sampling itself;
-//! - [`session`]: sampling sessions on a command, a process or every CPU,
-//!   one ring per CPU, records merged in time order (async `Stream` with the
-//!   `tokio` feature);
-//! - [`security`]: disabling monitoring (prctl, seccomp) and permission advice;
-//! - [`sys`]: thin, documented wrappers over the system calls.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod attr;
 pub mod budget;
 pub mod catalog;
 pub mod command;
-pub mod count;
 pub mod counter;
+pub mod counting_session;
 pub mod error;
 pub mod locale;
 pub mod pmu;
@@ -53,6 +22,10 @@ pub mod spec;
 pub mod stat_metrics;
 pub mod sys;
 pub mod tracefs;
+
+/// The former name of [`counting_session`]: `lwprof_events::count::...`
+/// paths keep compiling.
+pub use counting_session as count;
 
 pub use attr::parse_info;
 pub use attr::{EventConfig, EventKind, Modifiers};

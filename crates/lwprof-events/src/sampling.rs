@@ -260,22 +260,20 @@ impl SamplingEvent {
     /// Fails for a group leader read with `PERF_FORMAT_GROUP`.
     pub fn read_count(&self) -> Result<u64> {
         if self.read_format & pb::PERF_FORMAT_GROUP as u64 != 0 {
-            return Err(Error::io(
-                format!(
-                    "{}: read_count on a PERF_FORMAT_GROUP event; read the group instead",
-                    self.event.name
-                ),
-                std::io::Error::from(std::io::ErrorKind::Unsupported),
-            ));
+            return Err(Error::misuse(format!(
+                "{}: read_count on a PERF_FORMAT_GROUP event; read the group instead",
+                self.event.name
+            )));
         }
         let mut buf = [0u64; 8];
         let n = sys::read_into(self.fd.as_fd(), &mut buf)
             .map_err(|e| Error::io(format!("{}: read count", self.event.name), e))?;
         if n < 8 {
-            return Err(Error::io(
-                format!("{}: short read of the count ({n} bytes)", self.event.name),
-                std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
-            ));
+            return Err(Error::ShortRead {
+                what: format!("{}: read count", self.event.name),
+                got: n,
+                want: 8,
+            });
         }
         Ok(buf[0])
     }

@@ -122,11 +122,11 @@ pub struct PerfDenyFilter {
     program: BpfProgram,
 }
 
-fn seccomp_error(what: &str, e: seccompiler::Error) -> Error {
-    Error::io(
-        format!("seccomp: {what}"),
-        std::io::Error::other(e.to_string()),
-    )
+fn seccomp_error(what: &str, source: seccompiler::Error) -> Error {
+    Error::Seccomp {
+        what: what.to_owned(),
+        source,
+    }
 }
 
 impl PerfDenyFilter {

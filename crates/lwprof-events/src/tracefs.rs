@@ -110,10 +110,10 @@ impl Tracefs {
                 .iter()
                 .any(|s| s.is_empty() || s.contains('/') || s.starts_with('.'))
             {
-                return Err(SpecError::io(
-                    events.join(sub).join(name),
-                    io::Error::new(io::ErrorKind::InvalidInput, "not a tracepoint name"),
-                ));
+                return Err(SpecError::BadTracepointName {
+                    subsystem: sub.to_owned(),
+                    name: name.to_owned(),
+                });
             }
             by_system.entry(sub).or_default().insert(name);
         }
@@ -159,7 +159,13 @@ pub fn mount_tracefs(target: &Path) -> Result<(), SpecError> {
         source,
     };
     let c_target = CString::new(target.as_os_str().as_encoded_bytes())
-        .map_err(|_| err(io::Error::from(io::ErrorKind::InvalidInput)))?;
+        // std's own file functions answer a path with a NUL byte so too.
+        .map_err(|_| {
+            err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path contains a NUL byte",
+            ))
+        })?;
     // SAFETY: every pointer is a NUL-terminated string that outlives the call
     // (the literals are 'static, c_target lives to the end of this function);
     // tracefs takes no mount data, so a null data pointer is allowed.

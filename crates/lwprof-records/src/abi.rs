@@ -6,8 +6,9 @@
 //! The values are the uapi header's (`include/uapi/linux/perf_event.h`) and
 //! perf's (`tools/lib/perf/include/perf/event.h`). They are written out here
 //! rather than taken from `perf-event-open-sys`, because that crate brings
-//! libc and this crate is pure parsing; `lwprof-events` has a test that
-//! compares every kernel value with the generated bindings.
+//! libc and this crate is pure parsing; `lwprof-events/tests/abi_bindings.rs`
+//! compares every constant here with the generated bindings and with perf's
+//! header.
 
 /// `PERF_RECORD_*`: the `type` of a record header.
 pub mod record_type {

@@ -36,7 +36,9 @@ use crate::sampling::{Period, SampleConfig, Wakeup};
 use crate::session::{SamplingSession, SessionEvent, SessionOptions, Target};
 use perf_event_open_sys::bindings as pb;
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -117,7 +119,8 @@ impl SelfProfile {
 #[derive(Debug)]
 pub struct SelfProfiler {
     stop: Arc<AtomicBool>,
-    wake: Arc<OwnedFd>,
+    /// The eventfd that wakes the reader (a `File` for its safe write).
+    wake: Arc<File>,
     reader: Option<JoinHandle<Result<SelfProfile>>>,
     instances: usize,
 }
@@ -146,7 +149,7 @@ impl SelfProfiler {
     /// Starts sampling with `config`.
     pub fn start_with(config: SelfProfilerConfig) -> Result<SelfProfiler> {
         let stop = Arc::new(AtomicBool::new(false));
-        let wake = Arc::new(eventfd()?);
+        let wake = Arc::new(File::from(eventfd()?));
         let (tx, rx) = mpsc::channel::<Result<usize>>();
         let reader = {
             let stop = Arc::clone(&stop);
@@ -192,9 +195,9 @@ impl SelfProfiler {
         // Relaxed: the flag is re-read after the eventfd wakes the reader;
         // the eventfd write/read pair orders them.
         self.stop.store(true, Ordering::Relaxed);
-        let one = 1u64.to_ne_bytes();
-        // SAFETY: writing 8 bytes from a live local to our eventfd.
-        unsafe { libc::write(self.wake.as_raw_fd(), one.as_ptr().cast(), 8) };
+        // An eventfd write fails only when the counter would overflow, and
+        // then the reader is already woken.
+        let _ = (&*self.wake).write(&1u64.to_ne_bytes());
     }
 }
 
@@ -208,10 +211,9 @@ impl Drop for SelfProfiler {
 }
 
 fn panicked() -> Error {
-    Error::io(
-        "the self-profiler's reader thread panicked",
-        std::io::Error::from(std::io::ErrorKind::Other),
-    )
+    Error::Panicked {
+        thread: "self-profiler's reader",
+    }
 }
 
 fn join_error(h: JoinHandle<Result<SelfProfile>>) -> Error {
@@ -224,27 +226,19 @@ fn join_error(h: JoinHandle<Result<SelfProfile>>) -> Error {
 fn reader_main(
     config: SelfProfilerConfig,
     stop: &AtomicBool,
-    wake: &OwnedFd,
+    wake: &File,
     started: mpsc::Sender<Result<usize>>,
 ) -> Result<SelfProfile> {
-    let session = match open_session(&config) {
+    let opened = open_session(&config).and_then(|s| s.watch_fd(wake.as_fd()).map(|()| s));
+    let mut session = match opened {
         Ok(s) => s,
         Err(e) => {
-            let _ = started.send(Err(Error::io(
-                format!("self-profiler: {e}"),
-                std::io::Error::from(std::io::ErrorKind::Other),
-            )));
-            return Err(e);
+            // The error itself goes to `start_with`, which returns it; what
+            // this thread returns then is never looked at.
+            let _ = started.send(Err(e));
+            return Ok(SelfProfile::default());
         }
     };
-    let mut session = session;
-    if let Err(e) = session.watch_fd(wake.as_fd()) {
-        let _ = started.send(Err(Error::io(
-            format!("self-profiler: {e}"),
-            std::io::Error::from(std::io::ErrorKind::Other),
-        )));
-        return Err(e);
-    }
     let info = session.events()[0].parse_info;
     let mut profile = SelfProfile {
         instances: session.instances(),

@@ -228,6 +228,15 @@ pub enum SpecError {
         /// The closest tracepoints.
         suggestions: Vec<String>,
     },
+    /// A (subsystem, name) pair given to [`crate::Tracefs::tracing_files`]
+    /// that cannot name a tracepoint (empty, a `/`, or a leading `.`).
+    #[error("'{subsystem_}:{name_}' is not a tracepoint name; write it as subsystem:name, without '/' or a leading '.'", subsystem_ = cut(.subsystem), name_ = cut(.name))]
+    BadTracepointName {
+        /// The subsystem as given.
+        subsystem: String,
+        /// The name as given.
+        name: String,
+    },
     /// A tracepoint glob that matches nothing.
     #[error("no tracepoint matches '{pattern_}'; run `lwprof list tracepoint` to see them", pattern_ = cut(.pattern))]
     NoTracepointMatch {

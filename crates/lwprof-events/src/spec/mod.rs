@@ -1,10 +1,10 @@
 //! Event specifications in the syntax perf users type, e.g.
 //! `-e cycles:u,{task-clock,page-faults}:k,msr/tsc/,sched:sched_switch,mem:0x1000/8:w`.
 //!
-//! Two stages: [`parse`] turns text into an AST with no I/O (pure, fuzzable);
+//! Two stages: [`parse()`] turns text into an AST with no I/O (pure, fuzzable);
 //! [`Resolver`] turns the AST into [`EventConfig`](crate::EventConfig)s
-//! against a [`PmuRegistry`](crate::pmu::PmuRegistry) (sysfs) and a
-//! [`TracepointSource`](crate::tracefs::TracepointSource) (tracefs).
+//! against a [`PmuRegistry`] (sysfs) and a
+//! [`TracepointSource`] (tracefs).
 //! [`parse_events`] does both; [`parse_events_system`] does both against
 //! this machine. Nothing here opens an event.
 

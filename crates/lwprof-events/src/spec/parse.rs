@@ -491,44 +491,11 @@ fn event_text(text: &str, column: usize) -> Result<EventAst, SpecError> {
     }
 
     if let Some(slash) = text.find('/') {
-        let pmu = text[..slash].trim();
-        let close = slash
-            + 1
-            + text[slash + 1..]
-                .find('/')
-                .unwrap_or(text.len() - slash - 1);
-        if close >= text.len() {
-            return Err(SpecError::BadPmuSyntax {
-                text: text.to_string(),
-                column: col_of(slash),
-                reason: "no closing '/'".into(),
-            });
+        let (target, mods) = pmu_event(text, column, slash)?;
+        if let Some(m) = mods {
+            set_mods(&mut ast, m, text.len() - m.len())?;
         }
-        if pmu.is_empty() || pmu.contains(|c: char| c.is_whitespace() || c == ':') {
-            return Err(SpecError::BadPmuSyntax {
-                text: text.to_string(),
-                column,
-                reason: format!("'{pmu}' is not a PMU name"),
-            });
-        }
-        let body = &text[slash + 1..close];
-        let terms = parse_terms(body, text, col_of(slash + 1))?;
-        if terms.is_empty() {
-            return Err(SpecError::BadPmuSyntax {
-                text: text.to_string(),
-                column: col_of(slash + 1),
-                reason: "no terms between the slashes".into(),
-            });
-        }
-        let after = &text[close + 1..];
-        let mods = after.strip_prefix(':').unwrap_or(after);
-        if !after.is_empty() {
-            set_mods(&mut ast, mods, text.len() - mods.len())?;
-        }
-        ast.target = EventTarget::Pmu {
-            pmu: pmu.to_string(),
-            terms,
-        };
+        ast.target = target;
         return Ok(ast);
     }
 
@@ -589,6 +556,52 @@ fn event_text(text: &str, column: usize) -> Result<EventAst, SpecError> {
         set_mods(&mut ast, m, text.len() - m.len())?;
     }
     Ok(ast)
+}
+
+/// The `pmu/terms/[:modifiers]` form of [`event_text`], with the `/` at byte
+/// `slash`: the target and the modifier letters, if any.
+fn pmu_event(
+    text: &str,
+    column: usize,
+    slash: usize,
+) -> Result<(EventTarget, Option<&str>), SpecError> {
+    let col_of = |byte: usize| column + text[..byte].chars().count();
+    let pmu = text[..slash].trim();
+    let close = slash
+        + 1
+        + text[slash + 1..]
+            .find('/')
+            .unwrap_or(text.len() - slash - 1);
+    if close >= text.len() {
+        return Err(SpecError::BadPmuSyntax {
+            text: text.to_string(),
+            column: col_of(slash),
+            reason: "no closing '/'".into(),
+        });
+    }
+    if pmu.is_empty() || pmu.contains(|c: char| c.is_whitespace() || c == ':') {
+        return Err(SpecError::BadPmuSyntax {
+            text: text.to_string(),
+            column,
+            reason: format!("'{pmu}' is not a PMU name"),
+        });
+    }
+    let body = &text[slash + 1..close];
+    let terms = parse_terms(body, text, col_of(slash + 1))?;
+    if terms.is_empty() {
+        return Err(SpecError::BadPmuSyntax {
+            text: text.to_string(),
+            column: col_of(slash + 1),
+            reason: "no terms between the slashes".into(),
+        });
+    }
+    let after = &text[close + 1..];
+    let mods = after.strip_prefix(':').unwrap_or(after);
+    let target = EventTarget::Pmu {
+        pmu: pmu.to_string(),
+        terms,
+    };
+    Ok((target, (!after.is_empty()).then_some(mods)))
 }
 
 fn is_builtin_or_raw(name: &str) -> bool {

@@ -409,187 +409,286 @@ pub(crate) fn parse_non_sample<'a>(
         SampleId::default()
     };
     let c = &mut Cursor::new(fields, RecordHeader::SIZE, order, record);
-    let cpumode = CpuMode::from_misc(misc_bits);
-    let is_data = misc_bits & misc::MMAP_DATA != 0;
-    let is_out = misc_bits & misc::SWITCH_OUT != 0;
-    let is_preempt = misc_bits & misc::SWITCH_OUT_PREEMPT != 0;
+    let m = misc_bits;
+    let id = sample_id;
     Ok(match rt {
-        record_type::MMAP => Record::Mmap(MmapRecord {
-            pid: c.u32("pid")?,
-            tid: c.u32("tid")?,
-            addr: c.u64("addr")?,
-            len: c.u64("len")?,
-            pgoff: c.u64("pgoff")?,
-            is_data,
-            cpumode,
-            filename: cstr(c.rest()),
-            sample_id,
-        }),
-        record_type::MMAP2 => {
-            let pid = c.u32("pid")?;
-            let tid = c.u32("tid")?;
-            let addr = c.u64("addr")?;
-            let len = c.u64("len")?;
-            let pgoff = c.u64("pgoff")?;
-            let file_id = if misc_bits & misc::MMAP_BUILD_ID != 0 {
-                let len = c.bytes::<1>("build_id_size")?[0];
-                c.bytes::<3>("build_id.reserved")?;
-                let bytes = c.bytes::<20>("build_id")?;
-                Mmap2FileId::BuildId { len, bytes }
-            } else {
-                Mmap2FileId::Inode {
-                    maj: c.u32("maj")?,
-                    min: c.u32("min")?,
-                    ino: c.u64("ino")?,
-                    ino_generation: c.u64("ino_generation")?,
-                }
-            };
-            Record::Mmap2(Mmap2Record {
-                pid,
-                tid,
-                addr,
-                len,
-                pgoff,
-                file_id,
-                prot: c.u32("prot")?,
-                flags: c.u32("flags")?,
-                is_data,
-                cpumode,
-                filename: cstr(c.rest()),
-                sample_id,
-            })
+        record_type::MMAP => Record::Mmap(MmapRecord::parse(c, m, id)?),
+        record_type::MMAP2 => Record::Mmap2(Mmap2Record::parse(c, m, id)?),
+        record_type::COMM => Record::Comm(CommRecord::parse(c, m, id)?),
+        record_type::FORK => Record::Fork(ForkExitRecord::parse(c, id)?),
+        record_type::EXIT => Record::Exit(ForkExitRecord::parse(c, id)?),
+        record_type::LOST => Record::Lost(LostRecord::parse(c, id)?),
+        record_type::LOST_SAMPLES => Record::LostSamples(LostSamplesRecord::parse(c, id)?),
+        record_type::THROTTLE => Record::Throttle(ThrottleRecord::parse(c, id)?),
+        record_type::UNTHROTTLE => Record::Unthrottle(ThrottleRecord::parse(c, id)?),
+        record_type::SWITCH => Record::Switch(SwitchRecord::parse(m, id)),
+        record_type::SWITCH_CPU_WIDE => {
+            Record::SwitchCpuWide(SwitchCpuWideRecord::parse(c, m, id)?)
         }
-        record_type::COMM => Record::Comm(CommRecord {
-            pid: c.u32("pid")?,
-            tid: c.u32("tid")?,
-            is_exec: misc_bits & misc::COMM_EXEC != 0,
-            comm: cstr(c.rest()),
-            sample_id,
-        }),
-        record_type::FORK | record_type::EXIT => {
-            let r = ForkExitRecord {
-                pid: c.u32("pid")?,
-                ppid: c.u32("ppid")?,
-                tid: c.u32("tid")?,
-                ptid: c.u32("ptid")?,
-                time: c.u64("time")?,
-                sample_id,
-            };
-            if rt == record_type::FORK {
-                Record::Fork(r)
-            } else {
-                Record::Exit(r)
-            }
-        }
-        record_type::LOST => Record::Lost(LostRecord {
-            id: c.u64("id")?,
-            lost: c.u64("lost")?,
-            sample_id,
-        }),
-        record_type::LOST_SAMPLES => Record::LostSamples(LostSamplesRecord {
-            lost: c.u64("lost")?,
-            sample_id,
-        }),
-        record_type::THROTTLE | record_type::UNTHROTTLE => {
-            let r = ThrottleRecord {
-                time: c.u64("time")?,
-                id: c.u64("id")?,
-                stream_id: c.u64("stream_id")?,
-                sample_id,
-            };
-            if rt == record_type::THROTTLE {
-                Record::Throttle(r)
-            } else {
-                Record::Unthrottle(r)
-            }
-        }
-        record_type::SWITCH => Record::Switch(SwitchRecord {
-            is_out,
-            is_preempt,
-            sample_id,
-        }),
-        record_type::SWITCH_CPU_WIDE => Record::SwitchCpuWide(SwitchCpuWideRecord {
-            is_out,
-            is_preempt,
-            next_prev_pid: c.u32("next_prev_pid")?,
-            next_prev_tid: c.u32("next_prev_tid")?,
-            sample_id,
-        }),
-        record_type::NAMESPACES => {
-            let pid = c.u32("pid")?;
-            let tid = c.u32("tid")?;
-            let nr = c.u64("nr_namespaces")?;
-            let data = c.array_view(nr, 16, "link_info")?;
-            Record::Namespaces(NamespacesRecord {
-                pid,
-                tid,
-                namespaces: NamespaceEntries { data, order },
-                sample_id,
-            })
-        }
-        record_type::KSYMBOL => Record::Ksymbol(KsymbolRecord {
-            addr: c.u64("addr")?,
-            len: c.u32("len")?,
-            ksym_type: c.u16("ksym_type")?,
-            flags: c.u16("flags")?,
-            name: cstr(c.rest()),
-            sample_id,
-        }),
-        record_type::BPF_EVENT => Record::BpfEvent(BpfEventRecord {
-            event_type: c.u16("type")?,
-            flags: c.u16("flags")?,
-            id: c.u32("id")?,
-            tag: c.bytes::<8>("tag")?,
-            sample_id,
-        }),
-        record_type::CGROUP => Record::Cgroup(CgroupRecord {
-            id: c.u64("id")?,
-            path: cstr(c.rest()),
-            sample_id,
-        }),
-        record_type::TEXT_POKE => {
-            let addr = c.u64("addr")?;
-            let old_len = c.u16("old_len")?;
-            let new_len = c.u16("new_len")?;
-            let old_bytes = c.view(usize::from(old_len), "old_bytes")?;
-            let new_bytes = c.view(usize::from(new_len), "new_bytes")?;
-            Record::TextPoke(TextPokeRecord {
-                addr,
-                old_bytes,
-                new_bytes,
-                sample_id,
-            })
-        }
-        record_type::AUX => Record::Aux(AuxRecord {
-            aux_offset: c.u64("aux_offset")?,
-            aux_size: c.u64("aux_size")?,
-            flags: c.u64("flags")?,
-            sample_id,
-        }),
-        record_type::ITRACE_START => Record::ItraceStart(ItraceStartRecord {
-            pid: c.u32("pid")?,
-            tid: c.u32("tid")?,
-            sample_id,
-        }),
-        record_type::READ => {
-            let pid = c.u32("pid")?;
-            let tid = c.u32("tid")?;
-            let values = parse_read(c, info.read_format)?;
-            Record::Read(ReadRecord {
-                pid,
-                tid,
-                values,
-                sample_id,
-            })
-        }
-        record_type::AUX_OUTPUT_HW_ID => Record::AuxOutputHwId(AuxOutputHwIdRecord {
-            hw_id: c.u64("hw_id")?,
-            sample_id,
-        }),
+        record_type::NAMESPACES => Record::Namespaces(NamespacesRecord::parse(c, id)?),
+        record_type::KSYMBOL => Record::Ksymbol(KsymbolRecord::parse(c, id)?),
+        record_type::BPF_EVENT => Record::BpfEvent(BpfEventRecord::parse(c, id)?),
+        record_type::CGROUP => Record::Cgroup(CgroupRecord::parse(c, id)?),
+        record_type::TEXT_POKE => Record::TextPoke(TextPokeRecord::parse(c, id)?),
+        record_type::AUX => Record::Aux(AuxRecord::parse(c, id)?),
+        record_type::ITRACE_START => Record::ItraceStart(ItraceStartRecord::parse(c, id)?),
+        record_type::READ => Record::Read(ReadRecord::parse(c, info.read_format, id)?),
+        record_type::AUX_OUTPUT_HW_ID => Record::AuxOutputHwId(AuxOutputHwIdRecord::parse(c, id)?),
         _ => Record::Unknown {
             record_type: rt,
             misc: misc_bits,
             data: raw.body,
         },
     })
+}
+
+// One parse per record type: the fields after the header, in the kernel's
+// order (struct literals evaluate their fields in the order written), given
+// the header's `misc` where it carries flags and the trailer read already.
+
+impl<'a> MmapRecord<'a> {
+    fn parse(c: &mut Cursor<'a>, misc_bits: u16, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(MmapRecord {
+            pid: c.u32("pid")?,
+            tid: c.u32("tid")?,
+            addr: c.u64("addr")?,
+            len: c.u64("len")?,
+            pgoff: c.u64("pgoff")?,
+            is_data: misc_bits & misc::MMAP_DATA != 0,
+            cpumode: CpuMode::from_misc(misc_bits),
+            filename: cstr(c.rest()),
+            sample_id,
+        })
+    }
+}
+
+impl<'a> Mmap2Record<'a> {
+    fn parse(c: &mut Cursor<'a>, misc_bits: u16, sample_id: SampleId) -> Result<Self, ParseError> {
+        let pid = c.u32("pid")?;
+        let tid = c.u32("tid")?;
+        let addr = c.u64("addr")?;
+        let len = c.u64("len")?;
+        let pgoff = c.u64("pgoff")?;
+        let file_id = if misc_bits & misc::MMAP_BUILD_ID != 0 {
+            let len = c.bytes::<1>("build_id_size")?[0];
+            c.bytes::<3>("build_id.reserved")?;
+            let bytes = c.bytes::<20>("build_id")?;
+            Mmap2FileId::BuildId { len, bytes }
+        } else {
+            Mmap2FileId::Inode {
+                maj: c.u32("maj")?,
+                min: c.u32("min")?,
+                ino: c.u64("ino")?,
+                ino_generation: c.u64("ino_generation")?,
+            }
+        };
+        Ok(Mmap2Record {
+            pid,
+            tid,
+            addr,
+            len,
+            pgoff,
+            file_id,
+            prot: c.u32("prot")?,
+            flags: c.u32("flags")?,
+            is_data: misc_bits & misc::MMAP_DATA != 0,
+            cpumode: CpuMode::from_misc(misc_bits),
+            filename: cstr(c.rest()),
+            sample_id,
+        })
+    }
+}
+
+impl<'a> CommRecord<'a> {
+    fn parse(c: &mut Cursor<'a>, misc_bits: u16, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(CommRecord {
+            pid: c.u32("pid")?,
+            tid: c.u32("tid")?,
+            is_exec: misc_bits & misc::COMM_EXEC != 0,
+            comm: cstr(c.rest()),
+            sample_id,
+        })
+    }
+}
+
+impl ForkExitRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(ForkExitRecord {
+            pid: c.u32("pid")?,
+            ppid: c.u32("ppid")?,
+            tid: c.u32("tid")?,
+            ptid: c.u32("ptid")?,
+            time: c.u64("time")?,
+            sample_id,
+        })
+    }
+}
+
+impl LostRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(LostRecord {
+            id: c.u64("id")?,
+            lost: c.u64("lost")?,
+            sample_id,
+        })
+    }
+}
+
+impl LostSamplesRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(LostSamplesRecord {
+            lost: c.u64("lost")?,
+            sample_id,
+        })
+    }
+}
+
+impl ThrottleRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(ThrottleRecord {
+            time: c.u64("time")?,
+            id: c.u64("id")?,
+            stream_id: c.u64("stream_id")?,
+            sample_id,
+        })
+    }
+}
+
+impl SwitchRecord {
+    fn parse(misc_bits: u16, sample_id: SampleId) -> Self {
+        SwitchRecord {
+            is_out: misc_bits & misc::SWITCH_OUT != 0,
+            is_preempt: misc_bits & misc::SWITCH_OUT_PREEMPT != 0,
+            sample_id,
+        }
+    }
+}
+
+impl SwitchCpuWideRecord {
+    fn parse(c: &mut Cursor<'_>, misc_bits: u16, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(SwitchCpuWideRecord {
+            is_out: misc_bits & misc::SWITCH_OUT != 0,
+            is_preempt: misc_bits & misc::SWITCH_OUT_PREEMPT != 0,
+            next_prev_pid: c.u32("next_prev_pid")?,
+            next_prev_tid: c.u32("next_prev_tid")?,
+            sample_id,
+        })
+    }
+}
+
+impl<'a> NamespacesRecord<'a> {
+    fn parse(c: &mut Cursor<'a>, sample_id: SampleId) -> Result<Self, ParseError> {
+        let pid = c.u32("pid")?;
+        let tid = c.u32("tid")?;
+        let nr = c.u64("nr_namespaces")?;
+        let data = c.array_view(nr, 16, "link_info")?;
+        Ok(NamespacesRecord {
+            pid,
+            tid,
+            namespaces: NamespaceEntries {
+                data,
+                order: c.order,
+            },
+            sample_id,
+        })
+    }
+}
+
+impl<'a> KsymbolRecord<'a> {
+    fn parse(c: &mut Cursor<'a>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(KsymbolRecord {
+            addr: c.u64("addr")?,
+            len: c.u32("len")?,
+            ksym_type: c.u16("ksym_type")?,
+            flags: c.u16("flags")?,
+            name: cstr(c.rest()),
+            sample_id,
+        })
+    }
+}
+
+impl BpfEventRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(BpfEventRecord {
+            event_type: c.u16("type")?,
+            flags: c.u16("flags")?,
+            id: c.u32("id")?,
+            tag: c.bytes::<8>("tag")?,
+            sample_id,
+        })
+    }
+}
+
+impl<'a> CgroupRecord<'a> {
+    fn parse(c: &mut Cursor<'a>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(CgroupRecord {
+            id: c.u64("id")?,
+            path: cstr(c.rest()),
+            sample_id,
+        })
+    }
+}
+
+impl<'a> TextPokeRecord<'a> {
+    fn parse(c: &mut Cursor<'a>, sample_id: SampleId) -> Result<Self, ParseError> {
+        let addr = c.u64("addr")?;
+        let old_len = c.u16("old_len")?;
+        let new_len = c.u16("new_len")?;
+        let old_bytes = c.view(usize::from(old_len), "old_bytes")?;
+        let new_bytes = c.view(usize::from(new_len), "new_bytes")?;
+        Ok(TextPokeRecord {
+            addr,
+            old_bytes,
+            new_bytes,
+            sample_id,
+        })
+    }
+}
+
+impl AuxRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(AuxRecord {
+            aux_offset: c.u64("aux_offset")?,
+            aux_size: c.u64("aux_size")?,
+            flags: c.u64("flags")?,
+            sample_id,
+        })
+    }
+}
+
+impl ItraceStartRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(ItraceStartRecord {
+            pid: c.u32("pid")?,
+            tid: c.u32("tid")?,
+            sample_id,
+        })
+    }
+}
+
+impl<'a> ReadRecord<'a> {
+    fn parse(
+        c: &mut Cursor<'a>,
+        read_format: u64,
+        sample_id: SampleId,
+    ) -> Result<Self, ParseError> {
+        let pid = c.u32("pid")?;
+        let tid = c.u32("tid")?;
+        let values = parse_read(c, read_format)?;
+        Ok(ReadRecord {
+            pid,
+            tid,
+            values,
+            sample_id,
+        })
+    }
+}
+
+impl AuxOutputHwIdRecord {
+    fn parse(c: &mut Cursor<'_>, sample_id: SampleId) -> Result<Self, ParseError> {
+        Ok(AuxOutputHwIdRecord {
+            hw_id: c.u64("hw_id")?,
+            sample_id,
+        })
+    }
 }

@@ -599,11 +599,23 @@ fn error_names_record_field_and_offset() {
 /// smallest valid length with the full trailer, a check).
 type Check = fn(&Record<'_>);
 
-fn non_sample_cases(order: Endianness, t: u64) -> Vec<(&'static str, Vec<u8>, usize, Check)> {
+/// One case of [`non_sample_cases`].
+type Case = (&'static str, Vec<u8>, usize, Check);
+
+fn non_sample_cases(order: Endianness, t: u64) -> Vec<Case> {
     let trailer = RecordParseInfo::new(t)
         .with_sample_id_all(true)
         .sample_id_len();
-    let mut cases: Vec<(&'static str, Vec<u8>, usize, Check)> = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
+    mapping_cases(&mut cases, order, t, trailer);
+    task_cases(&mut cases, order, t, trailer);
+    switch_and_kernel_cases(&mut cases, order, t, trailer);
+    other_cases(&mut cases, order, t, trailer);
+    cases
+}
+
+/// MMAP and MMAP2 (inode and build-id forms).
+fn mapping_cases(cases: &mut Vec<Case>, order: Endianness, t: u64, trailer: usize) {
     let mut b = Builder::with_order(order);
 
     b.u32(1)
@@ -683,7 +695,10 @@ fn non_sample_cases(order: Endianness, t: u64) -> Vec<(&'static str, Vec<u8>, us
             assert_eq!(bytes_of(m.filename), b"x");
         },
     ));
+}
 
+/// COMM, FORK/EXIT, LOST, LOST_SAMPLES, THROTTLE/UNTHROTTLE.
+fn task_cases(cases: &mut Vec<Case>, order: Endianness, t: u64, trailer: usize) {
     let mut b = Builder::with_order(order);
     b.u32(7).u32(8).cstr(b"lwprof-spin").trailer(t);
     cases.push((
@@ -747,7 +762,10 @@ fn non_sample_cases(order: Endianness, t: u64) -> Vec<(&'static str, Vec<u8>, us
             assert_eq!((x.time, x.id, x.stream_id), (5000, 3, 4));
         }));
     }
+}
 
+/// SWITCH, SWITCH_CPU_WIDE, NAMESPACES, KSYMBOL, BPF_EVENT.
+fn switch_and_kernel_cases(cases: &mut Vec<Case>, order: Endianness, t: u64, trailer: usize) {
     let mut b = Builder::with_order(order);
     b.trailer(t);
     cases.push((
@@ -854,7 +872,10 @@ fn non_sample_cases(order: Endianness, t: u64) -> Vec<(&'static str, Vec<u8>, us
             );
         },
     ));
+}
 
+/// CGROUP, TEXT_POKE, AUX, ITRACE_START, READ, AUX_OUTPUT_HW_ID.
+fn other_cases(cases: &mut Vec<Case>, order: Endianness, t: u64, trailer: usize) {
     let mut b = Builder::with_order(order);
     b.u64(1234).cstr(b"/sys/fs/cgroup/user.slice").trailer(t);
     cases.push((
@@ -966,7 +987,6 @@ fn non_sample_cases(order: Endianness, t: u64) -> Vec<(&'static str, Vec<u8>, us
             assert_eq!(a.hw_id, 0x77);
         },
     ));
-    cases
 }
 
 #[test]

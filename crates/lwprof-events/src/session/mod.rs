@@ -63,18 +63,20 @@
 //! MMAP/COMM records of tasks that existed before the session: that is
 //! `lwprof record`'s job.
 
+mod order;
+
+pub use order::{OrderStats, OrderedRecords, SessionRecord};
+
 use crate::attr::EventConfig;
 use crate::command::{online_cpus, process_threads};
 use crate::error::{Error, Result};
 use crate::poll::{Poller, Readiness};
 use crate::raw::RawData;
-use crate::record::{
-    sample_type, Endianness, IdPosition, ParseError, RawRecord, Record, RecordHeader,
-    RecordParseInfo,
-};
+use crate::record::{sample_type, Endianness, IdPosition, RawRecord, RecordParseInfo};
 use crate::ring::{Ring, RingOptions, RingStats};
 use crate::sampling::{SampleConfig, SamplingEvent};
 use crate::sys;
+use order::Pending;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 use std::os::fd::AsFd;
@@ -82,7 +84,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::count::Target;
+pub use crate::counting_session::Target;
 
 /// One event of a session and how it samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,24 +154,6 @@ pub struct SessionEventInfo {
     pub attr: perf_event_open_sys::bindings::perf_event_attr,
 }
 
-/// How the time-ordered merge went.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OrderStats {
-    /// Records copied out for merging.
-    pub buffered: u64,
-    /// Records let out before their round was safe, because the window was full.
-    pub forced: u64,
-    /// Records that arrived older than one already emitted (emitted anyway):
-    /// non-zero only when the window was forced or a write was held up for
-    /// longer than a round.
-    pub late: u64,
-    /// Records whose id or time could not be read (emitted with the time of
-    /// the previous record of their ring).
-    pub unparsed: u64,
-    /// Most records held at once.
-    pub peak_buffered: usize,
-}
-
 /// What [`SamplingSession::wait`] saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WaitStatus {
@@ -177,66 +161,6 @@ pub struct WaitStatus {
     pub woken: bool,
     /// Every event fd has hung up: the target and its children are gone.
     pub finished: bool,
-}
-
-/// One record copied out of a ring, for the time-ordered merge.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    /// The record's time (perf clock, ns).
-    pub time: u64,
-    /// The index of the event that wrote it in [`SamplingSession::events`],
-    /// when its id is known.
-    pub event: Option<usize>,
-    /// The CPU whose ring it came from.
-    pub cpu: i32,
-    info: RecordParseInfo,
-    bytes: Vec<u8>,
-}
-
-impl SessionRecord {
-    /// The record's bytes, header included.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The record's header.
-    pub fn header(&self) -> Option<RecordHeader> {
-        RecordHeader::parse(RawData::Single(&self.bytes), Endianness::NATIVE)
-    }
-
-    /// The record, parsed with the layout of its event.
-    pub fn parse(&self) -> std::result::Result<Record<'_>, ParseError> {
-        crate::record::parse_record(RawData::Single(&self.bytes), &self.info)
-    }
-
-    /// The layout used by [`SessionRecord::parse`].
-    pub fn parse_info(&self) -> &RecordParseInfo {
-        &self.info
-    }
-}
-
-/// Orders records by (time, arrival).
-#[derive(Debug)]
-struct Pending {
-    key: (u64, u64),
-    record: SessionRecord,
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, o: &Self) -> bool {
-        self.key == o.key
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Pending {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.key.cmp(&o.key)
-    }
 }
 
 /// Stops a session's ordered stream from another thread (e.g. on Ctrl-C).
@@ -255,6 +179,9 @@ impl StopHandle {
 struct RingSlot {
     ring: Ring,
     cpu: i32,
+    /// The index in `fds` of the event the ring was mapped from: the target
+    /// of every other event's `PERF_EVENT_IOC_SET_OUTPUT` on this CPU.
+    owner: usize,
     last_time: u64,
 }
 
@@ -301,10 +228,6 @@ impl std::fmt::Debug for SamplingSession {
 /// The epoll token of fds added with [`SamplingSession::watch_fd`].
 const WATCH_TOKEN: u64 = u64::MAX;
 
-fn invalid(what: impl Into<String>) -> Error {
-    Error::io(what, std::io::Error::from(std::io::ErrorKind::InvalidInput))
-}
-
 impl SamplingSession {
     /// Opens every event on `target`, one instance per (thread, CPU) or per
     /// CPU, one ring per CPU. Fails when an event cannot be opened (the
@@ -316,7 +239,7 @@ impl SamplingSession {
         opts: &SessionOptions,
     ) -> Result<SamplingSession> {
         if events.is_empty() {
-            return Err(invalid("a sampling session needs at least one event"));
+            return Err(Error::misuse("a sampling session needs at least one event"));
         }
         let (cpus, finishes) = match target {
             Target::Cpus(c) if !c.is_empty() => (c.clone(), false),
@@ -346,7 +269,7 @@ impl SamplingSession {
             attrs.push(attr);
         }
         let id_position = IdPosition::common(infos.iter().map(|i| &i.parse_info))
-            .ok_or_else(|| invalid("events of one session disagree on where the id is"))?;
+            .ok_or_else(|| Error::misuse("events of one session disagree on where the id is"))?;
         let mut session = SamplingSession {
             events: infos,
             fds: Vec::new(),
@@ -430,7 +353,7 @@ impl SamplingSession {
     fn attach(&mut self, ev: SamplingEvent, index: usize, cpu: i32) -> Result<()> {
         match self.rings.iter().find(|r| r.cpu == cpu) {
             Some(slot) => {
-                let target = slot.ring.fd().ok_or_else(|| invalid("ring without fd"))?;
+                let target = self.fds[slot.owner].event.as_fd();
                 sys::set_output(ev.as_fd(), target).map_err(|e| {
                     Error::io(
                         format!(
@@ -446,6 +369,7 @@ impl SamplingSession {
                 self.rings.push(RingSlot {
                     ring,
                     cpu,
+                    owner: self.fds.len(),
                     last_time: 0,
                 });
             }
@@ -648,176 +572,11 @@ impl SamplingSession {
         Ok(n)
     }
 
-    /// One round: reads every ring, copying records into the reorder window,
-    /// then moves every record that is now safe (see the module docs) to
-    /// `out`, oldest first. Returns how many were appended.
-    pub fn read_ordered(&mut self, out: &mut Vec<SessionRecord>) -> usize {
-        self.round();
-        let before = out.len();
-        self.release(Some(self.prev_round_max), |r| out.push(r));
-        self.prev_round_max = self.round_max;
-        out.len() - before
-    }
-
-    /// Reads the rings once more and moves every buffered record to `out`,
-    /// oldest first (at the end of a session).
-    pub fn flush_ordered(&mut self, out: &mut Vec<SessionRecord>) -> usize {
-        self.round();
-        let before = out.len();
-        out.extend(self.ready.drain(..));
-        self.release(None, |r| out.push(r));
-        out.len() - before
-    }
-
-    fn round(&mut self) {
-        for ri in 0..self.rings.len() {
-            let slot = &mut self.rings[ri];
-            let cpu = slot.cpu;
-            let mut last_time = slot.last_time;
-            let mut batch = slot.ring.read();
-            for data in batch.records() {
-                let parsed = RawRecord::from_data(data, Endianness::NATIVE)
-                    .ok()
-                    .and_then(|raw| {
-                        let event = raw
-                            .id(&self.id_position)
-                            .and_then(|id| lookup(&self.ids, id));
-                        let info =
-                            event.map_or(self.events[0].parse_info, |e| self.events[e].parse_info);
-                        let time = raw.parse(&info).ok().and_then(|r| r.time())?;
-                        Some((event, info, time))
-                    });
-                let (event, info, time) = match parsed {
-                    Some(p) => p,
-                    None => {
-                        self.order.unparsed += 1;
-                        (None, self.events[0].parse_info, last_time)
-                    }
-                };
-                last_time = time;
-                let mut bytes = vec![0u8; data.len()];
-                data.copy_to(&mut bytes);
-                self.round_max = self.round_max.max(time);
-                self.order.buffered += 1;
-                self.seq += 1;
-                self.heap.push(Reverse(Pending {
-                    key: (time, self.seq),
-                    record: SessionRecord {
-                        time,
-                        event,
-                        cpu,
-                        info,
-                        bytes,
-                    },
-                }));
-                self.order.peak_buffered = self.order.peak_buffered.max(self.heap.len());
-                if self.heap.len() > self.opts.max_buffered {
-                    if let Some(Reverse(p)) = self.heap.pop() {
-                        self.order.forced += 1;
-                        note_emitted(&mut self.order, &mut self.last_emitted, p.record.time);
-                        self.ready.push_back(p.record);
-                    }
-                }
-            }
-            drop(batch);
-            self.rings[ri].last_time = last_time;
-        }
-    }
-
-    /// Emits forced records, then heap records up to `horizon` (all when None).
-    fn release(&mut self, horizon: Option<u64>, mut push: impl FnMut(SessionRecord)) {
-        while let Some(r) = self.ready.pop_front() {
-            push(r);
-        }
-        while let Some(Reverse(top)) = self.heap.peek() {
-            if horizon.is_some_and(|h| top.key.0 > h) {
-                break;
-            }
-            let Some(Reverse(p)) = self.heap.pop() else {
-                break;
-            };
-            note_emitted(&mut self.order, &mut self.last_emitted, p.record.time);
-            push(p.record);
-        }
-    }
-
-    /// Ends the session now: disables the events, reads the rings one last
-    /// time and moves every buffered record to `out`.
-    pub fn finish(&mut self, out: &mut Vec<SessionRecord>) -> Result<usize> {
-        self.disable()?;
-        let n = self.flush_ordered(out);
-        self.finished = true;
-        Ok(n)
-    }
-
-    /// The next record in time order, waiting for the rings as needed
-    /// ([`SessionOptions::poll_interval`] at a time). `None` once the
-    /// session is finished (every task gone, or [`StopHandle::stop`]) and
-    /// every record has been returned.
-    pub fn next_ordered(&mut self) -> Result<Option<SessionRecord>> {
-        let mut out = Vec::new();
-        loop {
-            if let Some(r) = self.ready.pop_front() {
-                return Ok(Some(r));
-            }
-            if self.finished {
-                return Ok(None);
-            }
-            // Relaxed: see StopHandle::stop.
-            let gone = if self.stop.load(Ordering::Relaxed) {
-                self.disable()?;
-                true
-            } else {
-                self.wait(Some(self.opts.poll_interval))?.finished
-            };
-            if gone {
-                self.flush_ordered(&mut out);
-                self.finished = true;
-            } else {
-                self.read_ordered(&mut out);
-            }
-            self.ready.extend(out.drain(..));
-        }
-    }
-
-    /// An iterator over [`SamplingSession::next_ordered`].
-    pub fn ordered(&mut self) -> OrderedRecords<'_> {
-        OrderedRecords { session: self }
-    }
-
     /// The poller's fd (readable when some ring or hang-up is pending), for
     /// an async reactor.
     #[cfg(feature = "tokio")]
     pub(crate) fn poller_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.poller.as_fd()
-    }
-
-    /// Records taken out of the window and not yet returned.
-    #[cfg(feature = "tokio")]
-    pub(crate) fn pop_ready(&mut self) -> Option<SessionRecord> {
-        self.ready.pop_front()
-    }
-
-    /// One non-blocking step for the async stream: look at the poller,
-    /// read a round (or flush when the target is gone or stopped).
-    #[cfg(feature = "tokio")]
-    pub(crate) fn step(&mut self) -> Result<()> {
-        let mut out = Vec::new();
-        // Relaxed: see StopHandle::stop.
-        let gone = if self.stop.load(Ordering::Relaxed) {
-            self.disable()?;
-            true
-        } else {
-            self.wait(Some(Duration::ZERO))?.finished
-        };
-        if gone {
-            self.flush_ordered(&mut out);
-            self.finished = true;
-        } else {
-            self.read_ordered(&mut out);
-        }
-        self.ready.extend(out);
-        Ok(())
     }
 
     /// Turns the session into an async [`futures_core::Stream`] of records
@@ -831,34 +590,5 @@ impl SamplingSession {
     #[cfg(feature = "tokio")]
     pub(crate) fn poll_interval(&self) -> Duration {
         self.opts.poll_interval
-    }
-}
-
-/// Counts a record emitted older than one before it.
-fn note_emitted(order: &mut OrderStats, last_emitted: &mut u64, time: u64) {
-    if time < *last_emitted {
-        order.late += 1;
-    } else {
-        *last_emitted = time;
-    }
-}
-
-fn lookup(ids: &[(u64, usize)], id: u64) -> Option<usize> {
-    ids.binary_search_by_key(&id, |&(i, _)| i)
-        .ok()
-        .map(|at| ids[at].1)
-}
-
-/// Records of a session in time order; see [`SamplingSession::next_ordered`].
-#[derive(Debug)]
-pub struct OrderedRecords<'s> {
-    session: &'s mut SamplingSession,
-}
-
-impl Iterator for OrderedRecords<'_> {
-    type Item = Result<SessionRecord>;
-
-    fn next(&mut self) -> Option<Result<SessionRecord>> {
-        self.session.next_ordered().transpose()
     }
 }

@@ -1,6 +1,11 @@
-//! Counting a list of events on a target: a thread, a process and all its
-//! threads, a command started by [`crate::command::PreparedCommand`], or
+//! Counting a list of events on a whole target: a thread, a process and all
+//! its threads, a command started by [`crate::command::PreparedCommand`], or
 //! every CPU.
+//!
+//! Named apart from [`crate::counter`] by its scope: a [`Counter`] or a
+//! [`Group`] is one event (or one group) opened on one thread or CPU; a
+//! [`CountingSession`] is what `perf stat` opens, many of those over every
+//! thread or CPU of a target, summed or kept apart on read.
 //!
 //! A [`CountingSession`] opens one [`Group`] (for events written as a group)
 //! or one [`Counter`] per event and per thread or CPU of the target, and sums
