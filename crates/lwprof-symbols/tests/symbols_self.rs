@@ -10,6 +10,7 @@ use lwprof_symbols::{
 
 const SOURCE: &str = include_str!("symbols_self.rs");
 
+/// A function this test finds by name in its own binary.
 #[inline(never)]
 pub fn lwprof_test_marker_fn(x: u64) -> u64 {
     std::hint::black_box(x).wrapping_mul(0x9e37_79b9_7f4a_7c15) // MARK_RUST_BODY
