@@ -3,8 +3,10 @@
 //! pprof`, an XML parser, inferno, headless Chromium), and degenerate input
 //! (empty profile, no symbols) giving well-formed files and a note.
 //!
-//! Tests that need `go` or `chromium` skip with a message only when the tool
-//! is not installed (Debian packages `golang-go` and `chromium`).
+//! The profile is `lwprof_testkit::fixture`'s. Tests that need `go` or
+//! `chromium` skip with a message when the tool is not installed (Debian
+//! packages `golang-go` and `chromium`), and fail under
+//! `LWPROF_REQUIRE_TOOLS=1`.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -15,217 +17,10 @@ use lwprof_output::{
     json::json_profile, pprof_profile, pprof_proto, writer_for, FlameColors, FoldedOptions, Format,
     OutputNote, OutputOptions, ThreadPrefix,
 };
-use lwprof_profile::model::{
-    AddressSpace, EventIndex, FrameAddress, FrameMode, MappingInput, Profile, ProfileBuilder,
-    ResolvedFrame, SampleFilter, SampleInput, SampleKind,
-};
+use lwprof_profile::model::{Profile, ProfileBuilder, SampleFilter, SampleKind};
+use lwprof_testkit::fixture::{self, PERIOD};
+use lwprof_testkit::{scratch, tools};
 use prost::Message;
-
-const APP: u64 = 0x40_0000;
-const LIB: u64 = 0x7f00_0000_0000;
-const KERNEL: u64 = 0xffff_ffff_8100_0000;
-const PERIOD: u64 = 250_000;
-
-/// (name, start address, file, line); each function spans 0x100 bytes.
-const FUNCS: &[(&str, u64, Option<&str>, u32)] = &[
-    ("main", APP + 0x100, Some("src/main.c"), 10),
-    ("foo", APP + 0x200, Some("src/foo.c"), 20),
-    ("bar", APP + 0x300, Some("src/bar.c"), 30),
-    ("baz", APP + 0x400, None, 0),
-    ("worker_loop", APP + 0x500, Some("src/worker.c"), 50),
-    ("memcpy", LIB + 0x100, None, 0),
-    ("write", LIB + 0x200, None, 0),
-    ("entry_SYSCALL_64", KERNEL + 0x100, None, 0),
-    ("do_syscall_64", KERNEL + 0x200, None, 0),
-    ("schedule", KERNEL + 0x300, None, 0),
-];
-
-fn addr(name: &str) -> u64 {
-    FUNCS
-        .iter()
-        .find(|f| f.0 == name)
-        .map(|f| f.1 + 0x10)
-        .unwrap_or_else(|| panic!("{name}"))
-}
-
-fn chain(leaf_first: &[&str]) -> Vec<FrameAddress> {
-    leaf_first
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let a = addr(n);
-            let mode = if a >= KERNEL {
-                FrameMode::Kernel
-            } else {
-                FrameMode::User
-            };
-            if i == 0 {
-                FrameAddress::ip(a, mode)
-            } else {
-                FrameAddress::return_address(a + 1, mode)
-            }
-        })
-        .collect()
-}
-
-struct Fixture {
-    b: ProfileBuilder,
-    cpu: EventIndex,
-    off: EventIndex,
-    time: u64,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let mut b = ProfileBuilder::new();
-        let cpu = b.add_event("cpu-clock");
-        let off = b.add_event("offcpu-time");
-        b.mmap(&MappingInput {
-            pid: u32::MAX,
-            time: 0,
-            start: KERNEL,
-            len: 0x100_0000,
-            pgoff: 0,
-            path: b"[kernel.kallsyms]",
-            build_id: None,
-            mode: FrameMode::Kernel,
-        });
-        for (pid, name) in [(10u32, &b"app"[..]), (30, b"daemon")] {
-            b.comm(pid, pid, 1_000, name, true);
-            b.mmap(&MappingInput {
-                pid,
-                time: 1_000,
-                start: APP,
-                len: 0x1000,
-                pgoff: 0,
-                path: b"/usr/bin/app",
-                build_id: Some(&[0xab, 0xcd, 0xef, 0x01]),
-                mode: FrameMode::User,
-            });
-            b.mmap(&MappingInput {
-                pid,
-                time: 1_000,
-                start: LIB,
-                len: 0x1000,
-                pgoff: 0x1000,
-                path: b"/usr/lib/libc.so.6",
-                build_id: Some(&[1, 2, 3]),
-                mode: FrameMode::User,
-            });
-        }
-        b.fork(10, 10, 11, 10, 2_000);
-        b.comm(10, 11, 2_000, b"worker", false);
-        b.lost(3);
-        Fixture {
-            b,
-            cpu,
-            off,
-            time: 1_000_000,
-        }
-    }
-
-    fn samples(&mut self, pid: u32, tid: u32, n: usize, stack: &[&str]) {
-        let callchain = chain(stack);
-        for _ in 0..n {
-            self.time += PERIOD;
-            self.b.sample(&SampleInput {
-                pid,
-                tid,
-                time: self.time,
-                cpu: 0,
-                event: self.cpu,
-                weight: PERIOD,
-                kind: SampleKind::OnCpu,
-                callchain: &callchain,
-            });
-        }
-    }
-
-    fn off_cpu(&mut self, pid: u32, tid: u32, weight: u64, stack: &[&str]) {
-        let callchain = chain(stack);
-        self.time += weight;
-        self.b.sample(&SampleInput {
-            pid,
-            tid,
-            time: self.time,
-            cpu: 1,
-            event: self.off,
-            weight,
-            kind: SampleKind::OffCpu,
-            callchain: &callchain,
-        });
-    }
-}
-
-/// Name each location after the function whose range holds it; `bar`'s code
-/// is `inl` (src/inl.h:7) inlined into `bar`.
-fn resolve(profile: &mut Profile) {
-    let dsos: Vec<String> = profile.dsos().iter().map(|d| d.path.clone()).collect();
-    profile.resolve_locations(|loc, _| {
-        let absolute = match loc.space {
-            AddressSpace::File(d) if dsos[d.index()].ends_with("libc.so.6") => {
-                loc.address - 0x1000 + LIB
-            }
-            AddressSpace::File(_) => loc.address + APP,
-            AddressSpace::Kernel => loc.address,
-            AddressSpace::Process(_) => return Vec::new(),
-        };
-        let Some(&(name, _, file, line)) = FUNCS
-            .iter()
-            .find(|f| absolute >= f.1 && absolute < f.1 + 0x100)
-        else {
-            return Vec::new();
-        };
-        let outer = ResolvedFrame {
-            function: name.to_string(),
-            file: file.map(str::to_string),
-            line: file.map(|_| line),
-            ..ResolvedFrame::default()
-        };
-        if name == "bar" {
-            vec![
-                ResolvedFrame {
-                    function: "inl".into(),
-                    file: Some("src/inl.h".into()),
-                    line: Some(7),
-                    inlined: true,
-                    ..ResolvedFrame::default()
-                },
-                outer,
-            ]
-        } else {
-            vec![outer]
-        }
-    });
-}
-
-/// The fixed profile. On-CPU self samples (distinct, so every ordering is
-/// unambiguous): daemon main 7, foo 6, baz 5, inl (in bar) 4, memcpy 3,
-/// do_syscall_64 2, no callchain 1; plus two off-CPU samples and 3 lost.
-fn unresolved() -> Profile {
-    let mut f = Fixture::new();
-    f.samples(10, 10, 6, &["foo", "main"]);
-    f.samples(10, 10, 4, &["bar", "foo", "main"]);
-    f.samples(10, 10, 3, &["memcpy", "bar", "main"]);
-    f.samples(10, 11, 5, &["baz", "worker_loop"]);
-    f.samples(
-        10,
-        11,
-        2,
-        &["do_syscall_64", "entry_SYSCALL_64", "write", "worker_loop"],
-    );
-    f.samples(30, 30, 7, &["main"]);
-    f.samples(30, 30, 1, &[]);
-    f.off_cpu(10, 10, 5_000_000, &["schedule", "write", "main"]);
-    f.off_cpu(10, 11, 2_000_000, &["schedule", "worker_loop"]);
-    f.b.finish()
-}
-
-fn fixture() -> Profile {
-    let mut p = unresolved();
-    resolve(&mut p);
-    p
-}
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -303,7 +98,7 @@ fn on_cpu() -> OutputOptions {
 
 #[test]
 fn golden_text() {
-    let p = fixture();
+    let p = fixture::profile();
     check_golden("fixture.txt", &write_str(&p, Format::Text, &opts()));
     let mut o = opts();
     o.text.children = false;
@@ -317,7 +112,7 @@ fn golden_text() {
 
 #[test]
 fn golden_folded() {
-    let p = fixture();
+    let p = fixture::profile();
     check_golden("fixture.folded", &write_str(&p, Format::Folded, &opts()));
     let mut o = on_cpu();
     o.folded = FoldedOptions {
@@ -333,7 +128,7 @@ fn golden_folded() {
 
 #[test]
 fn golden_flamegraph() {
-    let p = fixture();
+    let p = fixture::profile();
     let svg = write_str(&p, Format::Flamegraph, &on_cpu());
     check_golden("fixture.svg", &svg);
     let mut o = on_cpu();
@@ -347,7 +142,7 @@ fn golden_flamegraph() {
 
 #[test]
 fn golden_pprof() {
-    let p = fixture();
+    let p = fixture::profile();
     let (gz, note) = write(&p, Format::Pprof, &opts());
     assert_eq!(note, None);
     // Deterministic gzip: mtime 0, same bytes twice.
@@ -360,7 +155,7 @@ fn golden_pprof() {
 
 #[test]
 fn golden_firefox() {
-    let p = fixture();
+    let p = fixture::profile();
     let out = write_str(&p, Format::Firefox, &opts());
     let v: serde_json::Value = serde_json::from_str(&out).expect("firefox JSON");
     check_golden(
@@ -371,7 +166,7 @@ fn golden_firefox() {
 
 #[test]
 fn golden_json() {
-    let p = fixture();
+    let p = fixture::profile();
     let out = write_str(&p, Format::Json, &opts());
     check_golden("fixture.json", &out);
     let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
@@ -382,7 +177,7 @@ fn golden_json() {
 /// lines innermost first, mappings with build ids, period and duration.
 #[test]
 fn pprof_content() {
-    let p = fixture();
+    let p = fixture::profile();
     let m = pprof_profile(&p, &opts());
     let s = |i: i64| m.string_table[i as usize].as_str();
     let types: Vec<(&str, &str)> = m
@@ -488,24 +283,15 @@ fn text_self_rows(p: &Profile) -> Vec<(String, String)> {
         .collect()
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success() || !o.stderr.is_empty() || !o.stdout.is_empty())
-        .unwrap_or(false)
-}
-
 /// `go tool pprof -top` on lwprof's pprof shows the same top functions, in
 /// the same order and with the same flat percentages, as the text writer.
 #[test]
 fn go_tool_pprof_agrees_with_text_report() {
-    if !have("go") {
-        eprintln!("SKIP: `go` is not installed (apt-get install golang-go)");
+    if !tools::available("go", "golang-go") {
         return;
     }
-    let p = fixture();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let p = fixture::profile();
+    let dir = scratch("pprof");
     let file = dir.path().join("fixture.pb.gz");
     std::fs::write(&file, write(&p, Format::Pprof, &on_cpu()).0).expect("write pprof");
     let out = Command::new("go")
@@ -632,7 +418,7 @@ fn svg_nodes(svg: &str) -> (u64, BTreeMap<(usize, String), u64>) {
 /// same frames.
 #[test]
 fn folded_round_trips_through_inferno() {
-    let p = fixture();
+    let p = fixture::profile();
     let folded = write_str(&p, Format::Folded, &on_cpu());
     let mut o = inferno::flamegraph::Options::default();
     o.min_width = 0.0;
@@ -649,7 +435,7 @@ fn folded_round_trips_through_inferno() {
 
 #[test]
 fn flamegraph_svg_is_xml_with_title_search_and_icicle() {
-    let p = fixture();
+    let p = fixture::profile();
     let svg = write_str(&p, Format::Flamegraph, &on_cpu());
     let doc = parse_xml(&svg).expect("XML");
     let title = doc
@@ -694,7 +480,7 @@ fn flamegraph_svg_is_xml_with_title_search_and_icicle() {
 /// Folded lines: root first, thread name prefix, counts adding up.
 #[test]
 fn folded_lines_are_root_first_with_prefix() {
-    let p = fixture();
+    let p = fixture::profile();
     let folded = write_str(&p, Format::Folded, &on_cpu());
     assert!(
         folded.lines().any(|l| l == "app;main;foo;bar;inl 4"),
@@ -714,15 +500,14 @@ fn folded_lines_are_root_first_with_prefix() {
 /// Chromium renders the flame graph without script errors.
 #[test]
 fn flamegraph_renders_in_headless_chromium_without_script_errors() {
-    if !have("chromium") {
-        eprintln!("SKIP: `chromium` is not installed (apt-get install chromium)");
+    if !tools::available("chromium", "chromium") {
         return;
     }
-    let p = fixture();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let p = fixture::profile();
+    let dir = scratch("chromium");
     let file = dir.path().join("flame.svg");
     std::fs::write(&file, write_str(&p, Format::Flamegraph, &on_cpu())).expect("write svg");
-    let (stderr, dom) = chromium_dump_dom(dir.path(), &file);
+    let (stderr, dom) = chromium_dump_dom(&file);
     assert!(!stderr.contains("Uncaught"), "script error: {stderr}");
     // The script ran: inferno's init() fills the details line and the DOM
     // still has our frames.
@@ -735,7 +520,7 @@ fn flamegraph_renders_in_headless_chromium_without_script_errors() {
         r#"<svg xmlns="http://www.w3.org/2000/svg" onload="init(evt)"><script><![CDATA[function init(e) { noSuchFunction(); }]]></script></svg>"#,
     )
     .expect("write bad svg");
-    let (stderr, _) = chromium_dump_dom(dir.path(), &bad);
+    let (stderr, _) = chromium_dump_dom(&bad);
     assert!(
         stderr.contains("Uncaught"),
         "control not detected: {stderr}"
@@ -744,8 +529,8 @@ fn flamegraph_renders_in_headless_chromium_without_script_errors() {
 
 /// Load a file in headless Chromium; returns (stderr with the console log,
 /// the DOM after scripts ran).
-fn chromium_dump_dom(dir: &Path, file: &Path) -> (String, String) {
-    let profile_dir = tempfile::tempdir_in(dir).expect("profile dir");
+fn chromium_dump_dom(file: &Path) -> (String, String) {
+    let profile_dir = scratch("chromium-profile");
     let out = Command::new("chromium")
         .args([
             "--headless",
@@ -830,7 +615,7 @@ fn empty_profile_gives_well_formed_files_and_a_note() {
     let mut o = opts();
     o.filter.pids = vec![999];
     for format in Format::ALL {
-        let (bytes, note) = write(&fixture(), format, &o);
+        let (bytes, note) = write(&fixture::profile(), format, &o);
         assert_eq!(note, Some(OutputNote::NoSamples { format }));
         assert_well_formed(format, &bytes);
     }
@@ -838,7 +623,7 @@ fn empty_profile_gives_well_formed_files_and_a_note() {
 
 #[test]
 fn profile_without_symbols_gives_well_formed_files_and_a_note() {
-    let p = unresolved();
+    let p = fixture::unresolved();
     for format in Format::ALL {
         let (bytes, note) = write(&p, format, &opts());
         match note {
@@ -871,7 +656,7 @@ fn format_names_parse() {
 /// The JSON document's stacks and functions agree with the profile.
 #[test]
 fn json_totals_match_profile() {
-    let p = fixture();
+    let p = fixture::profile();
     let doc = json_profile(&p, &on_cpu());
     assert_eq!(doc.totals.samples, 28);
     assert_eq!(doc.totals.weight, 28 * PERIOD);
@@ -910,7 +695,7 @@ fn json_totals_match_profile() {
 /// samples and the lost-samples marker.
 #[test]
 fn firefox_profile_content() {
-    let p = fixture();
+    let p = fixture::profile();
     let out = write_str(&p, Format::Firefox, &on_cpu());
     let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     let threads = v["threads"].as_array().expect("threads");

@@ -13,43 +13,26 @@ use lwprof_perfdata::{
 use lwprof_records::abi::record_type::{
     FINISHED_ROUND as RECORD_FINISHED_ROUND, SAMPLE as RECORD_SAMPLE, USER_TYPE_START,
 };
+use lwprof_testkit::{compile_c, perf_shares_and_stderr, run, scratch, TempDir};
 use perf_event_open_sys::bindings::PERF_COUNT_SW_CPU_CLOCK;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
-const PERF: &str = "/usr/bin/perf";
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lwprof-perfdata-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+/// Runs Linux perf, requires success, and returns (stdout, stderr).
+fn perf(args: &[&str], data: &Path) -> (String, String) {
+    run(Command::new("perf").args(args).arg(data))
 }
 
 /// A C program with two functions of known cost (7:3), built with frame
 /// pointers, and `perf record -g` of it. Built once per test binary.
 fn perf_recording() -> &'static Path {
-    static REC: OnceLock<PathBuf> = OnceLock::new();
-    REC.get_or_init(|| {
-        let dir = scratch("workload");
-        let src = dir.join("busy.c");
-        std::fs::write(
-            &src,
+    static REC: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    let (_, data) = REC.get_or_init(|| {
+        let dir = scratch("perfdata-workload");
+        let exe = compile_c(
+            dir.path(),
+            "busy",
             r#"
 #include <stdlib.h>
 #include <stdint.h>
@@ -62,19 +45,18 @@ int main(int argc, char **argv) {
     return 0;
 }
 "#,
-        )
-        .unwrap();
-        let exe = dir.join("busy");
-        run(Command::new("gcc").args(["-O2", "-g", "-fno-omit-frame-pointer", "-o"]).arg(&exe).arg(&src));
-        let data = dir.join("perf.data");
-        run(Command::new(PERF)
+            &["-O2", "-g", "-fno-omit-frame-pointer"],
+        );
+        let data = dir.path().join("perf.data");
+        run(Command::new("perf")
             .args(["record", "-q", "-e", "cpu-clock", "-g", "-o"])
             .arg(&data)
             .arg("--")
             .arg(&exe)
             .arg("300"));
-        data
-    })
+        (dir, data)
+    });
+    data
 }
 
 /// Reads `src` with our reader and writes it with our writer: the same
@@ -132,36 +114,6 @@ fn rewrite(src: &Path, dst: &Path) -> u64 {
     n
 }
 
-/// Self-overhead per symbol from `perf report --stdio`, and its stderr.
-fn perf_report(data: &Path) -> (BTreeMap<String, f64>, String) {
-    let out = run(Command::new(PERF)
-        .args([
-            "report",
-            "--stdio",
-            "--no-children",
-            "--sort",
-            "symbol",
-            "-i",
-        ])
-        .arg(data));
-    let mut shares = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let l = line.trim();
-        if l.starts_with('#') || l.is_empty() {
-            continue;
-        }
-        // "69.81%  [.] hot_seventy"
-        let mut parts = l.split_whitespace();
-        let (Some(pct), Some(_mode), Some(sym)) = (parts.next(), parts.next(), parts.next()) else {
-            continue;
-        };
-        if let Some(p) = pct.strip_suffix('%').and_then(|p| p.parse::<f64>().ok()) {
-            *shares.entry(sym.to_string()).or_insert(0.0) += p;
-        }
-    }
-    (shares, String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
 fn assert_no_warnings(what: &str, stderr: &str) {
     assert!(
         !stderr.to_lowercase().contains("warning"),
@@ -171,13 +123,14 @@ fn assert_no_warnings(what: &str, stderr: &str) {
 
 #[test]
 fn perf_report_reads_our_file_silently_and_agrees() {
-    let dir = scratch("rewrite");
+    let tmp = scratch("perfdata-rewrite");
+    let dir = tmp.path();
     let ours = dir.join("ours.data");
     let written = rewrite(perf_recording(), &ours);
     assert!(written > 100, "only {written} records");
 
-    let (theirs, _) = perf_report(perf_recording());
-    let (mine, stderr) = perf_report(&ours);
+    let (theirs, _) = perf_shares_and_stderr(".", perf_recording());
+    let (mine, stderr) = perf_shares_and_stderr(".", &ours);
     assert_no_warnings("perf report", &stderr);
     for f in ["hot_seventy", "warm_thirty"] {
         let (a, b) = (
@@ -194,9 +147,8 @@ fn perf_report_reads_our_file_silently_and_agrees() {
         "hot {hot}% warm {warm}%"
     );
 
-    let script = run(Command::new(PERF).args(["script", "-i"]).arg(&ours));
-    assert_no_warnings("perf script", &String::from_utf8_lossy(&script.stderr));
-    let text = String::from_utf8_lossy(&script.stdout);
+    let (text, stderr) = perf(&["script", "-i"], &ours);
+    assert_no_warnings("perf script", &stderr);
     let samples = PerfDataFile::open(&ours)
         .unwrap()
         .for_each_record(|_| ())
@@ -207,17 +159,12 @@ fn perf_report_reads_our_file_silently_and_agrees() {
 
 #[test]
 fn perf_header_only_shows_our_features() {
-    let dir = scratch("header");
+    let tmp = scratch("perfdata-header");
+    let dir = tmp.path();
     let ours = dir.join("ours.data");
     rewrite(perf_recording(), &ours);
-    let out = run(Command::new(PERF)
-        .args(["report", "--header-only", "-i"])
-        .arg(&ours));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_no_warnings(
-        "perf report --header-only",
-        &String::from_utf8_lossy(&out.stderr),
-    );
+    let (text, stderr) = perf(&["report", "--header-only", "-i"], &ours);
+    assert_no_warnings("perf report --header-only", &stderr);
     let host = Features::from_host("", vec![]);
     let expect = [
         format!("# hostname : {}", host.hostname.unwrap()),
@@ -248,8 +195,8 @@ fn perf_header_only_shows_our_features() {
 /// (offset, size, type) of every record, as `perf report -D` lists them in
 /// file order ("0x108@file [0x50]: event: 69").
 fn perf_dump_records(data: &Path) -> Vec<(u64, u64, u32)> {
-    let out = run(Command::new(PERF).args(["report", "-D", "-i"]).arg(data));
-    String::from_utf8_lossy(&out.stdout)
+    perf(&["report", "-D", "-i"], data)
+        .0
         .lines()
         .filter_map(|l| {
             let (off, rest) = l.strip_prefix("0x")?.split_once('@')?;
@@ -309,7 +256,8 @@ fn reading_perf_own_file_finds_every_record_perf_finds() {
     let (first, last) = f.sample_time.unwrap();
     assert!(first <= last);
     // And perf reads our rewrite the same way, record for record.
-    let dir = scratch("dump");
+    let tmp = scratch("perfdata-dump");
+    let dir = tmp.path();
     let ours_file = dir.join("ours.data");
     let n = rewrite(data, &ours_file);
     assert_eq!(perf_dump_records(&ours_file).len() as u64, n);
@@ -317,7 +265,8 @@ fn reading_perf_own_file_finds_every_record_perf_finds() {
 
 #[test]
 fn truncation_stops_at_the_damage_and_names_the_offset() {
-    let dir = scratch("trunc");
+    let tmp = scratch("perfdata-trunc");
+    let dir = tmp.path();
     let ours = dir.join("ours.data");
     rewrite(perf_recording(), &ours);
     let whole = std::fs::read(&ours).unwrap();
@@ -396,7 +345,8 @@ fn truncation_stops_at_the_damage_and_names_the_offset() {
 
 #[test]
 fn an_unfinished_file_is_detected_read_and_repaired() {
-    let dir = scratch("unfinished");
+    let tmp = scratch("perfdata-unfinished");
+    let dir = tmp.path();
     let src = PerfDataFile::open(perf_recording()).unwrap();
     let path = dir.join("killed.data");
     let mut kept = 0u64;
@@ -437,7 +387,7 @@ fn an_unfinished_file_is_detected_read_and_repaired() {
     let walk = f.for_each_record(|_| ());
     assert_eq!((walk.records, walk.error.is_none()), (kept, true));
     assert!(f.features().sample_time.is_some());
-    let (shares, stderr) = perf_report(&path);
+    let (shares, stderr) = perf_shares_and_stderr(".", &path);
     assert_no_warnings("perf report of a repaired file", &stderr);
     assert!(
         shares.get("hot_seventy").copied().unwrap_or(0.0) > 40.0,
@@ -449,7 +399,8 @@ fn an_unfinished_file_is_detected_read_and_repaired() {
 /// have our own reader: it cannot give records from a truncated file.
 #[test]
 fn linux_perf_data_reads_our_file() {
-    let dir = scratch("lpd");
+    let tmp = scratch("perfdata-lpd");
+    let dir = tmp.path();
     let ours = dir.join("ours.data");
     let written = rewrite(perf_recording(), &ours);
     let ours_file = PerfDataFile::open(&ours).unwrap();

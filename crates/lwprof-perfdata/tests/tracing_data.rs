@@ -5,8 +5,8 @@
 use lwprof_events::tracefs::Tracefs;
 use lwprof_perfdata::tracing::{build, TracingData, TracingHost};
 use lwprof_perfdata::{feature, PerfDataFile};
+use lwprof_testkit::{perf_ok, scratch, TempDir};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn fake_tracefs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../lwprof-events/tests/data/tracefs")
@@ -116,24 +116,32 @@ fn a_missing_format_file_is_an_error_naming_it() {
     assert!(err.contains("sched_process_exec/format"), "{err}");
 }
 
-/// `perf record -e sched:sched_switch` by Linux perf on this machine.
-fn perf_tracepoint_recording() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lwprof-tracing-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = dir.join("perf.data");
-    let o = Command::new("perf")
-        .args(["record", "-q", "-e", "sched:sched_switch", "-o"])
-        .arg(&data)
-        .args(["--", "sleep", "0.1"])
-        .output()
-        .expect("Linux perf is installed by .ci/run");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    data
+/// `perf record -e sched:sched_switch` by Linux perf on this machine, in a
+/// scratch directory that holds it until dropped.
+fn perf_tracepoint_recording() -> (TempDir, PathBuf) {
+    let dir = scratch("tracing");
+    perf_ok(
+        dir.path(),
+        &[
+            "record",
+            "-q",
+            "-e",
+            "sched:sched_switch",
+            "-o",
+            "perf.data",
+            "--",
+            "sleep",
+            "0.1",
+        ],
+    );
+    let data = dir.path().join("perf.data");
+    (dir, data)
 }
 
 #[test]
 fn perf_6_1_tracing_data_gives_the_sched_switch_fields() {
-    let f = PerfDataFile::open(perf_tracepoint_recording()).unwrap();
+    let (_dir, data) = perf_tracepoint_recording();
+    let f = PerfDataFile::open(data).unwrap();
     assert!(f.header().has_feature(feature::TRACING_DATA));
     assert!(f.feature_errors().is_empty(), "{:?}", f.feature_errors());
     let t = f

@@ -6,60 +6,29 @@ use lwprof_profile::import::{import, ImportOptions};
 use lwprof_profile::model::{SortKey, TopOptions, TopOrder};
 use lwprof_profile::SymbolizeProfile;
 use lwprof_symbols::{Symbolizer, SymbolizerConfig};
+use lwprof_testkit::{perf_ok, perf_shares, scratch};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lwprof-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn perf_record(prog: &Path, out: &Path) {
-    let st = Command::new("perf")
-        .args(["record", "-q", "-g", "-F", "2000", "-e", "cpu-clock", "-o"])
-        .arg(out)
-        .arg("--")
-        .arg(prog)
-        .arg("1.5")
-        .output()
-        .expect("Linux perf is installed by .ci/run");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-}
-
-/// `perf report --stdio` self percentages by symbol.
-fn perf_self_shares(data: &Path) -> BTreeMap<String, f64> {
-    let o = Command::new("perf")
-        .args([
-            "report",
-            "--stdio",
-            "--no-children",
+/// `perf record -g` of `prog 1.5` into `dir/out`.
+fn perf_record(dir: &Path, prog: &Path, out: &str) {
+    perf_ok(
+        dir,
+        &[
+            "record",
             "-q",
-            "--sort",
-            "sym",
             "-g",
-            "none",
-            "-i",
-        ])
-        .arg(data)
-        .output()
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for line in String::from_utf8_lossy(&o.stdout).lines() {
-        let mut it = line.split_whitespace();
-        let (Some(pct), Some(_mode), Some(sym)) = (it.next(), it.next(), it.next()) else {
-            continue;
-        };
-        if let Ok(p) = pct.trim_end_matches('%').parse::<f64>() {
-            *out.entry(sym.to_string()).or_default() += p;
-        }
-    }
-    out
+            "-F",
+            "2000",
+            "-e",
+            "cpu-clock",
+            "-o",
+            out,
+            "--",
+            prog.to_str().expect("UTF-8 path"),
+            "1.5",
+        ],
+    );
 }
 
 fn our_self_shares(data: &Path) -> (BTreeMap<String, f64>, u64) {
@@ -82,9 +51,10 @@ fn our_self_shares(data: &Path) -> (BTreeMap<String, f64>, u64) {
 #[test]
 fn perf_files_give_the_same_top_functions_as_perf_report() {
     let prog = lwprof_workloads::c_program("shares", &[]);
-    let data = scratch("shares.data");
-    perf_record(&prog, &data);
-    let theirs = perf_self_shares(&data);
+    let dir = scratch("import");
+    perf_record(dir.path(), &prog, "shares.data");
+    let data = dir.path().join("shares.data");
+    let theirs = perf_shares(dir.path(), "shares.data");
     let (ours, samples) = our_self_shares(&data);
     assert!(samples > 500, "only {samples} samples");
     for f in ["hot_seventy", "warm_thirty"] {
@@ -108,12 +78,13 @@ fn perf_files_give_the_same_top_functions_as_perf_report() {
 #[test]
 fn a_truncated_file_keeps_the_samples_before_the_damage() {
     let prog = lwprof_workloads::c_program("shares", &[]);
-    let data = scratch("cut.data");
-    perf_record(&prog, &data);
+    let dir = scratch("import-cut");
+    perf_record(dir.path(), &prog, "cut.data");
+    let data = dir.path().join("cut.data");
     let bytes = std::fs::read(&data).unwrap();
     let file = lwprof_perfdata::PerfDataFile::open(&data).unwrap();
     let (start, size) = file.header().data;
-    let cut = scratch("cut-half.data");
+    let cut = dir.path().join("cut-half.data");
     std::fs::write(&cut, &bytes[..(start + size / 2) as usize + 3]).unwrap();
     let imported = import(&cut, ImportOptions::default()).unwrap();
     let damage = imported.damage.expect("the cut must be reported");

@@ -1,48 +1,15 @@
 //! The profile model on crafted samples: stack interning, thread and
 //! mapping bookkeeping, top self/total percentages, filters, no-inline
-//! collapse and the call-graph threshold.
+//! collapse and the call-graph threshold. The functions, their addresses
+//! and the resolver are `lwprof_testkit::fixture`'s; the samples are these
+//! tests' own.
 
 use lwprof_profile::model::{
     AddressSpace, CallGraphOptions, CallGraphOrder, CallNode, EventIndex, FrameAddress, FrameMode,
-    MappingInput, Profile, ProfileBuilder, ResolvedFrame, SampleFilter, SampleInput, SampleKind,
-    SortKey, TopOptions, TopOrder,
+    MappingInput, Profile, ProfileBuilder, SampleFilter, SampleInput, SampleKind, SortKey,
+    TopOptions, TopOrder,
 };
-
-const APP: u64 = 0x40_0000;
-const LIB: u64 = 0x7f00_0000_0000;
-
-/// Function start addresses in the fake "app" (mapped at APP, pgoff 0) and
-/// "libc.so.6" (mapped at LIB, pgoff 0x1000).
-const FUNCS: &[(&str, u64)] = &[
-    ("main", APP + 0x100),
-    ("foo", APP + 0x200),
-    ("bar", APP + 0x300),
-    ("baz", APP + 0x400),
-    ("memcpy", LIB + 0x100),
-];
-
-fn addr(name: &str) -> u64 {
-    FUNCS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, a)| *a + 0x10)
-        .unwrap_or_else(|| panic!("{name}"))
-}
-
-fn chain(leaf_first: &[&str]) -> Vec<FrameAddress> {
-    leaf_first
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            if i == 0 {
-                FrameAddress::ip(addr(n), FrameMode::User)
-            } else {
-                // Return addresses point one past the call.
-                FrameAddress::return_address(addr(n) + 1, FrameMode::User)
-            }
-        })
-        .collect()
-}
+use lwprof_testkit::fixture::{addr, chain, map_user, resolve, APP};
 
 struct Fixture {
     b: ProfileBuilder,
@@ -55,26 +22,7 @@ impl Fixture {
         let ev = b.add_event("cpu-clock");
         for pid in [10u32, 20] {
             b.comm(pid, pid, 0, b"app", true);
-            b.mmap(&MappingInput {
-                pid,
-                time: 0,
-                start: APP,
-                len: 0x1000,
-                pgoff: 0,
-                path: b"/usr/bin/app",
-                build_id: None,
-                mode: FrameMode::User,
-            });
-            b.mmap(&MappingInput {
-                pid,
-                time: 0,
-                start: LIB,
-                len: 0x1000,
-                pgoff: 0x1000,
-                path: b"/usr/lib/libc.so.6",
-                build_id: Some(&[1, 2, 3]),
-                mode: FrameMode::User,
-            });
+            map_user(&mut b, pid, 0, None);
         }
         Fixture { b, ev }
     }
@@ -92,44 +40,6 @@ impl Fixture {
             callchain: &callchain,
         });
     }
-}
-
-/// Name each location after the function whose range holds it; `bar`'s
-/// code is reported as `inl` inlined into `bar`.
-fn resolve(profile: &mut Profile) {
-    let dsos: Vec<String> = profile.dsos().iter().map(|d| d.path.clone()).collect();
-    profile.resolve_locations(|loc, _| {
-        let absolute = match loc.space {
-            AddressSpace::File(d) if dsos[d.index()].ends_with("libc.so.6") => {
-                loc.address - 0x1000 + LIB
-            }
-            AddressSpace::File(_) => loc.address + APP,
-            _ => return Vec::new(),
-        };
-        let Some((name, _)) = FUNCS
-            .iter()
-            .rev()
-            .find(|(_, start)| absolute >= *start && absolute < start + 0x100)
-        else {
-            return Vec::new();
-        };
-        let outer = ResolvedFrame {
-            function: name.to_string(),
-            ..ResolvedFrame::default()
-        };
-        if *name == "bar" {
-            vec![
-                ResolvedFrame {
-                    function: "inl".into(),
-                    inlined: true,
-                    ..ResolvedFrame::default()
-                },
-                outer,
-            ]
-        } else {
-            vec![outer]
-        }
-    });
 }
 
 /// Samples (weights): main>foo>bar 10, main>foo 5, main>baz 3,

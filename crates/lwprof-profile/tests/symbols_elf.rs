@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use lwprof_testkit::{compile_c_file, run, scratch};
+
 use lwprof_profile::model::{
     FrameAddress, FrameMode, MappingInput, ProfileBuilder, SampleInput, SampleKind,
 };
@@ -29,24 +31,11 @@ fn marker_line(marker: &str) -> u32 {
     i as u32 + 1
 }
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn compile(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let exe = dir.join(name);
-    run(Command::new("cc")
-        .args(["-O2", "-g", "-fno-omit-frame-pointer"])
-        .args(extra)
-        .arg("-o")
-        .arg(&exe)
-        .arg(source_path()));
+    let mut flags = vec!["-O2", "-g", "-fno-omit-frame-pointer"];
+    flags.extend_from_slice(extra);
+    compile_c_file(&source_path(), &exe, &flags);
     exe
 }
 
@@ -105,7 +94,7 @@ fn names(frames: &[lwprof_profile::model::ResolvedFrame]) -> Vec<&str> {
 
 #[test]
 fn pie_functions_resolve_by_symtab_and_dwarf() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("elf");
     let exe = compile(dir.path(), "prog", &[]);
     let p = probes(&exe);
     let mut s = Symbolizer::new(config(vec![]));
@@ -143,7 +132,7 @@ fn pie_functions_resolve_by_symtab_and_dwarf() {
 
 #[test]
 fn shared_object_symbol_from_dynsym() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("elf");
     let exe = compile(dir.path(), "prog", &[]);
     let p = probes(&exe);
     let fopen = &p["libc_fopen"];
@@ -156,7 +145,7 @@ fn shared_object_symbol_from_dynsym() {
 
 #[test]
 fn inline_frames_have_file_and_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("elf");
     let exe = compile(dir.path(), "prog", &[]);
     let p = probes(&exe);
     let ret = &p["inline_ret"];
@@ -172,7 +161,7 @@ fn inline_frames_have_file_and_line() {
 
 #[test]
 fn profile_end_to_end_with_inline_and_no_inline() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("elf");
     let exe = compile(dir.path(), "prog", &[]);
     let p = probes(&exe);
     let mut b = ProfileBuilder::new();
@@ -275,7 +264,7 @@ fn place_in_build_id_tree(root: &Path, id: &[u8], debug: &Path) {
 
 #[test]
 fn stripped_binary_uses_the_build_id_tree() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("elf");
     let exe = compile(dir.path(), "prog", &["-Wl,--build-id=sha1"]);
     let p = probes(&exe);
     let (stripped, debug) = split_debug(dir.path(), &exe);
@@ -309,7 +298,7 @@ fn stripped_binary_uses_the_build_id_tree() {
 
 #[test]
 fn stripped_binary_uses_its_debuglink() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("elf");
     let exe = compile(dir.path(), "prog", &["-Wl,--build-id=none"]);
     let p = probes(&exe);
     let (stripped, debug) = split_debug(dir.path(), &exe);
@@ -346,7 +335,7 @@ fn stripped_binary_uses_its_debuglink() {
 
 #[test]
 fn build_id_mismatch_means_not_used() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("elf");
     let exe = compile(dir.path(), "prog", &["-Wl,--build-id=sha1"]);
     let p = probes(&exe);
     let plain = &p["plain"];

@@ -24,6 +24,7 @@ use lwprof_perfdata::{EventAttr, Features, PerfDataWriter};
 use lwprof_profile::import::{import, ImportOptions};
 use lwprof_profile::synth::{encode_comm, encode_mmap2, sample_id_trailer, MapEntry};
 use lwprof_symbols::{DemangleOptions, Symbolizer, SymbolizerConfig};
+use lwprof_testkit::{compile_c, output, scratch, stdout, tools};
 use perf_event_open_sys::bindings::PERF_COUNT_SW_CPU_CLOCK;
 
 const PID: u32 = 4242;
@@ -31,16 +32,9 @@ const PID: u32 = 4242;
 const BASE: u64 = 0x5555_0000_0000;
 const PLT_SECTIONS: [&str; 3] = [".plt", ".plt.sec", ".plt.got"];
 
+/// Runs `cmd`, requires success, and returns its stdout.
 fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (is it installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    lwprof_testkit::run(cmd).0
 }
 
 fn hex(s: &str) -> u64 {
@@ -106,7 +100,7 @@ fn perf_names(path: &Path, addresses: &[u64], demangle: bool) -> Vec<String> {
         "cpu-clock",
         vec![],
     )];
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("plt");
     let data = dir.path().join("judge.data");
     let out = std::fs::File::create(&data).expect("create");
     let mut w = PerfDataWriter::new(out, &events).expect("writer");
@@ -204,12 +198,8 @@ fn objdump_labels(objdump: &str, path: &Path) -> BTreeMap<u64, String> {
 fn ifunc_symbols(path: &Path) -> BTreeMap<u64, Vec<String>> {
     let mut out: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for args in [&["--defined-only"][..], &["-D", "--defined-only"][..]] {
-        let o = Command::new("nm")
-            .args(args)
-            .arg(path)
-            .output()
-            .expect("nm");
-        for l in String::from_utf8_lossy(&o.stdout).lines() {
+        let o = output(Command::new("nm").args(args).arg(path));
+        for l in stdout(&o).lines() {
             let f: Vec<&str> = l.split_whitespace().collect();
             if f.len() == 3 && f[1] == "i" {
                 // Without the version (`strlen@@GLIBC_2.2.5`).
@@ -370,16 +360,9 @@ int main(int argc, char **argv) {
 "#;
 
 fn gcc(dir: &Path, name: &str, source: &str, flags: &[&str]) -> PathBuf {
-    let src = dir.join(format!("{name}.c"));
-    std::fs::write(&src, source).expect("write source");
-    let exe = dir.join(name);
-    run(Command::new("gcc")
-        .args(["-O1"])
-        .args(flags)
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src));
-    exe
+    let mut all = vec!["-O1"];
+    all.extend_from_slice(flags);
+    compile_c(dir, name, source, &all)
 }
 
 /// The range from `.init` (or the start of the first executable segment)
@@ -399,7 +382,7 @@ fn around_plt(path: &Path) -> Vec<(u64, u64)> {
 /// starts.
 #[test]
 fn plt_stubs_are_named_not_charged_to_init() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("plt");
     // puts, printf, memcpy (.plt), strlen, __cxa_finalize (.plt.got).
     let builds: [(&str, &[&str], usize); 4] = [
         ("lazy", &[], 5),
@@ -425,7 +408,7 @@ fn plt_stubs_are_named_not_charged_to_init() {
 /// them (perf 6.1 itself reports the `puts@plt` one as `_init`).
 #[test]
 fn plt_stub_samples_from_kernel_breakpoints_are_named() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("plt");
     let exe = gcc(dir.path(), "nopie", PLT_PROGRAM, &["-no-pie"]);
     let labels = objdump_labels("objdump", &exe);
     let stub = |name: &str| {
@@ -469,7 +452,7 @@ fn plt_stub_samples_from_kernel_breakpoints_are_named() {
 /// of that GOT slot, and nm's IFUNC symbols at the relocation's addend.
 #[test]
 fn plt_stubs_of_a_static_executable_are_named_after_their_ifunc() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("plt");
     let exe = gcc(dir.path(), "static", PLT_PROGRAM, &["-static"]);
     let secs = sections(&exe);
     let plt = section(&secs, ".plt").expect("a static glibc program has IFUNC stubs");
@@ -527,14 +510,17 @@ fn plt_stubs_of_a_static_executable_are_named_after_their_ifunc() {
 #[test]
 fn plt_stubs_of_system_libraries_match_objdump_and_perf() {
     let libs = [
-        "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0",
-        "/lib/x86_64-linux-gnu/libc.so.6",
-        "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+        (
+            "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0",
+            "libpython3.11",
+        ),
+        ("/lib/x86_64-linux-gnu/libc.so.6", "libc6"),
+        ("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "libstdc++6"),
     ];
     let mut checked = 0;
-    for lib in libs {
+    for (lib, package) in libs {
         let path = Path::new(lib);
-        if !path.exists() {
+        if !tools::installed(path, package) {
             continue;
         }
         let stubs = judge(path, "objdump", &around_plt(path));
@@ -543,7 +529,7 @@ fn plt_stubs_of_system_libraries_match_objdump_and_perf() {
     }
     assert!(checked >= 2, "libc and one more library must be present");
     let cxx = Path::new("/usr/lib/x86_64-linux-gnu/libstdc++.so.6");
-    if cxx.exists() {
+    if tools::installed(cxx, "libstdc++6") {
         let secs = sections(cxx);
         let addrs = probe_addresses(&secs, &[]);
         let ours = our_names(cxx, &addrs, true);
@@ -628,7 +614,7 @@ after_caller:
 /// the mapping symbols (`$x`, `$d`) are not. perf 6.1 and llvm-objdump judge.
 #[test]
 fn plt_stubs_of_aarch64_objects_use_its_entry_sizes() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("plt");
     let lld = rust_lld();
     let lib_o = llvm_mc_and_lld(dir.path(), "lib", A64_LIB);
     let main_o = llvm_mc_and_lld(dir.path(), "main", A64_MAIN);
@@ -700,7 +686,7 @@ __asm__(
 void asm_sized(void);
 int main(void) { asm_sized(); return 0; }
 "#;
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch("plt");
     let exe = gcc(dir.path(), "labels", source, &[]);
     let (vaddr, _, size) = exec_segments(&exe)[0];
     judge(&exe, "objdump", &[(vaddr, vaddr + size)]);

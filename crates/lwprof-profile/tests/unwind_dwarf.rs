@@ -14,10 +14,9 @@
 //! frame-pointer chain supplies the callers.
 
 use lwprof_profile::SymbolizeProfile;
+use lwprof_testkit::{compile_c, scratch, TempDir};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use lwprof_events::command::PreparedCommand;
@@ -62,34 +61,12 @@ int main(int argc, char **argv) {
 }
 "#;
 
-fn scratch() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("lwprof-unwind-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).expect("scratch dir");
-        std::fs::write(d.join("chain.c"), SOURCE).expect("write source");
-        d
-    })
-    .clone()
-}
-
-/// Builds the program with the given frame-pointer flag.
-fn build(name: &str, fp_flag: &str) -> PathBuf {
-    let dir = scratch();
-    let exe = dir.join(name);
-    let out = Command::new("gcc")
-        .args(["-O2", "-g", fp_flag, "-o"])
-        .arg(&exe)
-        .arg(dir.join("chain.c"))
-        .output()
-        .expect("run gcc");
-    assert!(
-        out.status.success(),
-        "gcc failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    exe
+/// Builds the program with the given frame-pointer flag in a scratch
+/// directory, which holds it until dropped.
+fn build(name: &str, fp_flag: &str) -> (TempDir, PathBuf) {
+    let dir = scratch(name);
+    let exe = compile_c(dir.path(), name, SOURCE, &["-O2", "-g", fp_flag]);
+    (dir, exe)
 }
 
 /// One recording, unwound both ways.
@@ -290,7 +267,7 @@ const CHAIN: [&str; 4] = ["leaf", "middle", "outer", "main"];
 
 #[test]
 fn dwarf_recovers_the_frames_that_frame_pointers_miss() {
-    let exe = build("chain-nofp", "-fomit-frame-pointer");
+    let (_dir, exe) = build("chain-nofp", "-fomit-frame-pointer");
     let rec = record(&exe, 150, 8192);
 
     let fp = user_stacks(&rec.fp);
@@ -362,7 +339,7 @@ fn dwarf_recovers_the_frames_that_frame_pointers_miss() {
 fn a_stack_copy_too_short_is_completed_with_frame_pointers() {
     // Built with frame pointers so the kernel's chain is right; a 32-byte
     // copy cannot hold leaf's caller chain.
-    let exe = build("chain-fp", "-fno-omit-frame-pointer");
+    let (_dir, exe) = build("chain-fp", "-fno-omit-frame-pointer");
     let rec = record(&exe, 150, 32);
     let dwarf = user_stacks(&rec.dwarf);
     let in_leaf: Vec<usize> = (0..dwarf.len())

@@ -172,7 +172,7 @@ fn real_kallsyms() {
 
 #[test]
 fn crafted_kallsyms_file_hidden_and_modules() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = lwprof_testkit::scratch("kallsyms");
     let hidden = dir.path().join("hidden");
     std::fs::write(
         &hidden,

@@ -1,30 +1,10 @@
 //! `lwprof record` and `lwprof report` as a user runs them, on bundled C and
 //! Rust workloads with known shares, and against Linux perf both ways.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn lwprof(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lwprof"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("running lwprof")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lwprof-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::*;
+use std::path::Path;
 
 fn record(dir: &Path, extra: &[&str], cmd: &[&str]) -> String {
     let mut args = vec!["record"];
@@ -38,76 +18,21 @@ fn record(dir: &Path, extra: &[&str], cmd: &[&str]) -> String {
     err
 }
 
-/// Self shares by symbol from `lwprof report --no-children --sort sym`.
-fn report_shares(dir: &Path, extra: &[&str]) -> BTreeMap<String, f64> {
-    let mut args = vec!["report", "--no-children", "--sort", "sym", "-g", "none"];
-    args.extend_from_slice(extra);
-    let o = lwprof(dir, &args);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "lwprof report failed:\n{err}");
-    parse_shares(&out)
-}
-
-fn parse_shares(out: &str) -> BTreeMap<String, f64> {
-    let mut m = BTreeMap::new();
-    for line in out.lines().filter(|l| !l.starts_with('#')) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() >= 3 && f[0].ends_with('%') && f[1].starts_with('[') {
-            if let Ok(p) = f[0].trim_end_matches('%').parse::<f64>() {
-                *m.entry(f[2..].join(" ")).or_default() += p;
-            }
-        }
-    }
-    m
-}
-
-fn perf_shares(dir: &Path, data: &str) -> (BTreeMap<String, f64>, String) {
-    let o = Command::new("perf")
-        .current_dir(dir)
-        .args([
-            "report",
-            "--stdio",
-            "--no-children",
-            "-q",
-            "--sort",
-            "sym",
-            "-g",
-            "none",
-            "-i",
-            data,
-        ])
-        .output()
-        .expect("Linux perf is installed by .ci/run");
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "perf report failed: {err}");
-    (parse_shares(&out), err)
-}
-
-fn share(m: &BTreeMap<String, f64>, name: &str) -> f64 {
-    m.iter()
-        .filter(|(k, _)| k.ends_with(name))
-        .map(|(_, v)| *v)
-        .sum()
-}
-
 #[test]
 fn c_workload_shares_and_perf_report_agrees_on_our_file() {
-    let dir = scratch("c");
+    let tmp = scratch("c");
+    let dir = tmp.path();
     let prog = lwprof_workloads::c_program("shares", &[]);
-    let err = record(
-        &dir,
-        &["-F", "2000", "-g"],
-        &[prog.to_str().unwrap(), "1.5"],
-    );
+    let err = record(dir, &["-F", "2000", "-g"], &[prog.to_str().unwrap(), "1.5"]);
     assert!(err.contains("samples"), "{err}");
-    let ours = report_shares(&dir, &[]);
+    let ours = lwprof_shares(dir, "perf.data", &[]);
     let hot = share(&ours, "hot_seventy");
     let warm = share(&ours, "warm_thirty");
     // Known shares 70/30 within 3 points (of the two functions' split).
     let split = 100.0 * hot / (hot + warm);
     assert!((split - 70.0).abs() <= 3.0, "split {split:.1}% ({ours:?})");
     // perf reads our file without warnings and agrees within one point.
-    let (theirs, perr) = perf_shares(&dir, "perf.data");
+    let (theirs, perr) = perf_shares_and_stderr(dir, "perf.data");
     assert!(
         !perr.to_lowercase().contains("warning"),
         "perf warned: {perr}"
@@ -120,10 +45,11 @@ fn c_workload_shares_and_perf_report_agrees_on_our_file() {
 
 #[test]
 fn rust_workload_is_demangled_with_inline_frames() {
-    let dir = scratch("rust");
+    let tmp = scratch("rust");
+    let dir = tmp.path();
     let prog = lwprof_workloads::path("lwprof-shares");
-    record(&dir, &["-F", "2000"], &[prog.to_str().unwrap(), "1.5"]);
-    let ours = report_shares(&dir, &[]);
+    record(dir, &["-F", "2000"], &[prog.to_str().unwrap(), "1.5"]);
+    let ours = lwprof_shares(dir, "perf.data", &[]);
     let hot = ours
         .get("lwprof_shares::hot_seventy")
         .copied()
@@ -137,13 +63,13 @@ fn rust_workload_is_demangled_with_inline_frames() {
     assert!((split - 70.0).abs() <= 3.0, "split {split:.1}%");
     // The call graph shows the inlined `mix` under hot_seventy, and
     // --no-inline removes it.
-    let o = lwprof(&dir, &["report", "--sort", "sym"]);
+    let o = lwprof(dir, &["report", "--sort", "sym"]);
     let (out, _) = text(&o);
     assert!(
         out.contains("--mix") || out.contains(" mix\n") || out.contains("mix"),
         "no inline frame:\n{out}"
     );
-    let o = lwprof(&dir, &["report", "--sort", "sym", "--no-inline"]);
+    let o = lwprof(dir, &["report", "--sort", "sym", "--no-inline"]);
     let (out2, _) = text(&o);
     assert!(
         !out2
@@ -155,32 +81,34 @@ fn rust_workload_is_demangled_with_inline_frames() {
 
 #[test]
 fn c_inline_frames_appear_in_the_call_graph() {
-    let dir = scratch("inline");
+    let tmp = scratch("inline");
+    let dir = tmp.path();
     let prog = lwprof_workloads::c_program("inline", &[]);
-    record(&dir, &["-F", "1000"], &[prog.to_str().unwrap(), "1"]);
-    let o = lwprof(&dir, &["report", "--sort", "sym"]);
+    record(dir, &["-F", "1000"], &[prog.to_str().unwrap(), "1"]);
+    let o = lwprof(dir, &["report", "--sort", "sym"]);
     let (out, _) = text(&o);
     assert!(out.contains("outer_loop"), "{out}");
     assert!(out.contains("mix_inlined"), "no inline frame in:\n{out}");
-    let o = lwprof(&dir, &["report", "--sort", "sym", "--no-inline"]);
+    let o = lwprof(dir, &["report", "--sort", "sym", "--no-inline"]);
     let (out, _) = text(&o);
     assert!(!out.contains("mix_inlined"), "{out}");
 }
 
 #[test]
 fn dwarf_mode_recovers_frames_that_frame_pointers_miss() {
-    let dir = scratch("dwarf");
+    let tmp = scratch("dwarf");
+    let dir = tmp.path();
     let prog = lwprof_workloads::c_program("shares", &["-fomit-frame-pointer"]);
     let p = prog.to_str().unwrap();
-    record(&dir, &["-F", "1000", "-o", "fp.data"], &[p, "1"]);
+    record(dir, &["-F", "1000", "-o", "fp.data"], &[p, "1"]);
     record(
-        &dir,
+        dir,
         &["-F", "1000", "--call-graph", "dwarf", "-o", "dwarf.data"],
         &[p, "1"],
     );
     let graph = |file: &str| {
         let o = lwprof(
-            &dir,
+            dir,
             &["report", "-i", file, "--sort", "sym", "-g", "graph,0"],
         );
         text(&o).0
@@ -196,24 +124,26 @@ fn dwarf_mode_recovers_frames_that_frame_pointers_miss() {
 
 #[test]
 fn jit_code_is_named_from_the_perf_map() {
-    let dir = scratch("jit");
+    let tmp = scratch("jit");
+    let dir = tmp.path();
     let prog = lwprof_workloads::c_program("jit", &[]);
-    record(&dir, &["-F", "1000"], &[prog.to_str().unwrap(), "1"]);
-    let ours = report_shares(&dir, &[]);
+    record(dir, &["-F", "1000"], &[prog.to_str().unwrap(), "1"]);
+    let ours = lwprof_shares(dir, "perf.data", &[]);
     let jit = share(&ours, "jitted_hot_loop");
     assert!(jit > 50.0, "jitted code share {jit}: {ours:?}");
 }
 
 #[test]
 fn off_cpu_time_goes_to_where_the_thread_blocked() {
-    let dir = scratch("offcpu");
+    let tmp = scratch("offcpu");
+    let dir = tmp.path();
     let prog = lwprof_workloads::c_program("offcpu", &[]);
     record(
-        &dir,
+        dir,
         &["-F", "1000", "--off-cpu"],
         &[prog.to_str().unwrap(), "2"],
     );
-    let o = lwprof(&dir, &["report", "--format", "json"]);
+    let o = lwprof(dir, &["report", "--format", "json"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
@@ -257,11 +187,12 @@ fn off_cpu_time_goes_to_where_the_thread_blocked() {
 
 #[test]
 fn perf_record_files_read_like_perf_report() {
-    let dir = scratch("perffile");
+    let tmp = scratch("perffile");
+    let dir = tmp.path();
     let prog = lwprof_workloads::c_program("shares", &[]);
-    let o = Command::new("perf")
-        .current_dir(&dir)
-        .args([
+    let o = perf(
+        dir,
+        &[
             "record",
             "-q",
             "-g",
@@ -272,14 +203,13 @@ fn perf_record_files_read_like_perf_report() {
             "-o",
             "p.data",
             "--",
-        ])
-        .arg(&prog)
-        .arg("1.5")
-        .output()
-        .expect("perf");
+            prog.to_str().unwrap(),
+            "1.5",
+        ],
+    );
     assert!(o.status.success());
-    let ours = report_shares(&dir, &["-i", "p.data"]);
-    let (theirs, _) = perf_shares(&dir, "p.data");
+    let ours = lwprof_shares(dir, "p.data", &[]);
+    let theirs = perf_shares(dir, "p.data");
     for f in ["hot_seventy", "warm_thirty"] {
         let (a, b) = (share(&ours, f), share(&theirs, f));
         assert!((a - b).abs() <= 1.0, "{f}: lwprof {a} perf {b}");
@@ -288,13 +218,14 @@ fn perf_record_files_read_like_perf_report() {
 
 #[test]
 fn a_truncated_file_reports_what_came_before_and_names_the_offset() {
-    let dir = scratch("trunc");
+    let tmp = scratch("trunc");
+    let dir = tmp.path();
     let prog = lwprof_workloads::c_program("shares", &[]);
-    record(&dir, &["-F", "2000"], &[prog.to_str().unwrap(), "1"]);
+    record(dir, &["-F", "2000"], &[prog.to_str().unwrap(), "1"]);
     let bytes = std::fs::read(dir.join("perf.data")).unwrap();
     std::fs::write(dir.join("cut.data"), &bytes[..bytes.len() * 2 / 3]).unwrap();
     let o = lwprof(
-        &dir,
+        dir,
         &[
             "report",
             "-i",
@@ -315,7 +246,8 @@ fn a_truncated_file_reports_what_came_before_and_names_the_offset() {
 
 #[test]
 fn bad_input_gets_one_line() {
-    let dir = scratch("bad");
+    let tmp = scratch("bad");
+    let dir = tmp.path();
     for args in [
         &["report", "-i", "missing.data"][..],
         &["record", "-e", "nosuchevent", "--", "true"][..],
@@ -326,22 +258,23 @@ fn bad_input_gets_one_line() {
         &["report", "--sort", "bogus"][..],
         &["report", "--format", "svgz"][..],
     ] {
-        let o = lwprof(&dir, args);
+        let o = lwprof(dir, args);
         let (_, err) = text(&o);
         assert!(!o.status.success(), "{args:?} succeeded");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("lwprof: error:"), "{args:?}: {err}");
     }
     std::fs::write(dir.join("junk.data"), b"not a perf file at all").unwrap();
-    let o = lwprof(&dir, &["report", "-i", "junk.data"]);
+    let o = lwprof(dir, &["report", "-i", "junk.data"]);
     assert!(!o.status.success());
     assert_eq!(text(&o).1.trim_end().lines().count(), 1, "{}", text(&o).1);
 }
 
 #[test]
 fn the_exit_status_is_the_commands() {
-    let dir = scratch("exit");
-    let o = lwprof(&dir, &["record", "--", "sh", "-c", "exit 5"]);
+    let tmp = scratch("exit");
+    let dir = tmp.path();
+    let o = lwprof(dir, &["record", "--", "sh", "-c", "exit 5"]);
     assert_eq!(o.status.code(), Some(5), "{}", text(&o).1);
     assert!(dir.join("perf.data").exists());
 }

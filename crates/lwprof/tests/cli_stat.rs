@@ -1,18 +1,12 @@
 //! `lwprof stat` and `lwprof list` as a user runs them: exit codes, one-line
 //! errors, every output format, and agreement with Linux perf.
+//!
+//! Every command runs in the crate's directory (`.`); none writes there.
 
+mod common;
+
+use common::*;
 use std::process::{Command, Output};
-
-fn lwprof(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lwprof"))
-        .args(args)
-        .output()
-        .expect("running lwprof")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn workload(name: &str) -> String {
     lwprof_workloads::path(name).display().to_string()
@@ -31,7 +25,7 @@ fn assert_one_clean_error_line(o: &Output) {
 
 #[test]
 fn the_command_exit_status_is_lwprofs() {
-    let o = lwprof(&["stat", "--", "sh", "-c", "exit 7"]);
+    let o = lwprof(".", &["stat", "--", "sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -47,10 +41,10 @@ fn the_command_exit_status_is_lwprofs() {
 
 #[test]
 fn an_unknown_event_gets_one_helpful_line() {
-    let o = lwprof(&["stat", "-e", "no-such-event", "--", "true"]);
+    let o = lwprof(".", &["stat", "-e", "no-such-event", "--", "true"]);
     assert_one_clean_error_line(&o);
     assert!(stderr(&o).contains("no-such-event"));
-    let o = lwprof(&["stat", "-e", "pagefaults", "--", "true"]);
+    let o = lwprof(".", &["stat", "-e", "pagefaults", "--", "true"]);
     assert_one_clean_error_line(&o);
     assert!(
         stderr(&o).contains("did you mean 'page-faults'"),
@@ -68,7 +62,7 @@ fn bad_groups_modifiers_pids_and_commands_get_one_line_each() {
         &["stat", "--", "no-such-command-lwprof"][..],
         &["stat"][..],
     ] {
-        let o = lwprof(args);
+        let o = lwprof(".", args);
         assert_one_clean_error_line(&o);
     }
 }
@@ -76,7 +70,10 @@ fn bad_groups_modifiers_pids_and_commands_get_one_line_each() {
 #[test]
 fn csv_page_faults_agree_with_perf_within_two_percent() {
     let touch = workload("lwprof-touch-pages");
-    let o = lwprof(&["stat", "-e", "page-faults", "-x,", "--", &touch, "20000"]);
+    let o = lwprof(
+        ".",
+        &["stat", "-e", "page-faults", "-x,", "--", &touch, "20000"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let ours: f64 = stderr(&o)
         .lines()
@@ -87,10 +84,10 @@ fn csv_page_faults_agree_with_perf_within_two_percent() {
         .unwrap()
         .parse()
         .unwrap();
-    let perf = Command::new("perf")
-        .args(["stat", "-e", "page-faults", "-x,", "--", &touch, "20000"])
-        .output()
-        .expect("Linux perf is installed by .ci/run");
+    let perf = perf(
+        ".",
+        &["stat", "-e", "page-faults", "-x,", "--", &touch, "20000"],
+    );
     assert!(perf.status.success(), "{}", stderr(&perf));
     let line = stderr(&perf)
         .lines()
@@ -105,15 +102,18 @@ fn csv_page_faults_agree_with_perf_within_two_percent() {
 
 #[test]
 fn csv_fields_match_perfs_layout() {
-    let o = lwprof(&[
-        "stat",
-        "-x",
-        ";",
-        "-e",
-        "task-clock,page-faults,cycles",
-        "--",
-        "true",
-    ]);
+    let o = lwprof(
+        ".",
+        &[
+            "stat",
+            "-x",
+            ";",
+            "-e",
+            "task-clock,page-faults,cycles",
+            "--",
+            "true",
+        ],
+    );
     assert!(o.status.success());
     let err = stderr(&o);
     let lines: Vec<&str> = err
@@ -137,7 +137,10 @@ fn csv_fields_match_perfs_layout() {
 
 #[test]
 fn json_lines_parse() {
-    let o = lwprof(&["stat", "-j", "-e", "task-clock,page-faults", "--", "true"]);
+    let o = lwprof(
+        ".",
+        &["stat", "-j", "-e", "task-clock,page-faults", "--", "true"],
+    );
     assert!(o.status.success());
     let err = stderr(&o);
     let objs: Vec<serde_json::Value> = err
@@ -160,7 +163,10 @@ fn json_lines_parse() {
 #[test]
 fn interval_mode_prints_every_interval() {
     let spin = workload("lwprof-spin");
-    let o = lwprof(&["stat", "-I", "100", "-e", "task-clock", "--", &spin, "450"]);
+    let o = lwprof(
+        ".",
+        &["stat", "-I", "100", "-e", "task-clock", "--", &spin, "450"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let lines = stderr(&o)
         .lines()
@@ -171,7 +177,7 @@ fn interval_mode_prints_every_interval() {
 
 #[test]
 fn repeat_prints_mean_and_spread() {
-    let o = lwprof(&["stat", "-r", "3", "-e", "page-faults", "--", "true"]);
+    let o = lwprof(".", &["stat", "-r", "3", "-e", "page-faults", "--", "true"]);
     assert!(o.status.success());
     let err = stderr(&o);
     assert!(err.contains("(3 runs)"), "{err}");
@@ -186,7 +192,7 @@ fn no_inherit_does_not_count_children() {
         let mut args = vec!["stat", "-x,", "-e", "page-faults"];
         args.extend_from_slice(extra);
         args.extend_from_slice(&["--", "sh", "-c", &script]);
-        let o = lwprof(&args);
+        let o = lwprof(".", &args);
         assert!(o.status.success(), "{}", stderr(&o));
         stderr(&o)
             .lines()
@@ -208,7 +214,7 @@ fn no_inherit_does_not_count_children() {
 
 #[test]
 fn list_shows_this_machines_events_and_filters() {
-    let o = lwprof(&["list"]);
+    let o = lwprof(".", &["list"]);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
     for name in [
@@ -220,7 +226,7 @@ fn list_shows_this_machines_events_and_filters() {
     ] {
         assert!(out.contains(name), "missing {name}");
     }
-    let o = lwprof(&["list", "sched:sched_sw*"]);
+    let o = lwprof(".", &["list", "sched:sched_sw*"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("sched:sched_switch"));
     assert!(!out.contains("page-faults"));
@@ -228,13 +234,6 @@ fn list_shows_this_machines_events_and_filters() {
 
 // ---------------------------------------------------------------------------
 // perf 6.1 compatibility of stat's layouts, flags and numbers (issue 8).
-
-fn perf(args: &[&str]) -> Output {
-    Command::new("perf")
-        .args(args)
-        .output()
-        .expect("Linux perf is installed by .ci/run")
-}
 
 /// A stat output with every number blanked to `#` of the same width (with
 /// the spaces that pad it), `K/sec`-style units folded into `/sec` at the
@@ -296,8 +295,8 @@ fn blank_numbers(line: &str) -> String {
 fn same_layout_as_perf(args: &[&str]) -> (String, String) {
     let mut pa = vec!["stat"];
     pa.extend_from_slice(args);
-    let p = perf(&pa);
-    let o = lwprof(&pa);
+    let p = perf(".", &pa);
+    let o = lwprof(".", &pa);
     assert!(o.status.success(), "lwprof {args:?}: {}", stderr(&o));
     let (ps, os) = (stderr(&p), stderr(&o));
     let (pl, ol) = (layout(&ps), layout(&os));
@@ -383,8 +382,8 @@ fn stat_csv_not_counted_rows_are_perfs() {
         "sleep",
         "0.1",
     ];
-    let p = perf(&args);
-    let o = lwprof(&args);
+    let p = perf(".", &args);
+    let o = lwprof(".", &args);
     let _ = sleeper.kill();
     let _ = sleeper.wait();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -468,7 +467,7 @@ fn stat_no_aggr_rows_are_perfs() {
         "0.25",
     ]);
     // And -A needs -a or -C, as in perf.
-    assert_one_clean_error_line(&lwprof(&["stat", "-A", "true"]));
+    assert_one_clean_error_line(&lwprof(".", &["stat", "-A", "true"]));
 }
 
 /// `lwprof-threads 2 MS`, once its threads run.
@@ -537,7 +536,7 @@ fn stat_per_thread_rows_are_perfs() {
         csv.1
     );
     // --per-thread needs a process or a thread, as in perf.
-    assert_one_clean_error_line(&lwprof(&["stat", "--per-thread", "true"]));
+    assert_one_clean_error_line(&lwprof(".", &["stat", "--per-thread", "true"]));
 }
 
 #[test]
@@ -545,17 +544,20 @@ fn stat_interval_timestamps_are_measured() {
     // Defect 10: perf prints the time measured at each tick, not the nominal
     // 0.100000000, 0.200000000, ...
     let spin = workload("lwprof-spin");
-    let o = lwprof(&[
-        "stat",
-        "-I",
-        "100",
-        "-x,",
-        "-e",
-        "task-clock",
-        "--",
-        &spin,
-        "450",
-    ]);
+    let o = lwprof(
+        ".",
+        &[
+            "stat",
+            "-I",
+            "100",
+            "-x,",
+            "-e",
+            "task-clock",
+            "--",
+            &spin,
+            "450",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let times: Vec<String> = stderr(&o)
         .lines()
@@ -601,7 +603,7 @@ fn stat_pid_with_a_command_prints_no_user_and_sys_of_the_command() {
     );
     assert!(o.contains(&format!("process id '{pid}'")), "{o}");
     // A command that is the target still gets them.
-    let o = lwprof(&["stat", "-e", "task-clock", "--", "true"]);
+    let o = lwprof(".", &["stat", "-e", "task-clock", "--", "true"]);
     assert!(stderr(&o).contains("seconds user") && stderr(&o).contains("seconds sys"));
 }
 
@@ -631,11 +633,14 @@ fn stat_cpu_lists_are_titled_as_perf_titles_them() {
         ][..],
         &["stat", "-a", "-e", "task-clock", "--", "sleep", "0.05"][..],
     ] {
-        let (p, o) = (perf(args), lwprof(args));
+        let (p, o) = (perf(".", args), lwprof(".", args));
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(title(&o), title(&p), "{args:?}");
     }
-    let o = lwprof(&["stat", "-C", "0", "-e", "task-clock", "--", "sleep", "0.01"]);
+    let o = lwprof(
+        ".",
+        &["stat", "-C", "0", "-e", "task-clock", "--", "sleep", "0.01"],
+    );
     assert_eq!(title(&o), " Performance counter stats for 'CPU(s) 0':");
 }
 
@@ -643,31 +648,37 @@ fn stat_cpu_lists_are_titled_as_perf_titles_them() {
 fn stat_runs_a_command_given_without_dashes() {
     // As `perf stat ls -l`: the first word that is not an option starts the
     // command, and everything after it is the command's, options included.
-    let o = lwprof(&[
-        "stat",
-        "-x,",
-        "-e",
-        "page-faults",
-        "sh",
-        "-c",
-        "exit 3",
-        "-x",
-    ]);
+    let o = lwprof(
+        ".",
+        &[
+            "stat",
+            "-x,",
+            "-e",
+            "page-faults",
+            "sh",
+            "-c",
+            "exit 3",
+            "-x",
+        ],
+    );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains(",page-faults,"), "{}", stderr(&o));
-    let o = lwprof(&["stat", "-e", "page-faults", "ls", "-l", "/"]);
+    let o = lwprof(".", &["stat", "-e", "page-faults", "ls", "-l", "/"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("Performance counter stats for 'ls -l /'"));
     assert!(String::from_utf8_lossy(&o.stdout).contains("total"));
     // `--` is still accepted.
-    let o = lwprof(&["stat", "-e", "page-faults", "--", "ls", "-l", "/"]);
+    let o = lwprof(".", &["stat", "-e", "page-faults", "--", "ls", "-l", "/"]);
     assert!(stderr(&o).contains("Performance counter stats for 'ls -l /'"));
 }
 
 #[test]
 fn stat_output_to_a_full_device_names_the_file() {
     // Defect 21.
-    let o = lwprof(&["stat", "-o", "/dev/full", "-e", "task-clock", "--", "true"]);
+    let o = lwprof(
+        ".",
+        &["stat", "-o", "/dev/full", "-e", "task-clock", "--", "true"],
+    );
     assert_one_clean_error_line(&o);
     assert_eq!(
         stderr(&o).trim_end(),
@@ -702,7 +713,7 @@ fn stat_numbers_and_flag_combinations_get_one_line_each() {
         (&["stat", "-B", "-x,", "true"][..], "-B"),
         (&["stat", "-x", "", "true"][..], "-x"),
     ] {
-        let o = lwprof(args);
+        let o = lwprof(".", args);
         assert_one_clean_error_line(&o);
         assert!(stderr(&o).contains(flag), "{args:?}: {}", stderr(&o));
     }
@@ -732,8 +743,8 @@ fn stat_big_num_follows_the_locale_as_perf_does() {
     assert!(!faults(&run("perf", &c, &[])).contains(','));
     assert!(!faults(&run(lw, &c, &[])).contains(','));
     // A private en_US locale, built where only these processes look.
-    let dir = std::env::temp_dir().join(format!("lwprof-locale-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = scratch("locale");
+    let dir = tmp.path();
     let built = Command::new("localedef")
         .args(["-i", "en_US", "-f", "UTF-8"])
         .arg(dir.join("en_US.UTF-8"))
@@ -747,5 +758,4 @@ fn stat_big_num_follows_the_locale_as_perf_does() {
     assert_eq!(p.len(), o.len(), "perf {p}, lwprof {o}");
     assert!(!faults(&run(lw, &us, &["--no-big-num"])).contains(','));
     assert!(faults(&run(lw, &us, &["-B"])).contains(','));
-    let _ = std::fs::remove_dir_all(&dir);
 }

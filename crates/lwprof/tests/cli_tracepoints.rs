@@ -2,38 +2,18 @@
 //! script must read our files and print the tracepoints' fields by name, and
 //! the tracing data we write must say what perf's own says.
 
+mod common;
+
+use common::*;
 use lwprof_perfdata::PerfDataFile;
 use perf_event_open_sys::bindings::{PERF_SAMPLE_RAW, PERF_TYPE_TRACEPOINT};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lwprof-cli-tp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(cmd: &mut Command) -> (String, String) {
-    let o: Output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
-    assert!(o.status.success(), "{cmd:?} failed ({}):\n{err}", o.status);
-    (out, err)
-}
+use std::path::Path;
 
 fn lwprof_record(dir: &Path, file: &str, events: &str) {
-    run(Command::new(env!("CARGO_BIN_EXE_lwprof"))
-        .current_dir(dir)
-        .args(["record", "-e", events, "-o", file, "--", "sleep", "0.1"]));
-}
-
-fn perf(dir: &Path, args: &[&str]) -> (String, String) {
-    run(Command::new("perf").current_dir(dir).args(args))
+    ok(
+        dir,
+        &["record", "-e", events, "-o", file, "--", "sleep", "0.1"],
+    );
 }
 
 /// perf's complaints about trace data it cannot parse (libtraceevent's
@@ -52,10 +32,11 @@ fn assert_perf_silent(what: &str, stderr: &str) {
 
 #[test]
 fn perf_reads_lwprof_tracepoint_recordings() {
-    let dir = scratch("read");
-    lwprof_record(&dir, "t.data", "sched:sched_switch");
+    let tmp = scratch("tp-read");
+    let dir = tmp.path();
+    lwprof_record(dir, "t.data", "sched:sched_switch");
 
-    let (report, err) = perf(&dir, &["report", "--stdio", "-i", "t.data"]);
+    let (report, err) = perf_ok(dir, &["report", "--stdio", "-i", "t.data"]);
     assert_perf_silent("perf report", &err);
     assert!(
         report.contains("of event 'sched:sched_switch'"),
@@ -64,7 +45,7 @@ fn perf_reads_lwprof_tracepoint_recordings() {
     // perf report's "Trace output" column is the event's print format.
     assert!(report.contains("prev_comm="), "perf report:\n{report}");
 
-    let (script, err) = perf(&dir, &["script", "-i", "t.data"]);
+    let (script, err) = perf_ok(dir, &["script", "-i", "t.data"]);
     assert_perf_silent("perf script", &err);
     let lines: Vec<&str> = script
         .lines()
@@ -112,14 +93,11 @@ fn sample_period(e: &lwprof_perfdata::EventAttr) -> u64 {
 
 #[test]
 fn lwprof_tracing_data_says_what_perf_6_1_says() {
-    let dir = scratch("compare");
-    lwprof_record(
-        &dir,
-        "ours.data",
-        "sched:sched_switch,irq:irq_handler_entry",
-    );
-    perf(
-        &dir,
+    let tmp = scratch("tp-compare");
+    let dir = tmp.path();
+    lwprof_record(dir, "ours.data", "sched:sched_switch,irq:irq_handler_entry");
+    perf_ok(
+        dir,
         &[
             "record",
             "-q",

@@ -28,8 +28,7 @@ fn wait_or_kill(
 }
 
 fn spawn_lwprof(dir: &std::path::Path, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_lwprof"))
-        .current_dir(dir)
+    lwprof_command(dir)
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
