@@ -20,19 +20,25 @@
 //!   that names the file offset; the records before it have been handed out.
 //!
 //! `PERF_RECORD_COMPRESSED` records (`perf record -z`) are decompressed
-//! while walking ([`compressed`]).
+//! while walking ([`compressed`]), and written with
+//! [`PerfDataWriter::with_compression`]. [`PipeWriter`] writes pipe mode
+//! (`perf record -o -`): the short header, then the attributes, features
+//! and tracing data as records, then the data.
 //!
 //! Deliberately not here: record *content* parsing (`lwprof-records` does
 //! that), symbols, the profile model and output formats; pipe mode and
 //! byte-swapped (other-endian) files are not read yet.
 
 mod attr;
+mod compress;
 pub mod compressed;
 mod error;
 mod features;
 mod host;
 mod layout;
+mod pipe;
 mod reader;
+mod stage;
 pub mod tracing;
 mod writer;
 
@@ -40,7 +46,10 @@ pub use attr::{attr_from_bytes, default_event_name, file_attr_bytes, EventAttr};
 pub use error::PerfDataError;
 pub use features::{name as feature_name, BuildIdEntry, CpuTopology, Features, NrCpus};
 pub use reader::{FileHeader, FileRecord, PerfDataFile, RecordReader, RecordWalk, SourceRef};
-pub use writer::{repair, PerfDataWriter, RepairReport};
+pub use compress::Compression;
+pub use pipe::PipeWriter;
+pub use stage::WriteFailure;
+pub use writer::{repair, PartialFeatures, PartialFile, PerfDataWriter, RepairReport};
 
 /// Size of the file header (`struct perf_file_header`).
 pub const HEADER_SIZE: u64 = 104;
@@ -97,6 +106,8 @@ pub mod feature {
     pub const CLOCKID: u32 = 23;
     /// Directory format.
     pub const DIR_FORMAT: u32 = 24;
+    /// zstd-compressed records: codec, level, ratio, decompression buffer.
+    pub const COMPRESSED: u32 = 27;
     /// Clock conversion data (wall clock vs the event clock).
     pub const CLOCK_DATA: u32 = 29;
     /// One past the last bit of the 256-bit feature bitmap.

@@ -1,12 +1,17 @@
 //! Writing perf.data while recording: header placeholder and attributes
-//! first, then ring records streamed through a buffer, then the feature
-//! sections and the final header on [`PerfDataWriter::finish`].
+//! first, then ring records streamed through a buffer (zstd-compressed with
+//! [`PerfDataWriter::with_compression`]), then the feature sections and the
+//! final header on [`PerfDataWriter::finish`].
 //!
 //! The attributes go in before the data, so a writer that never finishes
-//! (killed, out of disk) leaves a file with everything but the data size and
-//! the features; [`repair`] finalizes such a file.
+//! (killed) leaves a file with everything but the data size and the
+//! features; [`repair`] finalizes such a file. A writer whose write failed
+//! (out of disk) knows where its last whole record ends, and
+//! [`PerfDataWriter::finish_what_fits`] finalizes the file there without
+//! needing new space. Pipe mode is [`crate::pipe`]'s.
 
 use super::attr::{file_attr_bytes, EventAttr};
+use super::compress::Compression;
 use super::error::PerfDataError;
 use super::features::{encode, encode_event_desc, DescEvent, Features};
 use super::layout::AttrResolver;
@@ -15,14 +20,11 @@ use super::{HEADER_SIZE, MAGIC};
 use lwprof_records::abi::record_type::{
     FINISHED_ROUND as RECORD_FINISHED_ROUND, SAMPLE as RECORD_SAMPLE,
 };
+use super::stage::{DataStage, WriteFailure};
 use lwprof_records::RawData;
-use std::fs::OpenOptions;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-
-/// Buffer in front of the output: records of one ring drain coalesce into
-/// few write(2) calls.
-const BUFFER_SIZE: usize = 256 * 1024;
 
 /// Streams kernel records into a perf.data file.
 ///
@@ -39,18 +41,69 @@ const BUFFER_SIZE: usize = 256 * 1024;
 /// # Ok(()) }
 /// ```
 pub struct PerfDataWriter<W: Write + Seek> {
-    out: BufWriter<W>,
+    out: W,
     path: PathBuf,
     events: Vec<(Vec<u8>, String, Vec<u64>)>,
     attr_size: usize,
     attrs_offset: u64,
     data_offset: u64,
-    data_size: u64,
+    stage: DataStage,
     records: u64,
     resolver: AttrResolver,
     sample_time: Option<(u64, u64)>,
-    /// An I/O error left the output in an unknown state.
-    broken: bool,
+}
+
+/// How [`PerfDataWriter::finish_what_fits`] left the file.
+#[derive(Debug)]
+pub struct PartialFile {
+    /// The write error that stopped the recording or cost feature
+    /// sections, if one did.
+    pub cause: Option<io::Error>,
+    /// Samples in the file (the whole records before the failure).
+    pub samples: u64,
+    /// Bytes of its data section.
+    pub data_size: u64,
+    /// Which feature sections it got: all, the minimum readers need
+    /// (EVENT_DESC, COMPRESSED), or none (there was no space).
+    pub features: PartialFeatures,
+}
+
+/// The feature sections a partial file got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartialFeatures {
+    /// Every one.
+    All,
+    /// EVENT_DESC (and COMPRESSED, when compressed) only.
+    Minimal,
+    /// None.
+    None,
+}
+
+/// The type of a record whose header says exactly its length.
+pub(crate) fn check_record(record: RawData<'_>) -> Result<u32, PerfDataError> {
+    let len = record.len();
+    let (Some(type_), Some(size)) = (
+        record.read_u32(0),
+        record.read_array::<2>(6).map(u16::from_ne_bytes),
+    ) else {
+        return Err(PerfDataError::InvalidInput(format!(
+            "a record needs an 8-byte header, got {len} bytes"
+        )));
+    };
+    if usize::from(size) != len || len < 8 {
+        return Err(PerfDataError::InvalidInput(format!(
+            "record of type {type_} says it is {size} bytes but {len} were given"
+        )));
+    }
+    Ok(type_)
+}
+
+/// A copy of an I/O error (they are not `Clone`), keeping the OS error.
+pub(crate) fn copy_error(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
+    }
 }
 
 impl<W: Write + Seek> std::fmt::Debug for PerfDataWriter<W> {
@@ -58,7 +111,7 @@ impl<W: Write + Seek> std::fmt::Debug for PerfDataWriter<W> {
         f.debug_struct("PerfDataWriter")
             .field("events", &self.events.len())
             .field("data_offset", &self.data_offset)
-            .field("data_size", &self.data_size)
+            .field("data_size", &self.stage.output_bytes())
             .field("records", &self.records)
             .finish()
     }
@@ -105,7 +158,7 @@ fn feature_block(start: u64, sections: &[(u32, Vec<u8>)]) -> (Vec<u8>, [u64; 4])
     (table, bitmap)
 }
 
-fn event_desc(events: &[(Vec<u8>, String, Vec<u64>)], attr_size: usize) -> Vec<u8> {
+pub(crate) fn event_desc(events: &[(Vec<u8>, String, Vec<u64>)], attr_size: usize) -> Vec<u8> {
     let desc: Vec<DescEvent<'_>> = events
         .iter()
         .map(|(b, n, ids)| DescEvent {
@@ -144,7 +197,7 @@ impl<W: Write + Seek> PerfDataWriter<W> {
             b.resize(attr_size, 0);
             b[4..8].copy_from_slice(&(attr_size as u32).to_ne_bytes());
         }
-        let mut out = BufWriter::with_capacity(BUFFER_SIZE, out);
+        let mut out = out;
         let io = |e| PerfDataError::io(&path, "writing the perf.data header and attributes", e);
         out.seek(SeekFrom::Start(0)).map_err(io)?;
         let ids_offset = HEADER_SIZE;
@@ -159,20 +212,24 @@ impl<W: Write + Seek> PerfDataWriter<W> {
             event_types: (0, 0),
             features: [0; 4],
         };
-        out.write_all(&header_bytes(&header)).map_err(io)?;
+        let mut ids = header_bytes(&header).to_vec();
         for e in events {
             for id in &e.ids {
-                out.write_all(&id.to_ne_bytes()).map_err(io)?;
+                ids.extend_from_slice(&id.to_ne_bytes());
             }
         }
+        out.write_all(&ids).map_err(io)?;
         let mut id_at = ids_offset;
+        let mut head = Vec::new();
         for (e, b) in events.iter().zip(&bytes) {
-            out.write_all(b).map_err(io)?;
+            head.extend_from_slice(b);
             let n = e.ids.len() as u64 * 8;
-            out.write_all(&id_at.to_ne_bytes()).map_err(io)?;
-            out.write_all(&n.to_ne_bytes()).map_err(io)?;
+            head.extend_from_slice(&id_at.to_ne_bytes());
+            head.extend_from_slice(&n.to_ne_bytes());
             id_at += n;
         }
+        out.write_all(&head).map_err(io)?;
+        let stage = DataStage::new(None).map_err(io)?;
         Ok(PerfDataWriter {
             out,
             path,
@@ -184,12 +241,37 @@ impl<W: Write + Seek> PerfDataWriter<W> {
             attr_size,
             attrs_offset,
             data_offset,
-            data_size: 0,
+            stage,
             records: 0,
             resolver: AttrResolver::new(events),
             sample_time: None,
-            broken: false,
         })
+    }
+
+    /// Compresses the records written from now on (call it before the
+    /// first one): `PERF_RECORD_COMPRESSED` records and the COMPRESSED
+    /// feature, as `perf record -z` writes them.
+    pub fn with_compression(mut self, compression: Compression) -> Result<Self, PerfDataError> {
+        self.stage = DataStage::new(Some(compression)).map_err(|e| {
+            PerfDataError::io(&self.path, "starting the zstd compressor", e)
+        })?;
+        Ok(self)
+    }
+
+    /// The write failure that stopped this writer, if one did.
+    pub fn failure(&self) -> Option<&WriteFailure> {
+        self.stage.failure()
+    }
+
+    fn failure_error(&self, f: &WriteFailure) -> PerfDataError {
+        PerfDataError::io(&self.path, "writing the data section", copy_error(&f.cause))
+    }
+
+    fn stopped(&self) -> PerfDataError {
+        match self.stage.failure() {
+            Some(f) => self.failure_error(f),
+            None => PerfDataError::InvalidInput("the data section stopped".into()),
+        }
     }
 
     /// Appends one record exactly as the kernel wrote it (header included).
@@ -207,25 +289,10 @@ impl<W: Write + Seek> PerfDataWriter<W> {
     /// The record's header must say exactly its length; nothing is written
     /// otherwise.
     pub fn write_raw(&mut self, record: RawData<'_>) -> Result<(), PerfDataError> {
-        if self.broken {
-            return Err(PerfDataError::InvalidInput(
-                "an earlier write failed; the file needs repair".into(),
-            ));
+        if let Some(f) = self.stage.failure() {
+            return Err(self.failure_error(f));
         }
-        let len = record.len();
-        let (Some(type_), Some(size)) = (
-            record.read_u32(0),
-            record.read_array::<2>(6).map(u16::from_ne_bytes),
-        ) else {
-            return Err(PerfDataError::InvalidInput(format!(
-                "a record needs an 8-byte header, got {len} bytes"
-            )));
-        };
-        if usize::from(size) != len || len < 8 {
-            return Err(PerfDataError::InvalidInput(format!(
-                "record of type {type_} says it is {size} bytes but {len} were given"
-            )));
-        }
+        let type_ = check_record(record)?;
         if type_ == RECORD_SAMPLE {
             if let Some(t) = self
                 .resolver
@@ -237,21 +304,15 @@ impl<W: Write + Seek> PerfDataWriter<W> {
                 *last = (*last).max(t);
             }
         }
-        let res = match record {
-            RawData::Single(a) => self.out.write_all(a),
-            RawData::Split(a, b) => self.out.write_all(a).and_then(|()| self.out.write_all(b)),
+        let parts = match record {
+            RawData::Single(a) => [a, &[][..]],
+            RawData::Split(a, b) => [a, b],
         };
-        if let Err(e) = res {
-            self.broken = true;
-            return Err(PerfDataError::io(
-                &self.path,
-                "writing a record to the data section",
-                e,
-            ));
-        }
-        self.data_size += len as u64;
         self.records += 1;
-        Ok(())
+        match self.stage.push(&mut self.out, parts, type_ == RECORD_SAMPLE) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.stopped()),
+        }
     }
 
     /// Appends a `PERF_RECORD_FINISHED_ROUND`: tells readers that every
@@ -264,9 +325,14 @@ impl<W: Write + Seek> PerfDataWriter<W> {
         self.write_record(&rec)
     }
 
-    /// Bytes written to the data section so far.
+    /// Bytes of the data section so far (compressed, when it is).
     pub fn data_size(&self) -> u64 {
-        self.data_size
+        self.stage.output_bytes()
+    }
+
+    /// Bytes of records written so far, before compression.
+    pub fn record_bytes(&self) -> u64 {
+        self.stage.logical_bytes()
     }
 
     /// Records written so far (FINISHED_ROUND included).
@@ -281,9 +347,10 @@ impl<W: Write + Seek> PerfDataWriter<W> {
 
     /// Pushes buffered records to the output (the header stays unfinished).
     pub fn flush(&mut self) -> Result<(), PerfDataError> {
-        self.out
-            .flush()
-            .map_err(|e| PerfDataError::io(&self.path, "flushing the data section", e))
+        match self.stage.flush(&mut self.out) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.stopped()),
+        }
     }
 
     /// Writes the feature sections (EVENT_DESC from the attributes, the rest
@@ -291,25 +358,12 @@ impl<W: Write + Seek> PerfDataWriter<W> {
     /// the final header, and returns the output. Safe to call at any point:
     /// every record written so far is complete, so the file is valid.
     pub fn finish(mut self, features: &Features) -> Result<W, PerfDataError> {
-        if self.broken {
-            return Err(PerfDataError::InvalidInput(
-                "an earlier write failed; the file is left unfinished (`lwprof report` reads the records it holds)".into(),
-            ));
-        }
-        let desc = event_desc(&self.events, self.attr_size);
-        let sections = encode(features, desc, self.sample_time)?;
-        let feat_offset = self.data_offset + self.data_size;
+        self.flush()?;
+        let sections = self.sections(features, self.sample_time)?;
+        let data_size = self.stage.written_bytes();
+        let feat_offset = self.data_offset + data_size;
         let (block, bitmap) = feature_block(feat_offset, &sections);
-        let header = FileHeader {
-            attr_size: self.attr_size as u64 + 16,
-            attrs: (
-                self.attrs_offset,
-                self.events.len() as u64 * (self.attr_size as u64 + 16),
-            ),
-            data: (self.data_offset, self.data_size),
-            event_types: (0, 0),
-            features: bitmap,
-        };
+        let header = self.final_header(data_size, bitmap);
         let path = self.path.clone();
         let io = |e| {
             PerfDataError::io(
@@ -322,11 +376,116 @@ impl<W: Write + Seek> PerfDataWriter<W> {
         self.out.seek(SeekFrom::Start(0)).map_err(io)?;
         self.out.write_all(&header_bytes(&header)).map_err(io)?;
         self.out.flush().map_err(io)?;
-        let mut inner = self.out.into_inner().map_err(|e| io(e.into_error()))?;
-        inner
+        self.out
             .seek(SeekFrom::Start(feat_offset + block.len() as u64))
             .map_err(io)?;
-        Ok(inner)
+        Ok(self.out)
+    }
+
+    /// The feature sections: EVENT_DESC, `features`, and COMPRESSED when the
+    /// records are compressed, in bit order.
+    fn sections(
+        &self,
+        features: &Features,
+        sample_time: Option<(u64, u64)>,
+    ) -> Result<Vec<(u32, Vec<u8>)>, PerfDataError> {
+        let desc = event_desc(&self.events, self.attr_size);
+        let mut sections = encode(features, desc, sample_time)?;
+        if let Some(c) = self.stage.compression() {
+            sections.push((crate::feature::COMPRESSED, c.feature_section()));
+            sections.sort_by_key(|(bit, _)| *bit);
+        }
+        Ok(sections)
+    }
+
+    /// The minimum a reader needs: EVENT_DESC, and COMPRESSED when the
+    /// records are compressed.
+    fn minimal_sections(&self) -> Vec<(u32, Vec<u8>)> {
+        let mut sections = vec![(
+            crate::feature::EVENT_DESC,
+            event_desc(&self.events, self.attr_size),
+        )];
+        if let Some(c) = self.stage.compression() {
+            sections.push((crate::feature::COMPRESSED, c.feature_section()));
+        }
+        sections
+    }
+
+    fn final_header(&self, data_size: u64, features: [u64; 4]) -> FileHeader {
+        let file_attr_size = self.attr_size as u64 + 16;
+        FileHeader {
+            attr_size: file_attr_size,
+            attrs: (self.attrs_offset, self.events.len() as u64 * file_attr_size),
+            data: (self.data_offset, data_size),
+            event_types: (0, 0),
+            features,
+        }
+    }
+}
+
+impl PerfDataWriter<File> {
+    /// Finishes the file with what fits: like [`finish`](Self::finish) when
+    /// every write succeeds; after a failed write (out of disk) it cuts the
+    /// file after its last whole record, writes the feature sections that
+    /// fit there (all, else the minimum readers need, else none) and
+    /// rewrites the header in place, which takes no new space. perf and
+    /// lwprof read the result. Errors only if even the header cannot be
+    /// rewritten.
+    pub fn finish_what_fits(mut self, features: &Features) -> Result<PartialFile, PerfDataError> {
+        let _ = self.stage.flush(&mut self.out);
+        let (mut cause, complete, samples, time) = match self.stage.failure() {
+            Some(f) => (Some(copy_error(&f.cause)), f.complete_bytes, f.samples, None),
+            None => (
+                None,
+                self.stage.written_bytes(),
+                self.stage.written_samples(),
+                self.sample_time,
+            ),
+        };
+        let end = self.data_offset + complete;
+        let path = self.path.clone();
+        let io = |e| PerfDataError::io(&path, "finishing the file", e);
+        if cause.is_some() {
+            self.out.set_len(end).map_err(io)?;
+        }
+        let full = self.sections(features, time)?;
+        let mut outcome = PartialFeatures::None;
+        let mut bitmap = [0u64; 4];
+        let mut file_end = end;
+        for (kind, sections) in [
+            (PartialFeatures::All, full),
+            (PartialFeatures::Minimal, self.minimal_sections()),
+        ] {
+            let (block, bits) = feature_block(end, &sections);
+            let wrote = self
+                .out
+                .seek(SeekFrom::Start(end))
+                .and_then(|_| self.out.write_all(&block));
+            match wrote {
+                Ok(()) => {
+                    (outcome, bitmap) = (kind, bits);
+                    file_end = end + block.len() as u64;
+                    break;
+                }
+                Err(e) => {
+                    cause.get_or_insert(e);
+                    self.out.set_len(end).map_err(io)?;
+                }
+            }
+        }
+        let header = self.final_header(complete, bitmap);
+        self.out.seek(SeekFrom::Start(0)).map_err(io)?;
+        self.out.write_all(&header_bytes(&header)).map_err(io)?;
+        self.out.set_len(file_end).map_err(io)?;
+        if let Err(e) = self.out.sync_all() {
+            cause.get_or_insert(e);
+        }
+        Ok(PartialFile {
+            cause,
+            samples,
+            data_size: complete,
+            features: outcome,
+        })
     }
 }
 

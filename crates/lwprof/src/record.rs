@@ -66,7 +66,8 @@ pub struct RecordArgs {
     /// Only these CPUs (e.g. 0-1,3).
     #[arg(short = 'C', long = "cpu", value_name = "CPUS")]
     cpus: Option<String>,
-    /// The perf.data file to write.
+    /// The perf.data file to write; `-` writes pipe mode to standard
+    /// output (`lwprof record -o - -- CMD | perf report -i -`).
     #[arg(
         short = 'o',
         long = "output",
@@ -74,6 +75,17 @@ pub struct RecordArgs {
         default_value = "perf.data"
     )]
     output: PathBuf,
+    /// zstd-compress the records (level 1, fastest, to 22, smallest; 1 when
+    /// not given), as perf record -z does.
+    #[arg(
+        short = 'z',
+        long = "compression-level",
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1"
+    )]
+    compression_level: Option<String>,
     /// Stop after this many seconds.
     #[arg(long = "duration", value_name = "SECS")]
     duration: Option<String>,
@@ -148,6 +160,9 @@ pub struct RecordPlan {
     /// Notes about the arguments (a rounded ring size...).
     pub notes: Vec<String>,
 }
+
+/// The exit status of a writer whose reader closed the pipe (128 + SIGPIPE).
+const SIGPIPE_EXIT: u8 = 141;
 
 /// The highest value `kernel.perf_event_max_sample_rate` can take (an int).
 const MAX_SAMPLE_RATE_SYSCTL: u64 = i32::MAX as u64;
@@ -289,9 +304,22 @@ impl RecordArgs {
                     .map_err(|e| anyhow::anyhow!("--format {f}: {e}"))
             })
             .transpose()?;
+        let compression_level = self
+            .compression_level
+            .as_deref()
+            .map(parse_compression_level)
+            .transpose()?;
+        let pipe = self.output == std::path::Path::new("-");
+        if pipe && (self.switch_output.is_some() || self.overwrite) {
+            bail!("-o - (pipe mode) writes one stream: it cannot be combined with --switch-output or --overwrite");
+        }
+        if pipe && format.is_some() {
+            bail!("-o - (pipe mode) and --format: the profile is made from the file; record to a file, or pipe into `lwprof report -i -`");
+        }
         let (events, fell_back) = resolve_events(&self.events)?;
         let mut config = RecordConfig::new(events, target, self.output);
         config.period = period;
+        config.compression_level = compression_level;
         config.period_given = self.freq.is_some() || self.count.is_some();
         config.call_graph = call_graph;
         config.off_cpu = self.off_cpu;
@@ -321,6 +349,15 @@ impl RecordArgs {
             quiet: self.quiet,
             notes,
         })
+    }
+}
+
+/// `-z=LEVEL`: zstd's levels, 1 to 22.
+fn parse_compression_level(s: &str) -> Result<i32> {
+    let max = lwprof_perfdata::Compression::MAX_LEVEL;
+    match s.trim().parse::<i32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => bail!("--compression-level={s}: give a zstd level from 1 (fastest) to {max} (smallest)"),
     }
 }
 
@@ -434,7 +471,23 @@ pub fn run(plan: RecordPlan) -> Result<u8> {
     if tty {
         eprint!("\r\x1b[K");
     }
-    let summary = result?;
+    let summary = match result {
+        Ok(s) => s,
+        Err(recorder::RecordError::WriteFailed {
+            target: recorder::WriteTarget::Stdout,
+            cause,
+            samples,
+            ..
+        }) if cause.kind() == std::io::ErrorKind::BrokenPipe => {
+            // The reader went away (`| head`): the recording ends, as a
+            // writer killed by SIGPIPE would, with one line and no error.
+            say(&format!(
+                "lwprof: standard output was closed by its reader; stopped recording after {samples} samples"
+            ));
+            return Ok(SIGPIPE_EXIT);
+        }
+        Err(e) => return Err(e.into()),
+    };
     for w in &summary.warnings {
         say(&format!("lwprof: note: {w}"));
     }
@@ -443,7 +496,11 @@ pub fn run(plan: RecordPlan) -> Result<u8> {
         [one] if plan.config.switch_output.is_none() => say(&format!(
             "[ lwprof record: wrote {} to {} ({} samples in {:.2}s) ]",
             human_bytes(one.bytes),
-            one.path.display(),
+            if one.path == std::path::Path::new("-") {
+                "standard output".into()
+            } else {
+                one.path.display().to_string()
+            },
             one.samples,
             p.elapsed.as_secs_f64()
         )),

@@ -212,7 +212,8 @@ impl<'c> Flight<'c> {
     /// the next numbered file.
     fn dump(&mut self) -> Result<(), RecordError> {
         self.last_dump = Instant::now();
-        let mut cur: CurrentFile = new_file(self.config, &self.attrs, Vec::new())?;
+        let mut cur: CurrentFile =
+            new_file(self.config, &self.attrs, Vec::new(), &Features::default())?;
         let mut error = None;
         self.tracker.replay(|r| {
             if error.is_none() {

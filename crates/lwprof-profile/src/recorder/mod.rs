@@ -30,6 +30,7 @@
 mod flight;
 mod output;
 mod recording;
+mod sink;
 mod tracing;
 mod tracker;
 
@@ -40,7 +41,7 @@ use crate::unwind::CallGraph;
 use lwprof_events::command::ExitStatus;
 use lwprof_events::sampling::Period;
 use lwprof_events::EventConfig;
-use lwprof_perfdata::PerfDataError;
+use lwprof_perfdata::{PartialFeatures, PerfDataError};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -93,8 +94,11 @@ pub struct RecordConfig {
     pub command: Vec<OsString>,
     /// CPUs to record on (`-C`); empty means every online CPU.
     pub cpus: Vec<i32>,
-    /// The perf.data file to write.
+    /// The perf.data file to write; `-` writes pipe mode to standard
+    /// output.
     pub output: PathBuf,
+    /// zstd-compress the records at this level (`-z`).
+    pub compression_level: Option<i32>,
     /// Stop after this long.
     pub duration: Option<Duration>,
     /// Ring data pages per CPU (a power of two); `None` picks a default
@@ -139,6 +143,7 @@ impl RecordConfig {
             command: Vec::new(),
             cpus: Vec::new(),
             output,
+            compression_level: None,
             duration: None,
             data_pages: None,
             inherit: true,
@@ -223,6 +228,56 @@ pub enum RecordError {
     /// Bad configuration.
     #[error("{0}")]
     Config(String),
+    /// A write failed (the disk is full, the pipe was closed); a file was
+    /// finished up to its last whole record.
+    #[error("{}", write_failed(target, cause, *samples, *features))]
+    WriteFailed {
+        /// Where the records went.
+        target: WriteTarget,
+        /// The OS error.
+        cause: std::io::Error,
+        /// Samples in the output (whole records before the failure).
+        samples: u64,
+        /// The feature sections the file got.
+        features: PartialFeatures,
+    },
+}
+
+/// Where a recording's records went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteTarget {
+    /// A perf.data file.
+    File(PathBuf),
+    /// Standard output (pipe mode).
+    Stdout,
+}
+
+fn write_failed(
+    target: &WriteTarget,
+    cause: &std::io::Error,
+    samples: u64,
+    features: PartialFeatures,
+) -> String {
+    let path = match target {
+        WriteTarget::Stdout => {
+            return format!(
+                "cannot write to standard output: {cause}; stopped recording after {samples} samples"
+            )
+        }
+        WriteTarget::File(p) => p.display(),
+    };
+    let left_out = match features {
+        PartialFeatures::All => "",
+        PartialFeatures::Minimal => {
+            " (without its host, command-line and build-id sections, for lack of space)"
+        }
+        PartialFeatures::None => " (without its feature sections, for lack of space)",
+    };
+    format!(
+        "cannot write {path}: {cause}; it keeps the {samples} samples written before, up to its \
+         last complete record{left_out}: `lwprof report -i {path}` and `perf report -i {path}` \
+         read them"
+    )
 }
 
 /// Records until the command ends, `stop` is set, or the duration runs out.

@@ -6,11 +6,9 @@
 //! [`super::output`]'s, what must be remembered across files is
 //! [`super::tracker`]'s, and the flight recorder is [`super::flight`].
 
-use super::output::{switch_output_name, OutputFile};
+pub(super) use super::sink::{finish_file, new_file, CurrentFile};
 use super::tracker::{Tracker, MISC_KERNEL, MISC_USER};
-use super::{
-    RecordConfig, RecordError, RecordSummary, RecordTarget, SwitchOutput, Update, WrittenFile,
-};
+use super::{RecordConfig, RecordError, RecordSummary, RecordTarget, SwitchOutput, Update};
 use crate::import::OFF_CPU_EVENT_NAME;
 use crate::synth;
 use crate::unwind::CallGraph;
@@ -22,14 +20,12 @@ use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, Wakeup};
 use lwprof_events::session::{SamplingSession, SessionEvent, SessionOptions, Target};
 use lwprof_events::EventConfig;
-use lwprof_perfdata::{BuildIdEntry, EventAttr, Features, PerfDataError, PerfDataWriter};
+use lwprof_perfdata::{BuildIdEntry, EventAttr, Features, PerfDataError};
 use lwprof_symbols::{read_build_id, BuildIdCache};
 use perf_event_open_sys::bindings as abi;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 const RECORD_SAMPLE: u32 = lwprof_records::abi::record_type::SAMPLE;
 const RECORD_MMAP: u32 = lwprof_records::abi::record_type::MMAP;
@@ -38,24 +34,11 @@ const RECORD_COMM: u32 = lwprof_records::abi::record_type::COMM;
 const RECORD_FORK: u32 = lwprof_records::abi::record_type::FORK;
 const RECORD_EXIT: u32 = lwprof_records::abi::record_type::EXIT;
 const RECORD_THROTTLE: u32 = lwprof_records::abi::record_type::THROTTLE;
-const RECORD_LOST_SAMPLES: u32 = lwprof_records::abi::record_type::LOST_SAMPLES;
 
 /// Signal numbers (the same on every Linux architecture lwprof runs on);
 /// this crate has no libc dependency for two constants.
 pub(super) const SIGTERM: i32 = 15;
 pub(super) const SIGINT: i32 = 2;
-
-type Writer = PerfDataWriter<BufWriter<File>>;
-
-/// The file being written and what is known about it.
-pub(super) struct CurrentFile {
-    pub(super) output: OutputFile,
-    pub(super) writer: Writer,
-    pub(super) samples: u64,
-    pub(super) started: Instant,
-    /// Lost counts per event when this file started.
-    pub(super) lost_at_start: Vec<u64>,
-}
 
 /// A recording in progress (see the module docs for its four steps).
 pub struct Recording<'c> {
@@ -295,8 +278,18 @@ impl<'c> Recording<'c> {
         Ok(me)
     }
 
-    fn new_file(&self) -> Result<CurrentFile, RecordError> {
-        new_file(self.config, &self.attrs, self.lost_per_event())
+    fn new_file(&mut self) -> Result<CurrentFile, RecordError> {
+        // Pipe mode sends the features before the data.
+        let mut head = Features::default();
+        if super::sink::is_pipe(self.config) {
+            head = self.features();
+            super::tracing::add_to_features(
+                self.tracing.as_ref(),
+                &mut head,
+                &mut self.summary.warnings,
+            );
+        }
+        new_file(self.config, &self.attrs, self.lost_per_event(), &head)
     }
 
     fn lost_per_event(&self) -> Vec<u64> {
@@ -316,6 +309,11 @@ impl<'c> Recording<'c> {
         for pid in existing_pids(&self.config.target) {
             for rec in synth::synthesize_process_with(pid, &self.first_info, self.first_id, data) {
                 self.write_tracked(&rec);
+            }
+        }
+        if let Some(cur) = &mut self.current {
+            if let Err(e) = cur.writer.write_finished_init() {
+                self.write_error.get_or_insert(e);
             }
         }
         match self.write_error.take() {
@@ -368,6 +366,11 @@ impl<'c> Recording<'c> {
                 last_report = Instant::now();
             }
             if self.write_error.is_some() {
+                // The output is gone (a full disk, a closed pipe): end the
+                // command as the end of a duration does.
+                if let Some(c) = self.child.as_mut() {
+                    let _ = c.kill(SIGTERM);
+                }
                 break;
             }
             if self.switch_due(switch) {
@@ -558,105 +561,6 @@ pub(super) fn event_attrs(session: &SamplingSession) -> Vec<EventAttr> {
             )
         })
         .collect()
-}
-
-/// A new output file under a temporary name, its attributes written.
-pub(super) fn new_file(
-    config: &RecordConfig,
-    attrs: &[EventAttr],
-    lost_at_start: Vec<u64>,
-) -> Result<CurrentFile, RecordError> {
-    let (output, file) = OutputFile::create(&config.output).map_err(|e| {
-        RecordError::Config(format!(
-            "cannot create {} (in its directory): {e}",
-            config.output.display()
-        ))
-    })?;
-    let writer = PerfDataWriter::with_path(
-        BufWriter::with_capacity(1 << 16, file),
-        attrs,
-        config.output.clone(),
-    )?;
-    Ok(CurrentFile {
-        output,
-        writer,
-        samples: 0,
-        started: Instant::now(),
-        lost_at_start,
-    })
-}
-
-/// Writes the lost counts and the features of `cur`, and puts it in place.
-/// Returns what was written and the `.old` name when one was kept.
-pub(super) fn finish_file(
-    config: &RecordConfig,
-    mut cur: CurrentFile,
-    attrs: &[EventAttr],
-    lost_now: &[u64],
-    features: &Features,
-) -> Result<(WrittenFile, Option<std::path::PathBuf>), RecordError> {
-    write_lost_samples(&mut cur, attrs, lost_now)?;
-    let bytes = cur.writer.data_size();
-    let samples = cur.samples;
-    let CurrentFile { output, writer, .. } = cur;
-    writer.finish(features)?;
-    let final_path = if config.switch_output.is_some() {
-        switch_output_name(&config.output, SystemTime::now())
-    } else {
-        config.output.clone()
-    };
-    let temp = output.temp_path().to_path_buf();
-    let io = |e: std::io::Error| {
-        RecordError::Config(format!(
-            "cannot put the recording in place as {}: {e} (it is kept as {})",
-            final_path.display(),
-            temp.display()
-        ))
-    };
-    let old = if config.switch_output.is_some() {
-        output.commit_as(&final_path).map_err(io)?;
-        None
-    } else {
-        output.commit().map_err(io)?
-    };
-    Ok((
-        WrittenFile {
-            path: final_path,
-            bytes,
-            samples,
-        },
-        old,
-    ))
-}
-
-/// One LOST_SAMPLES record per event that lost samples while this file was
-/// written, as `perf record` writes them at the end (perf reports "Total
-/// Lost Samples" from these records only).
-fn write_lost_samples(
-    cur: &mut CurrentFile,
-    attrs: &[EventAttr],
-    lost_now: &[u64],
-) -> Result<(), PerfDataError> {
-    for (i, attr) in attrs.iter().enumerate() {
-        let before = cur.lost_at_start.get(i).copied().unwrap_or(0);
-        let lost = lost_now.get(i).copied().unwrap_or(0).saturating_sub(before);
-        if lost == 0 {
-            continue;
-        }
-        let info = attr.parse_info();
-        let id = attr.ids.first().copied().unwrap_or(0);
-        let trailer = synth::sample_id_trailer(&info, 0, 0, 0, id);
-        let mut body = lost.to_ne_bytes().to_vec();
-        body.extend_from_slice(&trailer);
-        let size = (8 + body.len()) as u16;
-        let mut rec = Vec::with_capacity(size as usize);
-        rec.extend_from_slice(&RECORD_LOST_SAMPLES.to_ne_bytes());
-        rec.extend_from_slice(&0u16.to_ne_bytes());
-        rec.extend_from_slice(&size.to_ne_bytes());
-        rec.extend_from_slice(&body);
-        cur.writer.write_record(&rec)?;
-    }
-    Ok(())
 }
 
 /// Build ids of the kernel and of the mapped files, for the file's BUILD_ID
