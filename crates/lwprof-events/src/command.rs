@@ -84,6 +84,17 @@ impl PreparedCommand {
     /// Forks a child that will exec `argv[0]` (searched in `$PATH`) with
     /// `argv` once [`PreparedCommand::start`] is called.
     pub fn new(argv: &[OsString]) -> Result<PreparedCommand> {
+        Self::fork(argv, false)
+    }
+
+    /// Like [`new`](Self::new), but the command's standard output is its
+    /// standard error, as perf does when its own output is the data stream
+    /// (`perf record -o -`): the command's output must not get into it.
+    pub fn with_stdout_on_stderr(argv: &[OsString]) -> Result<PreparedCommand> {
+        Self::fork(argv, true)
+    }
+
+    fn fork(argv: &[OsString], stdout_on_stderr: bool) -> Result<PreparedCommand> {
         let program = argv
             .first()
             .ok_or_else(|| Error::misuse("no command given"))?;
@@ -131,6 +142,11 @@ impl PreparedCommand {
             let mut byte = 0u8;
             // SAFETY: reading one byte into a live local from our own pipe.
             let n = unsafe { libc::read(go_read.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) };
+            if n == 1 && stdout_on_stderr {
+                // SAFETY: dup2 is async-signal-safe and only replaces the
+                // child's own descriptor 1.
+                unsafe { libc::dup2(2, 1) };
+            }
             if n == 1 {
                 // SAFETY: path, argv and envp are NUL-terminated arrays of
                 // NUL-terminated strings that outlive this call.

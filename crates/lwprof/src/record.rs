@@ -313,6 +313,9 @@ impl RecordArgs {
         if pipe && (self.switch_output.is_some() || self.overwrite) {
             bail!("-o - (pipe mode) writes one stream: it cannot be combined with --switch-output or --overwrite");
         }
+        if pipe && compression_level.is_some() {
+            bail!("-z with -o -: perf 6.1 cannot read compressed pipe-mode data (not even its own); compress a file instead (-z -o FILE)");
+        }
         if pipe && format.is_some() {
             bail!("-o - (pipe mode) and --format: the profile is made from the file; record to a file, or pipe into `lwprof report -i -`");
         }

@@ -209,6 +209,12 @@ pub(super) fn prepare_command(
         }
         return Ok(None);
     }
+    if super::sink::is_pipe(config) {
+        // Standard output is the data stream.
+        return Ok(Some(PreparedCommand::with_stdout_on_stderr(
+            &config.command,
+        )?));
+    }
     Ok(Some(PreparedCommand::new(&config.command)?))
 }
 
