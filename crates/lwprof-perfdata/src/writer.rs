@@ -41,7 +41,8 @@ use std::path::{Path, PathBuf};
 /// # Ok(()) }
 /// ```
 pub struct PerfDataWriter<W: Write + Seek> {
-    out: W,
+    /// `None` only once finishing took it.
+    out: Option<W>,
     path: PathBuf,
     events: Vec<(Vec<u8>, String, Vec<u64>)>,
     attr_size: usize,
@@ -77,6 +78,17 @@ pub enum PartialFeatures {
     Minimal,
     /// None.
     None,
+}
+
+impl<W: Write + Seek> Drop for PerfDataWriter<W> {
+    /// A writer dropped unfinished (an error elsewhere ended the recording)
+    /// still writes every record it was given: the file reads as
+    /// unfinished, and [`repair`] finalizes it.
+    fn drop(&mut self) {
+        if let Some(out) = self.out.as_mut() {
+            let _ = self.stage.flush(out);
+        }
+    }
 }
 
 /// The type of a record whose header says exactly its length.
@@ -231,7 +243,7 @@ impl<W: Write + Seek> PerfDataWriter<W> {
         out.write_all(&head).map_err(io)?;
         let stage = DataStage::new(None).map_err(io)?;
         Ok(PerfDataWriter {
-            out,
+            out: Some(out),
             path,
             events: events
                 .iter()
@@ -265,6 +277,12 @@ impl<W: Write + Seek> PerfDataWriter<W> {
 
     fn failure_error(&self, f: &WriteFailure) -> PerfDataError {
         PerfDataError::io(&self.path, "writing the data section", copy_error(&f.cause))
+    }
+
+    fn take_output(&mut self) -> Result<W, PerfDataError> {
+        self.out
+            .take()
+            .ok_or_else(|| PerfDataError::InvalidInput("the file was finished already".into()))
     }
 
     fn stopped(&self) -> PerfDataError {
@@ -309,7 +327,10 @@ impl<W: Write + Seek> PerfDataWriter<W> {
             RawData::Split(a, b) => [a, b],
         };
         self.records += 1;
-        match self.stage.push(&mut self.out, parts, type_ == RECORD_SAMPLE) {
+        let Some(out) = self.out.as_mut() else {
+            return Err(self.stopped());
+        };
+        match self.stage.push(out, parts, type_ == RECORD_SAMPLE) {
             Ok(()) => Ok(()),
             Err(_) => Err(self.stopped()),
         }
@@ -347,7 +368,10 @@ impl<W: Write + Seek> PerfDataWriter<W> {
 
     /// Pushes buffered records to the output (the header stays unfinished).
     pub fn flush(&mut self) -> Result<(), PerfDataError> {
-        match self.stage.flush(&mut self.out) {
+        let Some(out) = self.out.as_mut() else {
+            return Err(self.stopped());
+        };
+        match self.stage.flush(out) {
             Ok(()) => Ok(()),
             Err(_) => Err(self.stopped()),
         }
@@ -365,6 +389,7 @@ impl<W: Write + Seek> PerfDataWriter<W> {
         let (block, bitmap) = feature_block(feat_offset, &sections);
         let header = self.final_header(data_size, bitmap);
         let path = self.path.clone();
+        let mut out = self.take_output()?;
         let io = |e| {
             PerfDataError::io(
                 &path,
@@ -372,14 +397,13 @@ impl<W: Write + Seek> PerfDataWriter<W> {
                 e,
             )
         };
-        self.out.write_all(&block).map_err(io)?;
-        self.out.seek(SeekFrom::Start(0)).map_err(io)?;
-        self.out.write_all(&header_bytes(&header)).map_err(io)?;
-        self.out.flush().map_err(io)?;
-        self.out
-            .seek(SeekFrom::Start(feat_offset + block.len() as u64))
+        out.write_all(&block).map_err(io)?;
+        out.seek(SeekFrom::Start(0)).map_err(io)?;
+        out.write_all(&header_bytes(&header)).map_err(io)?;
+        out.flush().map_err(io)?;
+        out.seek(SeekFrom::Start(feat_offset + block.len() as u64))
             .map_err(io)?;
-        Ok(self.out)
+        Ok(out)
     }
 
     /// The feature sections: EVENT_DESC, `features`, and COMPRESSED when the
@@ -432,7 +456,8 @@ impl PerfDataWriter<File> {
     /// lwprof read the result. Errors only if even the header cannot be
     /// rewritten.
     pub fn finish_what_fits(mut self, features: &Features) -> Result<PartialFile, PerfDataError> {
-        let _ = self.stage.flush(&mut self.out);
+        let _ = self.flush();
+        let mut out = self.take_output()?;
         let (mut cause, complete, samples, time) = match self.stage.failure() {
             Some(f) => (Some(copy_error(&f.cause)), f.complete_bytes, f.samples, None),
             None => (
@@ -446,7 +471,7 @@ impl PerfDataWriter<File> {
         let path = self.path.clone();
         let io = |e| PerfDataError::io(&path, "finishing the file", e);
         if cause.is_some() {
-            self.out.set_len(end).map_err(io)?;
+            out.set_len(end).map_err(io)?;
         }
         let full = self.sections(features, time)?;
         let mut outcome = PartialFeatures::None;
@@ -457,10 +482,9 @@ impl PerfDataWriter<File> {
             (PartialFeatures::Minimal, self.minimal_sections()),
         ] {
             let (block, bits) = feature_block(end, &sections);
-            let wrote = self
-                .out
+            let wrote = out
                 .seek(SeekFrom::Start(end))
-                .and_then(|_| self.out.write_all(&block));
+                .and_then(|_| out.write_all(&block));
             match wrote {
                 Ok(()) => {
                     (outcome, bitmap) = (kind, bits);
@@ -469,15 +493,15 @@ impl PerfDataWriter<File> {
                 }
                 Err(e) => {
                     cause.get_or_insert(e);
-                    self.out.set_len(end).map_err(io)?;
+                    out.set_len(end).map_err(io)?;
                 }
             }
         }
         let header = self.final_header(complete, bitmap);
-        self.out.seek(SeekFrom::Start(0)).map_err(io)?;
-        self.out.write_all(&header_bytes(&header)).map_err(io)?;
-        self.out.set_len(file_end).map_err(io)?;
-        if let Err(e) = self.out.sync_all() {
+        out.seek(SeekFrom::Start(0)).map_err(io)?;
+        out.write_all(&header_bytes(&header)).map_err(io)?;
+        out.set_len(file_end).map_err(io)?;
+        if let Err(e) = out.sync_all() {
             cause.get_or_insert(e);
         }
         Ok(PartialFile {
