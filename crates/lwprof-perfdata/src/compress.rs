@@ -105,7 +105,9 @@ impl Compressor {
         if self.bytes_out == 0 {
             return 0;
         }
-        (self.bytes_in as f64 / self.bytes_out as f64).round().max(1.0) as u32
+        (self.bytes_in as f64 / self.bytes_out as f64)
+            .round()
+            .max(1.0) as u32
     }
 }
 
@@ -161,7 +163,8 @@ mod tests {
         for end in ends {
             let type_ = u32::from_ne_bytes(out[at..at + 4].try_into().expect("4"));
             assert_eq!(type_, RECORD_COMPRESSED);
-            d.feed(&out[at + 8..end], |r| got += r.len()).expect("decompress");
+            d.feed(&out[at + 8..end], |r| got += r.len())
+                .expect("decompress");
             assert_eq!(d.leftover(), 0, "a record spans two compressed records");
             at = end;
         }

@@ -43,11 +43,11 @@ pub mod tracing;
 mod writer;
 
 pub use attr::{attr_from_bytes, default_event_name, file_attr_bytes, EventAttr};
+pub use compress::Compression;
 pub use error::PerfDataError;
 pub use features::{name as feature_name, BuildIdEntry, CpuTopology, Features, NrCpus};
-pub use reader::{FileHeader, FileRecord, PerfDataFile, RecordReader, RecordWalk, SourceRef};
-pub use compress::Compression;
 pub use pipe::PipeWriter;
+pub use reader::{FileHeader, FileRecord, PerfDataFile, RecordReader, RecordWalk, SourceRef};
 pub use stage::WriteFailure;
 pub use writer::{repair, PartialFeatures, PartialFile, PerfDataWriter, RepairReport};
 

@@ -277,3 +277,73 @@ impl<W: Write> PipeWriter<W> {
         Ok(self.out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (type, size, first body u64) of each record after the pipe header.
+    fn walk(bytes: &[u8]) -> Vec<(u32, usize, u64)> {
+        let mut out = Vec::new();
+        let mut at = PIPE_HEADER_SIZE as usize;
+        while at + 8 <= bytes.len() {
+            let type_ = u32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+            let size = usize::from(u16::from_ne_bytes([bytes[at + 6], bytes[at + 7]]));
+            let first = bytes
+                .get(at + 8..at + 16)
+                .map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap()));
+            out.push((type_, size, first));
+            at += size.max(8);
+        }
+        assert_eq!(at, bytes.len(), "records run to the end");
+        out
+    }
+
+    #[test]
+    fn the_stream_is_attrs_features_data_then_build_ids() {
+        let mut attr = [0u8; 128];
+        attr[0..4].copy_from_slice(&1u32.to_ne_bytes());
+        let events = [
+            EventAttr::from_bytes(&attr, "cpu-clock", vec![7, 8]),
+            EventAttr::from_bytes(&attr, "task-clock", vec![9]),
+        ];
+        let features = Features {
+            hostname: Some("h".into()),
+            ..Features::default()
+        };
+        let mut w = PipeWriter::new(Vec::new(), &events, &features, None).unwrap();
+        w.write_finished_init().unwrap();
+        w.write_finished_round().unwrap();
+        let id = BuildIdEntry {
+            pid: -1,
+            misc: 1,
+            build_id: vec![0xab; 20],
+            path: "/bin/true".into(),
+        };
+        let bytes = w.finish(&[id]).unwrap();
+        assert_eq!(&bytes[..8], b"PERFILE2");
+        let recs = walk(&bytes);
+        let types: Vec<u32> = recs.iter().map(|r| r.0).collect();
+        assert_eq!(
+            types,
+            [
+                HEADER_ATTR,
+                HEADER_ATTR,
+                HEADER_FEATURE,
+                HEADER_FEATURE,
+                HEADER_FEATURE,
+                FINISHED_INIT,
+                FINISHED_ROUND,
+                HEADER_BUILD_ID
+            ]
+        );
+        // attr (128 bytes) plus the ids.
+        assert_eq!((recs[0].1, recs[1].1), (8 + 128 + 16, 8 + 128 + 8));
+        // HOSTNAME, EVENT_DESC in bit order, then the closing feature id.
+        assert_eq!(recs[2].2, u64::from(feature::HOSTNAME));
+        assert_eq!(recs[3].2, u64::from(feature::EVENT_DESC));
+        assert_eq!(recs[4], (HEADER_FEATURE, 16, LAST_FEATURE));
+        // pid -1, then the build id; the name padded to 64 bytes.
+        assert_eq!(recs[7].1, 36 + 64);
+    }
+}

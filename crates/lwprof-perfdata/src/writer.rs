@@ -16,11 +16,11 @@ use super::error::PerfDataError;
 use super::features::{encode, encode_event_desc, DescEvent, Features};
 use super::layout::AttrResolver;
 use super::reader::{FileHeader, PerfDataFile, RecordReader};
+use super::stage::{DataStage, WriteFailure};
 use super::{HEADER_SIZE, MAGIC};
 use lwprof_records::abi::record_type::{
     FINISHED_ROUND as RECORD_FINISHED_ROUND, SAMPLE as RECORD_SAMPLE,
 };
-use super::stage::{DataStage, WriteFailure};
 use lwprof_records::RawData;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -264,9 +264,8 @@ impl<W: Write + Seek> PerfDataWriter<W> {
     /// first one): `PERF_RECORD_COMPRESSED` records and the COMPRESSED
     /// feature, as `perf record -z` writes them.
     pub fn with_compression(mut self, compression: Compression) -> Result<Self, PerfDataError> {
-        self.stage = DataStage::new(Some(compression)).map_err(|e| {
-            PerfDataError::io(&self.path, "starting the zstd compressor", e)
-        })?;
+        self.stage = DataStage::new(Some(compression))
+            .map_err(|e| PerfDataError::io(&self.path, "starting the zstd compressor", e))?;
         Ok(self)
     }
 
@@ -459,7 +458,12 @@ impl PerfDataWriter<File> {
         let _ = self.flush();
         let mut out = self.take_output()?;
         let (mut cause, complete, samples, time) = match self.stage.failure() {
-            Some(f) => (Some(copy_error(&f.cause)), f.complete_bytes, f.samples, None),
+            Some(f) => (
+                Some(copy_error(&f.cause)),
+                f.complete_bytes,
+                f.samples,
+                None,
+            ),
             None => (
                 None,
                 self.stage.written_bytes(),

@@ -313,6 +313,9 @@ impl RecordArgs {
         if pipe && (self.switch_output.is_some() || self.overwrite) {
             bail!("-o - (pipe mode) writes one stream: it cannot be combined with --switch-output or --overwrite");
         }
+        if pipe && std::io::stdout().is_terminal() {
+            bail!("-o -: standard output is a terminal; pipe it (`| perf report -i -`) or redirect it to a file");
+        }
         if pipe && compression_level.is_some() {
             bail!("-z with -o -: perf 6.1 cannot read compressed pipe-mode data (not even its own); compress a file instead (-z -o FILE)");
         }
@@ -360,7 +363,9 @@ fn parse_compression_level(s: &str) -> Result<i32> {
     let max = lwprof_perfdata::Compression::MAX_LEVEL;
     match s.trim().parse::<i32>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => bail!("--compression-level={s}: give a zstd level from 1 (fastest) to {max} (smallest)"),
+        _ => {
+            bail!("--compression-level={s}: give a zstd level from 1 (fastest) to {max} (smallest)")
+        }
     }
 }
 
@@ -416,6 +421,18 @@ fn human_bytes(b: u64) -> String {
         format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64)
     } else {
         format!("{:.1} KiB", b as f64 / 1024.0)
+    }
+}
+
+/// `; zstd: 1.2 MiB of records, 6.1x smaller` with `-z`.
+fn compression_note(level: Option<i32>, f: &recorder::WrittenFile) -> String {
+    match level {
+        Some(_) if f.bytes > 0 => format!(
+            "; zstd: {} of records, {:.1}x smaller",
+            human_bytes(f.record_bytes),
+            f.record_bytes as f64 / f.bytes as f64
+        ),
+        _ => String::new(),
     }
 }
 
@@ -497,7 +514,7 @@ pub fn run(plan: RecordPlan) -> Result<u8> {
     let p = &summary.progress;
     match summary.files.as_slice() {
         [one] if plan.config.switch_output.is_none() => say(&format!(
-            "[ lwprof record: wrote {} to {} ({} samples in {:.2}s) ]",
+            "[ lwprof record: wrote {} to {} ({} samples in {:.2}s{}) ]",
             human_bytes(one.bytes),
             if one.path == std::path::Path::new("-") {
                 "standard output".into()
@@ -505,7 +522,8 @@ pub fn run(plan: RecordPlan) -> Result<u8> {
                 one.path.display().to_string()
             },
             one.samples,
-            p.elapsed.as_secs_f64()
+            p.elapsed.as_secs_f64(),
+            compression_note(plan.config.compression_level, one)
         )),
         files => {
             if let Some(last) = files.last() {

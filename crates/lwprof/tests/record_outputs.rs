@@ -106,6 +106,33 @@ fn record_to_stdout_writes_pipe_mode_that_perf_report_reads_from_stdin() {
 }
 
 #[test]
+fn a_tracepoint_in_pipe_mode_carries_its_format_to_perf_script() {
+    let dir = scratch("pipe-tracepoint");
+    let d = dir.path();
+    let saved = d.join("sched.pipe");
+    let o = lwprof_command(d)
+        .args(["record", "-e", "sched:sched_switch", "-o", "-", "--"])
+        .args(["sleep", "0.05"])
+        .stdout(std::fs::File::create(&saved).expect("create"))
+        .output()
+        .expect("lwprof record");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = Command::new("perf")
+        .current_dir(d)
+        .args(["script", "-i", "-"])
+        .stdin(std::fs::File::open(&saved).expect("open"))
+        .output()
+        .expect("perf script");
+    let (out, err) = text(&script);
+    assert!(script.status.success(), "perf script -i -:\n{err}");
+    no_warnings("perf script -i -", &err);
+    assert!(
+        out.contains("sched:sched_switch: prev_comm=sleep"),
+        "fields by name:\n{out}"
+    );
+}
+
+#[test]
 fn a_closed_pipe_ends_the_recording_with_one_line() {
     let dir = scratch("closed-pipe");
     let spin = lwprof_workloads::path("lwprof-spin");
@@ -176,7 +203,11 @@ fn zstd_compressed_records_are_read_by_perf_with_the_samples_written() {
     }
     let o = lwprof(d, &["record", "-z=23", "-o", "z.data", "--", "true"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("from 1 (fastest) to 22"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("from 1 (fastest) to 22"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A small tmpfs, unmounted when dropped.

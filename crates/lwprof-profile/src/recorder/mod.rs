@@ -186,8 +186,10 @@ pub enum Update<'a> {
 pub struct WrittenFile {
     /// Where it is.
     pub path: PathBuf,
-    /// Bytes of records in it.
+    /// Bytes of records in it (compressed, with `-z`).
     pub bytes: u64,
+    /// Bytes of those records before compression (`bytes` without it).
+    pub record_bytes: u64,
     /// Samples in it.
     pub samples: u64,
 }
@@ -259,11 +261,9 @@ fn write_failed(
     features: PartialFeatures,
 ) -> String {
     let path = match target {
-        WriteTarget::Stdout => {
-            return format!(
-                "cannot write to standard output: {cause}; stopped recording after {samples} samples"
-            )
-        }
+        WriteTarget::Stdout => return format!(
+            "cannot write to standard output: {cause}; stopped recording after {samples} samples"
+        ),
         WriteTarget::File(p) => p.display(),
     };
     let left_out = match features {

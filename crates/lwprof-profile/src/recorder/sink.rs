@@ -66,6 +66,14 @@ impl Sink {
         }
     }
 
+    /// Bytes of records written, before compression.
+    pub(super) fn record_bytes(&self) -> u64 {
+        match self {
+            Sink::File(w) => w.record_bytes(),
+            Sink::Pipe(w) => w.record_bytes(),
+        }
+    }
+
     pub(super) fn records(&self) -> u64 {
         match self {
             Sink::File(w) => w.records(),
@@ -112,9 +120,10 @@ pub(super) fn new_file(
 ) -> Result<CurrentFile, RecordError> {
     let compression = compression(config);
     let (output, writer) = if is_pipe(config) {
-        let fd = std::io::stdout().as_fd().try_clone_to_owned().map_err(|e| {
-            RecordError::Config(format!("cannot write to standard output: {e}"))
-        })?;
+        let fd = std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| RecordError::Config(format!("cannot write to standard output: {e}")))?;
         let w = PipeWriter::new(File::from(fd), attrs, head_features, compression)?;
         (None, Sink::Pipe(w))
     } else {
@@ -153,9 +162,8 @@ pub(super) fn finish_file(
     // A failure here is the one the file is finished after.
     let _ = write_lost_samples(&mut cur, attrs, lost_now);
     let bytes = cur.writer.data_size();
-    let CurrentFile {
-        output, writer, ..
-    } = cur;
+    let record_bytes = cur.writer.record_bytes();
+    let CurrentFile { output, writer, .. } = cur;
     let writer = match writer {
         Sink::Pipe(w) => return finish_pipe(w, features, cur.samples),
         Sink::File(w) => w,
@@ -196,6 +204,7 @@ pub(super) fn finish_file(
         WrittenFile {
             path: final_path,
             bytes,
+            record_bytes,
             samples: cur.samples,
         },
         old,
@@ -217,12 +226,13 @@ fn finish_pipe(
             features: PartialFeatures::None,
         });
     }
-    let bytes = w.data_size();
+    let (bytes, record_bytes) = (w.data_size(), w.record_bytes());
     w.finish(&features.build_ids)?;
     Ok((
         WrittenFile {
             path: PathBuf::from("-"),
             bytes,
+            record_bytes,
             samples,
         },
         None,
