@@ -201,6 +201,27 @@ fn zstd_compressed_records_are_read_by_perf_with_the_samples_written() {
         let got = perf_shares(d, "z.data");
         assert!(share(&got, "hot_seventy") > share(&got, "warm_thirty"));
     }
+    // The flight recorder's dumps are compressed too.
+    ok(
+        d,
+        &[
+            "record",
+            "-q",
+            "-e",
+            "cpu-clock",
+            "-z",
+            "--overwrite",
+            "-o",
+            "f.data",
+            "--",
+        ]
+        .into_iter()
+        .chain([shares.to_str().unwrap(), "0.3"])
+        .collect::<Vec<_>>(),
+    );
+    let (n, perr) = perf_stat_samples(d, &["-i", "f.data"], None);
+    no_warnings("perf report --stats of a -z --overwrite dump", &perr);
+    assert!(n > 100, "{n} samples in the dump");
     let o = lwprof(d, &["record", "-z=23", "-o", "z.data", "--", "true"]);
     assert!(!o.status.success());
     assert!(

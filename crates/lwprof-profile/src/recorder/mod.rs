@@ -17,7 +17,13 @@
 //! recording; an older file of the same name is kept as `NAME.old`, as perf
 //! keeps `perf.data.old`. The file is finished however the recording ends:
 //! the command exits or dies, Ctrl-C, the duration runs out, or a write
-//! fails; what was recorded is never lost.
+//! fails; what was recorded is never lost. A failed write (a full disk)
+//! finishes the file at its last whole record and names the cause, the
+//! file and the samples it holds ([`RecordError::WriteFailed`]).
+//!
+//! `-o -` streams pipe mode to standard output (the command's own output
+//! goes to stderr, as perf does), and `-z` compresses the records with
+//! zstd; both are the `sink` module's.
 //!
 //! `--switch-output` writes a numbered file (`NAME.<timestamp>`) on SIGUSR2,
 //! per size or per time; with `--overwrite` the rings are flight recorders
@@ -261,9 +267,11 @@ fn write_failed(
     features: PartialFeatures,
 ) -> String {
     let path = match target {
-        WriteTarget::Stdout => return format!(
+        WriteTarget::Stdout => {
+            return format!(
             "cannot write to standard output: {cause}; stopped recording after {samples} samples"
-        ),
+        )
+        }
         WriteTarget::File(p) => p.display(),
     };
     let left_out = match features {
