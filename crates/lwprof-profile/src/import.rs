@@ -1,17 +1,21 @@
 //! Reading a perf.data file (lwprof's or perf's) into a [`Profile`].
 //!
 //! Records in a perf.data file are in ring order per CPU, not in time order
-//! across CPUs, so they are sorted by time (stable, so records without a
-//! time keep their place after the record before them) and then fed to the
-//! one [`Converter`] that live recording uses too. A damaged file still gives
+//! across CPUs, so they go through an [`OrderedQueue`] (time order within
+//! FINISHED_ROUND windows, memory bounded by a round) and then to the one
+//! [`Converter`] that live recording uses too. A damaged file still gives
 //! the profile of every record before the damage, plus the error.
 
 use crate::convert::{ConvertStats, Converter, ConverterEvent, EventRole};
 use crate::model::Profile;
+use crate::ordered::{OrderStats, OrderedQueue, DEFAULT_BUDGET};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{Endianness, RawRecord};
 use lwprof_perfdata::{Features, PerfDataError, PerfDataFile};
 use std::path::Path;
+
+/// `PERF_RECORD_FINISHED_ROUND`.
+const FINISHED_ROUND: u32 = lwprof_records::abi::record_type::FINISHED_ROUND;
 
 /// The name lwprof gives its off-CPU (context-switch) event in perf.data.
 pub const OFF_CPU_EVENT_NAME: &str = "offcpu-time";
@@ -32,6 +36,24 @@ pub struct ImportedProfile {
     pub damage: Option<PerfDataError>,
     /// Records the import could not use, by type: (record type, count, why).
     pub skipped: Vec<SkippedRecords>,
+    /// How the records were put in time order.
+    pub order: OrderStats,
+}
+
+impl ImportedProfile {
+    /// One line when the file had no FINISHED_ROUND records and more
+    /// records than the ordering budget, so they were sorted in windows.
+    pub fn order_note(&self) -> Option<String> {
+        let o = &self.order;
+        if o.rounds > 0 || o.budget_flushes == 0 {
+            return None;
+        }
+        Some(format!(
+            "the file has no FINISHED_ROUND records: records were put in time order {} MiB at a time ({} arrived late)",
+            o.budget >> 20,
+            o.out_of_order
+        ))
+    }
 }
 
 /// Records of one type that the import read but could not use.
@@ -78,6 +100,9 @@ pub struct ImportOptions {
     /// Unwind samples that carry a user stack copy with DWARF CFI (they
     /// come from `--call-graph dwarf`); `None` keeps kernel callchains.
     pub dwarf: Option<crate::unwind::UnwinderConfig>,
+    /// Record bytes held while waiting for time order; `None` is
+    /// [`DEFAULT_BUDGET`].
+    pub queue_budget: Option<usize>,
 }
 
 /// Reads `path` into a profile. Fails only when the file cannot be read at
@@ -115,36 +140,31 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
             .map(|e| (e.path.as_bytes().to_vec(), e.build_id.clone())),
     );
     let mut skipped: std::collections::BTreeMap<u32, u64> = Default::default();
-    // (time, sequence, attr index, bytes)
-    let mut records: Vec<(u64, u64, Option<usize>, Vec<u8>)> = Vec::new();
-    let mut last_time = 0u64;
-    let mut seq = 0u64;
+    let endianness = Endianness::NATIVE;
+    let mut end_time = None;
+    let mut feed = |time: u64, attr_index: Option<usize>, bytes: &[u8]| {
+        end_time = Some(time);
+        // A record that does not parse is counted by the converter and
+        // skipped; it does not end the import.
+        if let Ok(raw) = RawRecord::from_data(RawData::Single(bytes), endianness) {
+            let _ = converter.feed_record(&raw, attr_index);
+        }
+    };
+    let mut queue = OrderedQueue::new(options.queue_budget.unwrap_or(DEFAULT_BUDGET));
     let walk = file.for_each_record(|r| {
         // perf's own records (build ids, finished rounds, ...) carry no
         // kernel data for the profile.
         if r.type_ >= 64 {
-            if !is_metadata(r.type_) {
+            if r.type_ == FINISHED_ROUND {
+                queue.finished_round(&mut feed);
+            } else if !is_metadata(r.type_) {
                 *skipped.entry(r.type_).or_default() += 1;
             }
             return;
         }
-        let t = r.time.unwrap_or(last_time);
-        last_time = t;
-        records.push((t, seq, r.attr_index, r.bytes.to_vec()));
-        seq += 1;
+        queue.push(r.time, r.attr_index, r.bytes, &mut feed);
     });
-    records.sort_unstable_by_key(|r| (r.0, r.1));
-    let endianness = Endianness::NATIVE;
-    let mut end_time = None;
-    for (time, _, attr_index, bytes) in &records {
-        end_time = Some(*time);
-        let Ok(raw) = RawRecord::from_data(RawData::Single(bytes), endianness) else {
-            continue;
-        };
-        // A record that does not parse is counted by the converter and
-        // skipped; it does not end the import.
-        let _ = converter.feed_record(&raw, *attr_index);
-    }
+    let order = queue.finish(&mut feed);
     let end_time = file
         .features()
         .sample_time
@@ -157,6 +177,7 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
         features: file.features().clone(),
         event_names,
         damage: walk.error,
+        order,
         skipped: skipped
             .into_iter()
             .map(|(type_, count)| {

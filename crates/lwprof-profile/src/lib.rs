@@ -8,7 +8,8 @@
 //!   [`model::Profile`].
 //! - [`convert`]: the one road from perf records to a profile, for live
 //!   rings and perf.data files alike (with off-CPU time and DWARF unwinding);
-//!   [`import`] reads a perf.data file through it.
+//!   [`import`] reads a perf.data file through it, in time order from
+//!   [`ordered`].
 //! - [`recorder`]: a sampling session streamed into a perf.data file;
 //!   [`synth`] writes the records of tasks that existed before it started.
 //! - [`unwind`]: call stacks from frame pointers or, with `--call-graph
@@ -20,6 +21,7 @@
 pub mod convert;
 pub mod import;
 pub mod model;
+pub mod ordered;
 pub mod recorder;
 pub mod symbolize;
 pub mod synth;

@@ -12,6 +12,8 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
+use super::chains::ChainCache;
+
 use super::{
     AddressSpace, CommChange, DsoId, DsoKind, EventIndex, FrameAddress, FrameMode, Location,
     LocationId, Mapping, Pid, Process, ProcessId, Profile, Sample, SampleKind, StackId, StackNode,
@@ -100,9 +102,8 @@ pub struct ProfileBuilder {
     active: Vec<Vec<ActiveMapping>>,
     kernel_mappings: Vec<ActiveMapping>,
     kernel_dso: Option<DsoId>,
-    /// The previous sample's (process, callchain) and stack: a tight loop
-    /// repeats its stack, which then costs one comparison.
-    last_chain: (Option<ProcessId>, Vec<FrameAddress>, Option<StackId>),
+    /// Callchains seen since mappings last changed, and their stacks.
+    chains: ChainCache,
 }
 
 impl ProfileBuilder {
@@ -133,7 +134,7 @@ impl ProfileBuilder {
         let t = &mut self.profile.threads[thread.index()];
         t.comms.push(CommChange { time, name, exec });
         if exec {
-            self.last_chain.0 = None;
+            self.chains.clear();
         }
     }
 
@@ -197,7 +198,7 @@ impl ProfileBuilder {
 
     /// A mapping event. Parts of earlier mappings it overlaps are replaced.
     pub fn mmap(&mut self, m: &MappingInput<'_>) {
-        self.last_chain.0 = None;
+        self.chains.clear();
         let path = String::from_utf8_lossy(m.path);
         let end = m.start.saturating_add(m.len);
         if m.mode == FrameMode::Kernel || m.pid == KERNEL_PID {
@@ -242,19 +243,18 @@ impl ProfileBuilder {
     pub fn sample(&mut self, s: &SampleInput<'_>) {
         let thread = self.thread_for(s.pid, s.tid, s.time);
         let process = self.profile.threads[thread.index()].process;
-        let stack = if self.last_chain.0 == Some(process) && self.last_chain.1 == s.callchain {
-            self.last_chain.2
-        } else {
-            let mut stack: Option<StackId> = None;
-            for addr in s.callchain.iter().rev() {
-                let location = self.location_for(process, s.pid, addr);
-                stack = Some(self.intern_stack(stack, location));
+        let hash = ChainCache::hash(process, s.callchain);
+        let stack = match self.chains.get(hash, process, s.callchain) {
+            Some(stack) => stack,
+            None => {
+                let mut stack: Option<StackId> = None;
+                for addr in s.callchain.iter().rev() {
+                    let location = self.location_for(process, s.pid, addr);
+                    stack = Some(self.intern_stack(stack, location));
+                }
+                self.chains.insert(hash, process, s.callchain, stack);
+                stack
             }
-            self.last_chain.0 = Some(process);
-            self.last_chain.1.clear();
-            self.last_chain.1.extend_from_slice(s.callchain);
-            self.last_chain.2 = stack;
-            stack
         };
         // A thread seen without its fork or comm takes its process's name.
         let comm = self.profile.threads[thread.index()]

@@ -17,6 +17,7 @@
 //! placeholder frame named after its address.
 
 mod builder;
+mod chains;
 pub mod report;
 
 pub(crate) use builder::KERNEL_DSO_NAME;

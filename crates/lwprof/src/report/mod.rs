@@ -223,6 +223,9 @@ fn report_reader_notes(imported: &ImportedProfile, config: &ReportConfig) {
             s.why
         );
     }
+    if let Some(note) = imported.order_note() {
+        eprintln!("lwprof: note: {note}");
+    }
     let st = &imported.stats;
     if st.bad_records > 0 {
         eprintln!(
@@ -370,6 +373,7 @@ fn load(
         path,
         ImportOptions {
             dwarf: need.stacks.then(UnwinderConfig::default),
+            ..ImportOptions::default()
         },
     )?;
     if !need.symbols {
