@@ -3,10 +3,13 @@
 //! through kallsyms, process addresses through perf maps and jitdumps).
 //!
 //! The symbolizer itself (`lwprof-symbols`) does not know the profile
-//! model; this is the one place the two meet.
+//! model; this is the one place the two meet. DSOs are resolved on two
+//! threads when there are two CPUs: loading symbols and DWARF is most of
+//! the cost, and DSOs are independent.
 
-use crate::model::{AddressSpace, DsoKind, Pid, Profile};
-use lwprof_symbols::Symbolizer;
+use crate::model::{AddressSpace, DsoKind, Location, Pid, Profile};
+use lwprof_symbols::{ResolvedFrame, Symbolizer};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// Fills a profile's frames from a symbolizer.
@@ -31,17 +34,94 @@ impl SymbolizeProfile for Symbolizer {
                 }
             }
         }
-        profile.resolve_locations(|loc, dso| match loc.space {
-            AddressSpace::File(_) => match dso {
-                Some(d) if d.kind == DsoKind::File => {
-                    self.symbolize_file_offset(&d.path, d.build_id.as_deref(), loc.address)
+        let helper_share = helper_share(profile);
+        let mut results: Vec<Vec<ResolvedFrame>> = Vec::new();
+        results.resize_with(profile.locations().len(), Vec::new);
+        let mut left: Vec<usize> = (0..results.len()).collect();
+        if !helper_share.is_empty() {
+            let config = self.config().clone();
+            let shared: &Profile = profile;
+            let (mine, theirs): (Vec<usize>, Vec<usize>) =
+                left.iter().partition(|&&i| !helper_share[i]);
+            let helper = std::thread::scope(|scope| {
+                let worker = scope.spawn(|| {
+                    let mut s = Symbolizer::new(config);
+                    let frames: Vec<Vec<ResolvedFrame>> =
+                        theirs.iter().map(|&i| resolve(&mut s, shared, i)).collect();
+                    (s, frames)
+                });
+                for &i in &mine {
+                    results[i] = resolve(self, shared, i);
                 }
-                _ => Vec::new(),
-            },
-            AddressSpace::Kernel => self.symbolize_kernel(loc.address),
-            AddressSpace::Process(pid) => self.symbolize_jit(pid, loc.address),
-        });
+                worker.join()
+            });
+            left.clear();
+            match helper {
+                Ok((s, frames)) => {
+                    for (&i, f) in theirs.iter().zip(frames) {
+                        results[i] = f;
+                    }
+                    self.merge(s);
+                }
+                // The helper failed: its share is resolved here instead.
+                Err(_) => left = theirs,
+            }
+        }
+        for i in left {
+            results[i] = resolve(self, profile, i);
+        }
+        let mut results = results.into_iter();
+        profile.resolve_locations(|_, _| results.next().unwrap_or_default());
     }
+}
+
+/// The frames of location `i`.
+fn resolve(s: &mut Symbolizer, profile: &Profile, i: usize) -> Vec<ResolvedFrame> {
+    let loc = &profile.locations()[i];
+    let dso = loc.dso.map(|d| profile.dso(d));
+    match loc.space {
+        AddressSpace::File(_) => match dso {
+            Some(d) if d.kind == DsoKind::File => {
+                s.symbolize_file_offset(&d.path, d.build_id.as_deref(), loc.address)
+            }
+            _ => Vec::new(),
+        },
+        AddressSpace::Kernel => s.symbolize_kernel(loc.address),
+        AddressSpace::Process(pid) => s.symbolize_jit(pid, loc.address),
+    }
+}
+
+/// Which locations a second thread resolves: the DSOs (the kernel counts as
+/// one) are taken by number of locations, largest first, and every other
+/// one goes to the helper, since loading a DSO's symbols is most of the
+/// cost and each symbolizer caches its own. JIT addresses stay here (the
+/// jitdumps are registered on this symbolizer). Empty when there is one
+/// DSO or one CPU: then a second thread does not pay.
+fn helper_share(profile: &Profile) -> Vec<bool> {
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Group key: the kernel, or a DSO id.
+    let group = |loc: &Location| match loc.space {
+        AddressSpace::Kernel => Some(u32::MAX),
+        AddressSpace::File(d) => Some(d.0),
+        AddressSpace::Process(_) => None,
+    };
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    for loc in profile.locations() {
+        if let Some(g) = group(loc) {
+            *counts.entry(g).or_default() += 1;
+        }
+    }
+    if parallel < 2 || counts.len() < 2 {
+        return Vec::new();
+    }
+    let mut groups: Vec<(usize, u32)> = counts.into_iter().map(|(g, n)| (n, g)).collect();
+    groups.sort_unstable_by(|a, b| b.cmp(a));
+    let helper: HashSet<u32> = groups.iter().skip(1).step_by(2).map(|&(_, g)| g).collect();
+    profile
+        .locations()
+        .iter()
+        .map(|loc| group(loc).is_some_and(|g| helper.contains(&g)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -71,6 +71,24 @@ impl Symbolizer {
         &self.warnings
     }
 
+    /// Takes over what `other` loaded and warned about (a symbolizer of the
+    /// same configuration that resolved other DSOs on another thread), so
+    /// later look-ups hit its caches and its warnings are reported once.
+    pub fn merge(&mut self, other: Symbolizer) {
+        for (key, dso) in other.dsos {
+            self.dsos.entry(key).or_insert(dso);
+        }
+        if self.kernel.is_none() {
+            self.kernel = other.kernel;
+        }
+        for (path, jit) in other.jit {
+            self.jit.entry(path).or_insert(jit);
+        }
+        for w in other.warnings {
+            self.warn(w);
+        }
+    }
+
     fn warn(&mut self, w: SymbolWarning) {
         if self.warned.insert(w.clone()) {
             self.warnings.push(w);

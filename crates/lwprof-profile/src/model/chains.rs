@@ -125,7 +125,10 @@ mod tests {
         let (p, q) = (ProcessId(0), ProcessId(1));
         c.insert(ChainCache::hash(p, &a), p, &a, Some(StackId(7)));
         c.insert(ChainCache::hash(p, &b), p, &b, None);
-        assert_eq!(c.get(ChainCache::hash(p, &a), p, &a), Some(Some(StackId(7))));
+        assert_eq!(
+            c.get(ChainCache::hash(p, &a), p, &a),
+            Some(Some(StackId(7)))
+        );
         assert_eq!(c.get(ChainCache::hash(p, &b), p, &b), Some(None));
         assert_eq!(c.get(ChainCache::hash(q, &a), q, &a), None);
         // The same hash with another chain is not a hit.

@@ -115,6 +115,16 @@ pub struct ReportArgs {
     /// Folded stacks: prefix each stack with the thread name and tid.
     #[arg(long = "thread-tid")]
     thread_tid: bool,
+    /// Print how many records of each type the file holds (lost and
+    /// throttle records included), as perf report --stats does, and no
+    /// profile.
+    #[arg(long = "stats", conflicts_with = "header")]
+    stats: bool,
+    /// Print what the file says about its recording (host, command line,
+    /// events and their attributes, features, build ids), as perf report
+    /// --header-only does, and no profile.
+    #[arg(long = "header", visible_alias = "header-only")]
+    header: bool,
 }
 
 /// The largest pid Linux hands out (`PID_MAX_LIMIT` on 64-bit).
@@ -318,6 +328,8 @@ impl ReportArgs {
             icicle: self.icicle,
             colors: self.colors,
             thread_tid: self.thread_tid,
+            stats: self.stats,
+            header: self.header,
         })
     }
 }

@@ -10,6 +10,8 @@
 
 mod args;
 mod callgraph;
+mod header;
+mod stats;
 mod time;
 
 pub use args::ReportArgs;
@@ -79,6 +81,10 @@ pub struct ReportConfig {
     pub colors: Option<String>,
     /// Folded with tid prefix.
     pub thread_tid: bool,
+    /// `--stats`: counts of records by type instead of a profile.
+    pub stats: bool,
+    /// `--header`: the file's header instead of a profile.
+    pub header: bool,
 }
 
 /// What a report needs loaded.
@@ -133,6 +139,14 @@ fn needs(config: &ReportConfig) -> Needs {
 /// Reads, symbolizes and writes; returns the exit code.
 pub fn run(config: ReportConfig) -> Result<u8> {
     check_input(&config.input)?;
+    if config.header {
+        return header::run(&config.input)
+            .with_context(|| format!("reading {}", config.input.display()));
+    }
+    if config.stats {
+        return stats::run(&config.input)
+            .with_context(|| format!("reading {}", config.input.display()));
+    }
     let need = needs(&config);
     let demangle = DemangleOptions {
         disabled: config.no_demangle,
