@@ -1,0 +1,90 @@
+//! `lwprof report` at scale and its file views (issue 10): `--stats` and
+//! `--header` against perf 6.1's `--stats` and `--header-only` on the same
+//! file, and a report of a perf file read through the round-ordered import
+//! agreeing with perf's.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// A perf recording with call chains of a C program on two threads.
+fn record(d: &Path) {
+    let prog = compile_c(
+        d,
+        "busy",
+        &busy_c("hot", "side"),
+        &["-O1", "-g", "-fno-omit-frame-pointer"],
+    );
+    let script = format!("{p} 0.3 & {p} 0.3; wait", p = prog.display());
+    perf_ok(
+        d,
+        &[
+            "record", "-q", "-g", "-F", "4000", "-o", "p.data", "--", "sh", "-c", &script,
+        ],
+    );
+}
+
+#[test]
+fn report_stats_are_perf_report_stats_byte_for_byte() {
+    let dir = scratch("stats");
+    let d = dir.path();
+    record(d);
+    let ours = ok(d, &["report", "--stats", "-i", "p.data"]).0;
+    let perfs = perf_ok(d, &["report", "--stats", "-i", "p.data"]).0;
+    assert!(ours.contains("SAMPLE events:"), "{ours}");
+    assert!(ours.contains("FINISHED_ROUND events:"), "{ours}");
+    assert_eq!(ours, perfs);
+}
+
+#[test]
+fn report_header_shows_what_perf_header_only_shows() {
+    let dir = scratch("header");
+    let d = dir.path();
+    record(d);
+    let ours = ok(d, &["report", "--header", "-i", "p.data"]).0;
+    let perfs = perf_ok(d, &["report", "--header-only", "-i", "p.data"]).0;
+    let lines = |s: &str, prefix: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    for prefix in [
+        "# hostname :",
+        "# os release :",
+        "# cmdline :",
+        "# event :",
+        "# nrcpus online :",
+        "# total memory :",
+        "# missing features:",
+        "# time of first sample :",
+        "# sample duration :",
+    ] {
+        let want = lines(&perfs, prefix);
+        assert!(!want.is_empty(), "perf shows no {prefix}:\n{perfs}");
+        assert_eq!(lines(&ours, prefix), want, "{prefix}\n{ours}");
+    }
+    // The build ids are perf buildid-list's.
+    let ids = perf_ok(d, &["buildid-list", "-i", "p.data"]).0;
+    let busy = ids.lines().find(|l| l.ends_with("/busy")).expect("busy's build id");
+    let id = busy.split_whitespace().next().expect("an id");
+    assert!(ours.contains(&format!("# build id : {id} ")), "{ours}");
+}
+
+#[test]
+fn a_round_ordered_import_reports_what_perf_reports() {
+    let dir = scratch("rounds");
+    let d = dir.path();
+    record(d);
+    let stats = perf_ok(d, &["report", "--stats", "-i", "p.data"]).0;
+    assert!(stats.contains("FINISHED_ROUND"), "{stats}");
+    let ours = lwprof_shares(d, "p.data", &[]);
+    let perfs = perf_shares(d, "p.data");
+    for name in ["hot", "side"] {
+        let (a, b) = (share(&ours, name), share(&perfs, name));
+        assert!((a - b).abs() <= 0.011, "{name}: lwprof {a} perf {b}");
+    }
+    let (_, err) = ok(d, &["report", "-i", "p.data"]);
+    assert!(!err.contains("FINISHED_ROUND"), "no ordering note: {err}");
+}
