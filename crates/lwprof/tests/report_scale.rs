@@ -67,7 +67,10 @@ fn report_header_shows_what_perf_header_only_shows() {
     }
     // The build ids are perf buildid-list's.
     let ids = perf_ok(d, &["buildid-list", "-i", "p.data"]).0;
-    let busy = ids.lines().find(|l| l.ends_with("/busy")).expect("busy's build id");
+    let busy = ids
+        .lines()
+        .find(|l| l.ends_with("/busy"))
+        .expect("busy's build id");
     let id = busy.split_whitespace().next().expect("an id");
     assert!(ours.contains(&format!("# build id : {id} ")), "{ours}");
 }
