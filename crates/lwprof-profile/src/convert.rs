@@ -102,6 +102,35 @@ struct PendingSwitch {
     preempted: Option<bool>,
 }
 
+/// Finds the event and the time of a record, as the converter would.
+#[derive(Debug, Clone)]
+pub struct RecordLocator {
+    infos: Vec<RecordParseInfo>,
+    by_id: HashMap<u64, usize>,
+    id_position: Option<IdPosition>,
+}
+
+impl RecordLocator {
+    /// The event index (by id, or the only event) and the time (a
+    /// sample's, or the `sample_id_all` trailer's) of `raw`.
+    pub fn locate(&self, raw: &RawRecord<'_>) -> (Option<usize>, Option<u64>) {
+        let event = if self.infos.len() == 1 {
+            Some(0)
+        } else {
+            self.id_position
+                .as_ref()
+                .and_then(|pos| raw.id(pos))
+                .and_then(|id| self.by_id.get(&id).copied())
+        };
+        let time = self
+            .infos
+            .get(event.unwrap_or(0))
+            .and_then(|info| raw.parse(info).ok())
+            .and_then(|r| r.time());
+        (event, time)
+    }
+}
+
 /// Turns raw records into a profile.
 pub struct Converter {
     builder: ProfileBuilder,
@@ -204,6 +233,16 @@ impl Converter {
         let pos = self.id_position.as_ref()?;
         let id = raw.id(pos)?;
         self.by_id.get(&id).copied()
+    }
+
+    /// What finds the event and the time of a record without feeding it
+    /// (for readers that must order records before they are fed).
+    pub fn locator(&self) -> RecordLocator {
+        RecordLocator {
+            infos: self.infos.clone(),
+            by_id: self.by_id.clone(),
+            id_position: self.id_position,
+        }
     }
 
     /// Feeds one record (header included). Records must come in time order.

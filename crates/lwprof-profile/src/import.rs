@@ -12,7 +12,7 @@ use crate::ordered::{OrderStats, OrderedQueue, DEFAULT_BUDGET};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{Endianness, RawRecord};
 use lwprof_perfdata::{Features, PerfDataError, PerfDataFile};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `PERF_RECORD_FINISHED_ROUND`.
 const FINISHED_ROUND: u32 = lwprof_records::abi::record_type::FINISHED_ROUND;
@@ -107,14 +107,47 @@ pub struct ImportOptions {
 
 /// Reads `path` into a profile. Fails only when the file cannot be read at
 /// all (not a perf.data file, unreadable header); damage in the data section
-/// is returned in [`ImportedProfile::damage`].
+/// is returned in [`ImportedProfile::damage`]. A `perf record --threads`
+/// directory is read as one recording.
 pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, PerfDataError> {
-    let file = match PerfDataFile::open(path) {
-        Ok(f) => f,
-        Err(PerfDataError::Unfinished { .. }) => PerfDataFile::open_unfinished(path)?,
-        Err(e) => return Err(e),
-    };
-    let events: Vec<ConverterEvent> = file
+    import_all(&[path.to_path_buf()], options)
+}
+
+fn open(path: &Path) -> Result<PerfDataFile, PerfDataError> {
+    match PerfDataFile::open(path) {
+        Ok(f) => Ok(f),
+        Err(PerfDataError::Unfinished { .. }) => PerfDataFile::open_unfinished(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// One input: a perf.data file, plus the `data.N` streams when it is the
+/// `data` file of a `--threads` directory.
+struct Input {
+    file: PerfDataFile,
+    streams: Vec<PathBuf>,
+}
+
+fn open_input(path: &Path) -> Result<Input, PerfDataError> {
+    if path.is_dir() {
+        return Ok(Input {
+            file: open(&path.join("data"))?,
+            streams: crate::streams::thread_streams(path)?,
+        });
+    }
+    Ok(Input {
+        file: open(path)?,
+        streams: Vec::new(),
+    })
+}
+
+/// The events of `first`, with the ids every input gives them; fails when
+/// an input recorded other events (then it is not part of the same
+/// recording).
+fn events_of(inputs: &[Input]) -> Result<Vec<ConverterEvent>, PerfDataError> {
+    let first = &inputs[0].file;
+    let names = |f: &PerfDataFile| f.attrs().iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+    let mut events: Vec<ConverterEvent> = first
         .attrs()
         .iter()
         .map(|a| ConverterEvent {
@@ -128,8 +161,56 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
             },
         })
         .collect();
+    for input in &inputs[1..] {
+        if names(&input.file) != names(first) {
+            return Err(PerfDataError::Corrupt {
+                path: input.file.path().to_path_buf(),
+                what: "event list".into(),
+                offset: 0,
+                detail: format!(
+                    "its events ({}) are not those of {} ({}), so it is not part of the same recording",
+                    names(&input.file).join(", "),
+                    first.path().display(),
+                    names(first).join(", ")
+                ),
+            });
+        }
+        for (e, a) in events.iter_mut().zip(input.file.attrs()) {
+            for id in &a.ids {
+                if !e.ids.contains(id) {
+                    e.ids.push(*id);
+                }
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Reads several inputs as one recording, in time order: a
+/// `--switch-output` series (one file after the other), a `--threads`
+/// directory (its `data` file and `data.N` streams merged). The first input
+/// gives the header features.
+pub fn import_all(
+    paths: &[PathBuf],
+    options: ImportOptions,
+) -> Result<ImportedProfile, PerfDataError> {
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| open_input(p))
+        .collect::<Result<_, _>>()?;
+    let Some(first) = inputs.first() else {
+        return Err(PerfDataError::Corrupt {
+            path: PathBuf::new(),
+            what: "input".into(),
+            offset: 0,
+            detail: "no input file".into(),
+        });
+    };
+    let file = &first.file;
+    let events = events_of(&inputs)?;
     let event_names = events.iter().map(|e| e.name.clone()).collect();
     let mut converter = Converter::new(events);
+    let locator = converter.locator();
     if let Some(config) = options.dwarf {
         converter.enable_dwarf(config);
     }
@@ -151,24 +232,43 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
         }
     };
     let mut queue = OrderedQueue::new(options.queue_budget.unwrap_or(DEFAULT_BUDGET));
-    let walk = file.for_each_record(|r| {
-        // perf's own records (build ids, finished rounds, ...) carry no
-        // kernel data for the profile.
-        if r.type_ >= 64 {
-            if r.type_ == FINISHED_ROUND {
-                queue.finished_round(&mut feed);
-            } else if !is_metadata(r.type_) {
-                *skipped.entry(r.type_).or_default() += 1;
+    let mut damage = None;
+    for input in &inputs {
+        let walk = input.file.for_each_record(|r| {
+            // perf's own records (build ids, finished rounds, ...) carry no
+            // kernel data for the profile.
+            if r.type_ >= 64 {
+                if r.type_ == FINISHED_ROUND {
+                    queue.finished_round(&mut feed);
+                } else if !is_metadata(r.type_) {
+                    *skipped.entry(r.type_).or_default() += 1;
+                }
+                return;
             }
-            return;
+            queue.push(r.time, r.attr_index, r.bytes, &mut feed);
+        });
+        if damage.is_none() {
+            damage = walk.error;
         }
-        queue.push(r.time, r.attr_index, r.bytes, &mut feed);
-    });
+        let stream_damage =
+            crate::streams::merge_streams(&input.streams, &locator, |type_, time, attr, bytes| {
+                if type_ >= 64 {
+                    if !is_metadata(type_) {
+                        *skipped.entry(type_).or_default() += 1;
+                    }
+                    return;
+                }
+                queue.push(time, attr, bytes, &mut feed);
+            });
+        if damage.is_none() {
+            damage = stream_damage;
+        }
+    }
     let order = queue.finish(&mut feed);
-    let end_time = file
-        .features()
-        .sample_time
-        .map(|(_, last)| last)
+    let end_time = inputs
+        .iter()
+        .filter_map(|i| i.file.features().sample_time.map(|(_, last)| last))
+        .max()
         .or(end_time);
     let (profile, stats) = converter.finish(end_time);
     Ok(ImportedProfile {
@@ -176,7 +276,7 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
         stats,
         features: file.features().clone(),
         event_names,
-        damage: walk.error,
+        damage,
         order,
         skipped: skipped
             .into_iter()

@@ -91,3 +91,130 @@ fn a_round_ordered_import_reports_what_perf_reports() {
     let (_, err) = ok(d, &["report", "-i", "p.data"]);
     assert!(!err.contains("FINISHED_ROUND"), "no ordering note: {err}");
 }
+
+/// The `# Samples: N` count of a report.
+fn samples_line(report: &str) -> String {
+    report
+        .lines()
+        .find(|l| l.starts_with("# Samples:"))
+        .unwrap_or("no samples line")
+        .to_string()
+}
+
+#[test]
+fn a_threads_directory_reports_as_perf_reports_it() {
+    let dir = scratch("threads-dir");
+    let d = dir.path();
+    let prog = compile_c(
+        d,
+        "busy",
+        &busy_c("hot", "side"),
+        &["-O1", "-g", "-fno-omit-frame-pointer"],
+    );
+    let script = format!("{p} 0.3 & {p} 0.3; wait", p = prog.display());
+    perf_ok(
+        d,
+        &[
+            "record",
+            "-q",
+            "--threads",
+            "-g",
+            "-F",
+            "2000",
+            "-o",
+            "tdir",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    assert!(d.join("tdir/data.0").is_file(), "perf wrote a directory");
+    let ours = ok(d, &["report", "-i", "tdir", "--no-children", "-g", "none"]).0;
+    let perfs = perf_ok(
+        d,
+        &[
+            "report",
+            "--stdio",
+            "-i",
+            "tdir",
+            "--no-children",
+            "-g",
+            "none",
+        ],
+    )
+    .0;
+    assert_eq!(samples_line(&ours), samples_line(&perfs));
+    let (a, b) = (
+        share(&lwprof_shares(d, "tdir", &[]), "hot"),
+        share(&perf_shares(d, "tdir"), "hot"),
+    );
+    assert!(
+        a > 50.0 && (a - b).abs() <= 0.011,
+        "hot: lwprof {a} perf {b}"
+    );
+}
+
+#[test]
+fn a_switch_output_series_is_one_profile() {
+    let dir = scratch("series");
+    let d = dir.path();
+    let prog = compile_c(
+        d,
+        "busy",
+        &busy_c("hot", "side"),
+        &["-O1", "-g", "-fno-omit-frame-pointer"],
+    );
+    perf_ok(
+        d,
+        &[
+            "record",
+            "-q",
+            "-g",
+            "-F",
+            "2000",
+            "--switch-output=1s",
+            "-o",
+            "s.data",
+            "--",
+            prog.to_str().expect("utf-8"),
+            "2.5",
+        ],
+    );
+    let mut files: Vec<_> = std::fs::read_dir(d)
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("s.data."))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "a series: {files:?}");
+    let mut want = 0u64;
+    for f in &files {
+        let stats = perf_ok(d, &["report", "--stats", "-i", f]).0;
+        let line = stats
+            .lines()
+            .find(|l| l.contains("SAMPLE events"))
+            .unwrap_or("");
+        want += line
+            .split_whitespace()
+            .nth(2)
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    let ours = ok(
+        d,
+        &["report", "-i", "s.data.*", "--no-children", "-g", "none"],
+    )
+    .0;
+    assert!(
+        samples_line(&ours).starts_with(&format!("# Samples: {want} ")),
+        "{ours}"
+    );
+    // Files after the first carry no mappings of their own: the series
+    // still names the hot function.
+    assert!(
+        share(&lwprof_shares(d, "s.data.*", &[]), "hot") > 50.0,
+        "{ours}"
+    );
+}

@@ -11,6 +11,7 @@
 mod args;
 mod callgraph;
 mod header;
+mod inputs;
 mod stats;
 mod time;
 
@@ -20,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use lwprof_output::{
     writer_for, Format, GraphKey, OutputOptions, TextField, TextOptions, ThreadPrefix,
 };
-use lwprof_profile::import::{import, ImportOptions, ImportedProfile};
+use lwprof_profile::import::{import_all, ImportOptions, ImportedProfile};
 use lwprof_profile::model::{Percentage, Regex, SampleFilter, SortKey};
 use lwprof_profile::unwind::UnwinderConfig;
 use lwprof_profile::SymbolizeProfile;
@@ -138,13 +139,34 @@ fn needs(config: &ReportConfig) -> Needs {
 
 /// Reads, symbolizes and writes; returns the exit code.
 pub fn run(config: ReportConfig) -> Result<u8> {
-    check_input(&config.input)?;
+    let inputs = inputs::expand(&config.input)?;
+    if inputs.len() == 1 && !inputs::is_threads_dir(&inputs[0]) {
+        check_input(&config.input)?;
+    }
+    if inputs.len() > 1 && (config.header || config.stats) {
+        bail!(
+            "{}: --header and --stats read one file; {} match",
+            config.input.display(),
+            inputs.len()
+        );
+    }
+    if inputs::is_threads_dir(&inputs[0]) && config.stats {
+        bail!(
+            "{}: --stats of a --threads directory is not supported yet (try -i {}/data for its main file)",
+            config.input.display(),
+            config.input.display()
+        );
+    }
     if config.header {
-        return header::run(&config.input)
-            .with_context(|| format!("reading {}", config.input.display()));
+        let path = if inputs::is_threads_dir(&inputs[0]) {
+            inputs[0].join("data")
+        } else {
+            inputs[0].clone()
+        };
+        return header::run(&path).with_context(|| format!("reading {}", config.input.display()));
     }
     if config.stats {
-        return stats::run(&config.input)
+        return stats::run(&inputs[0])
             .with_context(|| format!("reading {}", config.input.display()));
     }
     let need = needs(&config);
@@ -152,7 +174,7 @@ pub fn run(config: ReportConfig) -> Result<u8> {
         disabled: config.no_demangle,
         ..DemangleOptions::default()
     };
-    let (imported, warnings) = load(&config.input, need, demangle)
+    let (imported, warnings) = load(&inputs, need, demangle)
         .with_context(|| format!("reading {}", config.input.display()))?;
     report_reader_notes(&imported, &config);
     let shown = if config.verbose { usize::MAX } else { 5 };
@@ -379,12 +401,12 @@ fn write_out(
 /// Reads a perf.data file and symbolizes what `need` asks for; returns the
 /// profile and the symbolizer's warnings.
 fn load(
-    path: &Path,
+    paths: &[PathBuf],
     need: Needs,
     demangle: DemangleOptions,
 ) -> Result<(ImportedProfile, Vec<SymbolWarning>)> {
-    let mut imported = import(
-        path,
+    let mut imported = import_all(
+        paths,
         ImportOptions {
             dwarf: need.stacks.then(UnwinderConfig::default),
             ..ImportOptions::default()
@@ -420,7 +442,7 @@ pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path
         symbols: true,
         dwarf: true,
     };
-    let (imported, _) = load(data, need, DemangleOptions::default())?;
+    let (imported, _) = load(&[data.to_path_buf()], need, DemangleOptions::default())?;
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),
         ..OutputOptions::default()
