@@ -21,6 +21,8 @@ fuzz_target!(|input: &[u8]| {
             symfs: Some(dir.join("lwprof-fuzz-no-such-root")),
             build_id_cache: None,
         }),
+        // A small ordering window, so that its bounded sort is fuzzed too.
+        queue_budget: Some(4096),
     };
     if let Ok(imported) = import(&path, options) {
         let mut out = Vec::new();
