@@ -87,6 +87,12 @@ pub enum PerfDataError {
     /// on the same reader (API misuse).
     #[error("perf.data reader: a walk over the records is already under way; finish it before starting another")]
     WalkInProgress,
+    /// A pipe-mode stream was walked a second time (it is read once).
+    #[error("{path}: the stream was already read (a pipe-mode stream is read once)")]
+    StreamConsumed {
+        /// The stream.
+        path: PathBuf,
+    },
 }
 
 impl PerfDataError {
@@ -114,7 +120,8 @@ impl PerfDataError {
             PerfDataError::Unfinished { data_offset, .. } => Some(*data_offset),
             PerfDataError::Io { .. }
             | PerfDataError::InvalidInput(_)
-            | PerfDataError::WalkInProgress => None,
+            | PerfDataError::WalkInProgress
+            | PerfDataError::StreamConsumed { .. } => None,
         }
     }
 }

@@ -9,10 +9,10 @@
 //! damage and an error that says where the damage is.
 
 use super::attr::{attr_from_bytes, default_event_name, ATTR_SIZE_VER0};
-use super::compressed::{compressed_payload, Decompressor, RECORD_COMPRESSED, RECORD_COMPRESSED2};
 use super::error::PerfDataError;
 use super::features::{decode_event_desc, decode_into, name as feature_name, Bytes, Features};
 use super::layout::AttrResolver;
+use super::walk::Walker;
 use super::{feature, EventAttr, HEADER_SIZE, MAGIC};
 use lwprof_records::abi::record_type::{AUXTRACE as RECORD_AUXTRACE, SAMPLE as RECORD_SAMPLE};
 use lwprof_records::RawData;
@@ -24,6 +24,28 @@ use std::path::{Path, PathBuf};
 /// Record types from here on are garbage: the kernel's are below 64 and
 /// perf's own (64..) stop well before 128.
 const MAX_RECORD_TYPE: u32 = 128;
+
+/// `PERF_RECORD_HEADER_TRACING_DATA` (pipe mode): its payload follows it.
+pub(crate) const RECORD_HEADER_TRACING_DATA: u32 = 66;
+
+/// The most bytes a record's trailing payload (AUX data, tracing data) may
+/// claim: a stream has no end to check a bogus size against, and a read of
+/// that size would allocate it first.
+const MAX_TRAILING: u64 = 1 << 32;
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
 
 /// The fixed file header (`struct perf_file_header`). Sections are
 /// (file offset, size in bytes).
@@ -143,16 +165,18 @@ impl FileRecord<'_> {
 /// Walks the data section in file order. After an error it yields nothing
 /// more; every record before the damage has been handed out.
 pub struct RecordReader<R: Read> {
-    reader: R,
-    path: PathBuf,
-    pos: u64,
+    pub(crate) reader: R,
+    pub(crate) path: PathBuf,
+    pub(crate) pos: u64,
     /// Where the walk stops: the data section end, or the file end if sooner.
-    end: u64,
+    pub(crate) end: u64,
     /// Where the header says the data section ends.
-    declared_end: u64,
-    resolver: AttrResolver,
-    buf: Vec<u8>,
-    done: bool,
+    pub(crate) declared_end: u64,
+    pub(crate) resolver: AttrResolver,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) done: bool,
+    /// A pipe-mode stream: no declared end, the records run to end of input.
+    pub(crate) stream: bool,
 }
 
 impl<R: Read> std::fmt::Debug for RecordReader<R> {
@@ -166,7 +190,9 @@ impl<R: Read> std::fmt::Debug for RecordReader<R> {
 
 impl<R: Read> RecordReader<R> {
     fn truncated(&self, what: String, needed: u64, available: u64) -> PerfDataError {
-        let hint = if self.end < self.declared_end {
+        let hint = if self.stream {
+            " in the stream (it ended inside a record: the writer stopped early?)".to_string()
+        } else if self.end < self.declared_end {
             format!(
                 " in the data section (file truncated: the header says the data section ends at {:#x}, the file ends at {:#x})",
                 self.declared_end, self.end
@@ -185,11 +211,34 @@ impl<R: Read> RecordReader<R> {
     }
 
     fn read_exact_at(&mut self, from: usize, len: usize, what: &str) -> Result<(), PerfDataError> {
-        self.buf.resize(from + len, 0);
         let pos = self.pos;
+        if self.stream {
+            // Grows with what arrives, so a bogus size allocates nothing.
+            self.buf.truncate(from);
+            let got = (&mut self.reader)
+                .take(len as u64)
+                .read_to_end(&mut self.buf)
+                .map_err(|e| {
+                    PerfDataError::io(&self.path, format!("reading {what} at offset {pos:#x}"), e)
+                })?;
+            if got < len {
+                let (needed, available) = ((from + len) as u64, (from + got) as u64);
+                return Err(self.truncated(what.to_string(), needed, available));
+            }
+            return Ok(());
+        }
+        self.buf.resize(from + len, 0);
         self.reader.read_exact(&mut self.buf[from..]).map_err(|e| {
             PerfDataError::io(&self.path, format!("reading {what} at offset {pos:#x}"), e)
         })
+    }
+
+    /// In a stream: true at a clean end of input (no byte of a next record).
+    fn at_stream_end(&mut self) -> Result<bool, PerfDataError> {
+        self.buf.resize(1, 0);
+        let got = read_full(&mut self.reader, &mut self.buf[..1])
+            .map_err(|e| PerfDataError::io(&self.path, "reading the stream", e))?;
+        Ok(got == 0)
     }
 
     /// The next record, `Ok(None)` at the end of the data section, or the
@@ -230,38 +279,38 @@ impl<R: Read> RecordReader<R> {
 
     /// Reads the next record into `buf`; returns its length in the file.
     fn advance(&mut self) -> Result<Option<u64>, PerfDataError> {
-        let remaining = self.end - self.pos;
-        if remaining == 0 {
-            if self.end < self.declared_end {
-                return Err(self.truncated("data section".into(), self.declared_end - self.pos, 0));
+        let remaining = if self.stream {
+            if self.at_stream_end()? {
+                return Ok(None);
             }
-            return Ok(None);
-        }
-        if remaining < 8 {
-            return Err(self.truncated("record header".into(), 8, remaining));
-        }
-        self.read_exact_at(0, 8, "a record header")?;
+            self.read_exact_at(1, 7, "a record header")?;
+            u64::MAX
+        } else {
+            let remaining = self.end - self.pos;
+            if remaining == 0 {
+                if self.end < self.declared_end {
+                    let needed = self.declared_end - self.pos;
+                    return Err(self.truncated("data section".into(), needed, 0));
+                }
+                return Ok(None);
+            }
+            if remaining < 8 {
+                return Err(self.truncated("record header".into(), 8, remaining));
+            }
+            self.read_exact_at(0, 8, "a record header")?;
+            remaining
+        };
         let type_ = u32::from_ne_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
         let size = u64::from(u16::from_ne_bytes([self.buf[6], self.buf[7]]));
         if type_ == 0 || type_ >= MAX_RECORD_TYPE {
-            return Err(PerfDataError::Corrupt {
-                path: self.path.clone(),
-                what: "record header".into(),
-                offset: self.pos,
-                detail: format!(
-                    "type {type_} is not a record type (kernel types are below 64, perf's below {MAX_RECORD_TYPE})"
-                ),
-            });
+            return Err(self.corrupt_header(format!(
+                "type {type_} is not a record type (kernel types are below 64, perf's below {MAX_RECORD_TYPE})"
+            )));
         }
         if size < 8 {
-            return Err(PerfDataError::Corrupt {
-                path: self.path.clone(),
-                what: "record header".into(),
-                offset: self.pos,
-                detail: format!(
-                    "record of type {type_} claims {size} bytes, less than its own 8-byte header"
-                ),
-            });
+            return Err(self.corrupt_header(format!(
+                "record of type {type_} claims {size} bytes, less than its own 8-byte header"
+            )));
         }
         if size > remaining {
             return Err(self.truncated(
@@ -271,37 +320,37 @@ impl<R: Read> RecordReader<R> {
             ));
         }
         self.read_exact_at(8, size as usize - 8, "a record")?;
+        let trailing = match type_ {
+            RECORD_AUXTRACE if size >= 16 => Some((u64_at(&self.buf, 8), "AUX data")),
+            // Pipe mode: the tracing data follows its record (size padded to 8).
+            RECORD_HEADER_TRACING_DATA if size >= 12 => {
+                let n = u32::from_ne_bytes([self.buf[8], self.buf[9], self.buf[10], self.buf[11]]);
+                Some((u64::from(n), "tracing data"))
+            }
+            _ => None,
+        };
         let mut len = size;
-        if type_ == RECORD_AUXTRACE && size >= 16 {
-            let aux = u64_at(&self.buf, 8);
-            if aux > remaining - size {
+        if let Some((extra, what)) = trailing {
+            if extra > remaining - size || extra > MAX_TRAILING {
                 return Err(self.truncated(
-                    format!("AUXTRACE record with {aux} bytes of AUX data"),
-                    size + aux,
+                    format!("record of type {type_} with {extra} bytes of {what}"),
+                    size.saturating_add(extra),
                     remaining,
                 ));
             }
-            self.read_exact_at(size as usize, aux as usize, "AUX data")?;
-            len += aux;
+            self.read_exact_at(size as usize, extra as usize, what)?;
+            len += extra;
         }
         Ok(Some(len))
     }
-}
 
-/// A record that came out of a compressed record at `offset`.
-fn inner_record<'a>(resolver: &AttrResolver, offset: u64, bytes: &'a [u8]) -> FileRecord<'a> {
-    let type_ = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let misc = u16::from_ne_bytes([bytes[4], bytes[5]]);
-    let raw = RawData::Single(bytes);
-    let attr_index = resolver.attr_index(type_, raw);
-    let time = attr_index.and_then(|i| resolver.time(type_, raw, i));
-    FileRecord {
-        offset,
-        type_,
-        misc,
-        bytes,
-        attr_index,
-        time,
+    fn corrupt_header(&self, detail: String) -> PerfDataError {
+        PerfDataError::Corrupt {
+            path: self.path.clone(),
+            what: "record header".into(),
+            offset: self.pos,
+            detail,
+        }
     }
 }
 
@@ -623,6 +672,7 @@ impl<R: Read + Seek> PerfDataFile<R> {
             resolver: self.resolver.clone(),
             buf: Vec::new(),
             done: false,
+            stream: false,
         })
     }
 
@@ -630,74 +680,15 @@ impl<R: Read + Seek> PerfDataFile<R> {
     /// and what stopped the walk early, if anything. Records inside
     /// `PERF_RECORD_COMPRESSED` (`perf record -z`) are decompressed and
     /// handed out in their place, with the compressed record's offset.
-    pub fn for_each_record(&self, mut f: impl FnMut(&FileRecord<'_>)) -> RecordWalk {
-        let mut walk = RecordWalk {
-            records: 0,
-            compressed: 0,
-            error: None,
-        };
-        let mut reader = match self.records() {
-            Ok(r) => r,
+    pub fn for_each_record(&self, f: impl FnMut(&FileRecord<'_>)) -> RecordWalk {
+        let walker = Walker::new(&self.path, &self.resolver);
+        match self.records() {
+            Ok(mut reader) => walker.run(&mut reader, f),
             Err(e) => {
+                let mut walk = walker.finish(0);
                 walk.error = Some(e);
-                return walk;
+                walk
             }
-        };
-        let mut decompressor: Option<Decompressor> = None;
-        loop {
-            match reader.next_record() {
-                Ok(Some(r)) if matches!(r.type_, RECORD_COMPRESSED | RECORD_COMPRESSED2) => {
-                    walk.compressed += 1;
-                    let offset = r.offset;
-                    let resolver = &self.resolver;
-                    let mut inner = 0u64;
-                    let fed = compressed_payload(r.type_, r.body()).and_then(|payload| {
-                        let d = match &mut decompressor {
-                            Some(d) => d,
-                            None => decompressor.insert(Decompressor::new()?),
-                        };
-                        d.feed(payload, |bytes| {
-                            inner += 1;
-                            f(&inner_record(resolver, offset, bytes));
-                        })
-                    });
-                    walk.records += inner;
-                    if let Err(e) = fed {
-                        walk.error = Some(PerfDataError::Corrupt {
-                            path: self.path.clone(),
-                            what: "compressed record".into(),
-                            offset,
-                            detail: e.to_string(),
-                        });
-                        return walk;
-                    }
-                }
-                Ok(Some(r)) => {
-                    walk.records += 1;
-                    f(&r);
-                }
-                Ok(None) => {
-                    if let Some(d) = decompressor.filter(|d| d.leftover() > 0) {
-                        walk.error = Some(self.truncated_stream(d.leftover()));
-                    }
-                    return walk;
-                }
-                Err(e) => {
-                    walk.error = Some(e);
-                    return walk;
-                }
-            }
-        }
-    }
-
-    fn truncated_stream(&self, leftover: usize) -> PerfDataError {
-        PerfDataError::Corrupt {
-            path: self.path.clone(),
-            what: "compressed data".into(),
-            offset: self.header.data.0.saturating_add(self.header.data.1),
-            detail: format!(
-                "the zstd stream ends inside a record ({leftover} bytes of it); the records before it are read"
-            ),
         }
     }
 

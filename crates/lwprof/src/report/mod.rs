@@ -207,9 +207,13 @@ pub fn run(config: ReportConfig) -> Result<u8> {
     )
 }
 
-/// A directory or a FIFO named as the input gets its own message.
+/// A directory or a FIFO named as the input gets its own message; `-` is
+/// standard input, read as a pipe-mode stream.
 fn check_input(input: &Path) -> Result<()> {
     use std::os::unix::fs::FileTypeExt;
+    if input == Path::new("-") {
+        return Ok(());
+    }
     let meta = std::fs::metadata(input).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             anyhow::anyhow!(
@@ -229,7 +233,7 @@ fn check_input(input: &Path) -> Result<()> {
     }
     if t.is_fifo() || t.is_socket() || t.is_char_device() {
         bail!(
-            "{}: is a pipe or device, not a perf.data file (save the stream to a file first)",
+            "{}: is a pipe or device, not a perf.data file (save the stream to a file first, or read it with -i - < FILE)",
             input.display()
         );
     }
