@@ -134,6 +134,28 @@ pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfData
     })
 }
 
+/// Whether the feature section table after an empty data section points at
+/// sections that lie after it and inside the file (else it is not a table).
+fn feature_table_fits<R: Read + Seek>(
+    file: &mut R,
+    header: &FileHeader,
+    file_len: u64,
+) -> std::io::Result<bool> {
+    let table_at = header.data.0;
+    let table_len = header.feature_bits().count() as u64 * 16;
+    if table_at.saturating_add(table_len) > file_len {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::Start(table_at))?;
+    let mut table = vec![0u8; table_len as usize];
+    file.read_exact(&mut table)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(table.chunks_exact(16).all(|e| {
+        let (off, size) = (u64_at(e, 0), u64_at(e, 8));
+        off >= table_at + table_len && off.checked_add(size).is_some_and(|end| end <= file_len)
+    }))
+}
+
 /// One record of the data section, as it is in the file.
 #[derive(Debug, Clone, Copy)]
 pub struct FileRecord<'a> {
@@ -449,7 +471,14 @@ impl<R: Read + Seek> PerfDataFile<R> {
             .map_err(|e| PerfDataError::io(path, "reading the header", e))?;
         let header = parse_header(&head, path)?;
         let data_offset = header.data.0;
-        let unfinished = header.data.1 == 0 && header.features == [0; 4] && file_len > data_offset;
+        // perf sets the feature bits when it starts and writes the sections
+        // at the end; a killed perf leaves data size 0 and records where the
+        // feature table would be.
+        let unfinished = header.data.1 == 0
+            && file_len > data_offset
+            && (header.features == [0; 4]
+                || !feature_table_fits(&mut file, &header, file_len)
+                    .map_err(|e| PerfDataError::io(path, "reading the feature table", e))?);
         if unfinished && !allow_unfinished {
             return Err(PerfDataError::Unfinished {
                 path: path.to_path_buf(),
