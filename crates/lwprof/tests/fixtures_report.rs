@@ -1,0 +1,95 @@
+//! `lwprof report` on the files perf 6.1 wrote that lwprof-perfdata checks
+//! in (`crates/lwprof-perfdata/tests/data`), against perf 6.1's own report
+//! of them (`golden/NAME.comm-dso`): the same entries, the same shares.
+//! Needs neither root nor perf. `-i -` reads a pipe-mode stream from
+//! standard input.
+
+mod common;
+
+use common::*;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../lwprof-perfdata/tests/data")
+}
+
+const COMM_DSO: [&str; 6] = [
+    "--stdio",
+    "-q",
+    "--no-children",
+    "-g",
+    "none",
+    "--sort=comm,dso",
+];
+
+/// Lines without trailing blanks and without blank lines.
+fn entries(report: &str) -> Vec<String> {
+    report
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn golden(name: &str) -> Vec<String> {
+    let path = data_dir().join(format!("golden/{name}.comm-dso"));
+    entries(&std::fs::read_to_string(path).expect("golden file"))
+}
+
+#[test]
+fn perf_files_of_every_variant_report_as_perf_reports_them() {
+    let d = data_dir();
+    for name in [
+        "zstd",
+        "pipe",
+        "pipe-tracepoint",
+        "callgraph-fp",
+        "dwarf",
+        "tracepoint",
+        "two-events",
+    ] {
+        let input = format!("{name}.data");
+        let mut args = vec!["report", "-i", &input];
+        args.extend(COMM_DSO);
+        let (out, err) = ok(&d, &args);
+        assert_eq!(entries(&out), golden(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn report_dash_i_dash_reads_a_pipe_mode_stream_from_standard_input() {
+    let d = data_dir();
+    let stream = std::fs::read(d.join("pipe.data")).expect("fixture");
+    let mut child = lwprof_command(&d)
+        .args(["report", "-i", "-"])
+        .args(COMM_DSO)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lwprof");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&stream));
+    let o = child.wait_with_output().expect("lwprof");
+    writer.join().expect("writer").expect("writing the stream");
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(entries(&out), golden("pipe"), "{err}");
+}
+
+#[test]
+fn empty_standard_input_is_one_line_and_a_failure() {
+    let d = data_dir();
+    let o = lwprof_command(&d)
+        .args(["report", "-i", "-", "--stdio"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("lwprof");
+    let err = text(&o).1;
+    assert!(!o.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("standard input"), "{err}");
+}
