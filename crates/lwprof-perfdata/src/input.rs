@@ -14,13 +14,13 @@ use std::path::Path;
 /// A source of records that is not seekable: standard input or a FIFO.
 pub type StreamSource = Box<dyn Read + Send>;
 
-/// An opened `-i` input.
+/// An opened `-i` input. Both readers are large; they are boxed.
 #[derive(Debug)]
 pub enum PerfDataInput {
     /// A perf.data file with sections.
-    File(PerfDataFile<File>),
+    File(Box<PerfDataFile<File>>),
     /// A pipe-mode stream: standard input, a FIFO, or a saved stream.
-    Pipe(PipeDataFile<StreamSource>),
+    Pipe(Box<PipeDataFile<StreamSource>>),
 }
 
 impl PerfDataInput {
@@ -41,7 +41,7 @@ impl PerfDataInput {
     fn open_impl(path: &Path, unfinished: bool) -> Result<Self, PerfDataError> {
         if path == Path::new("-") {
             let stdin: StreamSource = Box::new(std::io::stdin());
-            return PipeDataFile::from_reader(stdin, "standard input").map(Self::Pipe);
+            return PipeDataFile::from_reader(stdin, "standard input").map(|p| Self::Pipe(Box::new(p)));
         }
         let mut file = File::open(path).map_err(|e| PerfDataError::io(path, "opening", e))?;
         let regular = file
@@ -50,7 +50,7 @@ impl PerfDataInput {
             .is_file();
         if !regular {
             let stream: StreamSource = Box::new(file);
-            return PipeDataFile::from_reader(stream, path).map(Self::Pipe);
+            return PipeDataFile::from_reader(stream, path).map(|p| Self::Pipe(Box::new(p)));
         }
         let mut head = Vec::with_capacity(16);
         (&mut file)
@@ -60,14 +60,14 @@ impl PerfDataInput {
             .map_err(|e| PerfDataError::io(path, "reading the header", e))?;
         if is_pipe_header(&head) {
             let stream: StreamSource = Box::new(file);
-            return PipeDataFile::from_reader(stream, path).map(Self::Pipe);
+            return PipeDataFile::from_reader(stream, path).map(|p| Self::Pipe(Box::new(p)));
         }
         let read = if unfinished {
             PerfDataFile::from_reader_unfinished(file, path)
         } else {
             PerfDataFile::from_reader(file, path)
         };
-        read.map(Self::File)
+        read.map(|f| Self::File(Box::new(f)))
     }
 
     /// True for a pipe-mode stream.

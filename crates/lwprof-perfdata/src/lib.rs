@@ -19,15 +19,19 @@
 //!   of the attribute they belong to. Damage stops the walk with an error
 //!   that names the file offset; the records before it have been handed out.
 //!
-//! `PERF_RECORD_COMPRESSED` records (`perf record -z`) are decompressed
-//! while walking ([`compressed`]), and written with
+//! `PERF_RECORD_COMPRESSED` and `COMPRESSED2` records (`perf record -z`)
+//! are decompressed while walking ([`compressed`]), and written with
 //! [`PerfDataWriter::with_compression`]. [`PipeWriter`] writes pipe mode
 //! (`perf record -o -`): the short header, then the attributes, features
 //! and tracing data as records, then the data.
 //!
+//! - [`PipeDataFile`] reads a pipe-mode stream (16-byte header, then only
+//!   records) from any `Read`; [`PerfDataInput`] opens an `-i` argument as
+//!   either reader (`-` is standard input).
+//!
 //! Deliberately not here: record *content* parsing (`lwprof-records` does
-//! that), symbols, the profile model and output formats; pipe mode and
-//! byte-swapped (other-endian) files are not read yet.
+//! that), symbols, the profile model and output formats; byte-swapped
+//! (other-endian) files are not read yet.
 
 mod attr;
 mod compress;

@@ -123,7 +123,9 @@ impl<R: Read> PipeDataFile<R> {
                 Err(e) => return Err(e),
             };
             match type_ {
-                HEADER_ATTR => self.attrs.push(parse_header_attr(&bytes, offset, &self.path)?),
+                HEADER_ATTR => self
+                    .attrs
+                    .push(parse_header_attr(&bytes, offset, &self.path)?),
                 HEADER_FEATURE => self.feature(&bytes, offset),
                 RECORD_HEADER_TRACING_DATA => self.tracing_data(&bytes, offset),
                 HEADER_BUILD_ID => self.build_id(&bytes, offset),
@@ -150,7 +152,8 @@ impl<R: Read> PipeDataFile<R> {
 
     fn feature(&mut self, bytes: &[u8], offset: u64) {
         if bytes.len() < 16 {
-            self.feature_errors.push(short_record(&self.path, "HEADER_FEATURE", offset));
+            self.feature_errors
+                .push(short_record(&self.path, "HEADER_FEATURE", offset));
             return;
         }
         let bit = u64::from_ne_bytes(bytes[8..16].try_into().unwrap_or([0; 8]));
@@ -295,7 +298,7 @@ fn parse_header_attr(bytes: &[u8], offset: u64, path: &Path) -> Result<EventAttr
     }
     let size = u32::from_ne_bytes([body[4], body[5], body[6], body[7]]) as usize;
     let size = if size == 0 { ATTR_SIZE_VER0 } else { size };
-    if size < ATTR_SIZE_VER0 || size > body.len() || (body.len() - size) % 8 != 0 {
+    if size < ATTR_SIZE_VER0 || size > body.len() || !(body.len() - size).is_multiple_of(8) {
         return Err(corrupt(format!(
             "attribute size {size} does not fit the record's {} bytes with whole ids after it",
             body.len()

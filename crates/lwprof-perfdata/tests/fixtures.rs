@@ -4,8 +4,7 @@
 
 use lwprof_perfdata::compressed::{RECORD_COMPRESSED, RECORD_COMPRESSED2};
 use lwprof_perfdata::{
-    EventAttr, Features, PerfDataError, PerfDataFile, PerfDataInput, PerfDataWriter,
-    PipeDataFile,
+    EventAttr, Features, PerfDataError, PerfDataFile, PerfDataInput, PerfDataWriter, PipeDataFile,
 };
 use lwprof_records::abi::record_type::{self, SAMPLE, USER_TYPE_START};
 use std::collections::BTreeMap;
