@@ -41,7 +41,8 @@ impl PerfDataInput {
     fn open_impl(path: &Path, unfinished: bool) -> Result<Self, PerfDataError> {
         if path == Path::new("-") {
             let stdin: StreamSource = Box::new(std::io::stdin());
-            return PipeDataFile::from_reader(stdin, "standard input").map(|p| Self::Pipe(Box::new(p)));
+            return PipeDataFile::from_reader(stdin, "standard input")
+                .map(|p| Self::Pipe(Box::new(p)));
         }
         let mut file = File::open(path).map_err(|e| PerfDataError::io(path, "opening", e))?;
         let regular = file

@@ -35,6 +35,7 @@
 
 mod attr;
 mod compress;
+mod clock;
 pub mod compressed;
 mod error;
 mod features;
@@ -51,6 +52,7 @@ mod writer;
 
 pub use attr::{attr_from_bytes, default_event_name, file_attr_bytes, EventAttr};
 pub use compress::Compression;
+pub use clock::{ClockData, TimeConv};
 pub use error::PerfDataError;
 pub use features::{name as feature_name, BuildIdEntry, CpuTopology, Features, NrCpus};
 pub use pipe::PipeWriter;

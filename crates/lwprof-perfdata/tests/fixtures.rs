@@ -280,3 +280,28 @@ fn compressed_and_compressed2_records_spanning_two_chunks_read_whole() {
         assert!(samples_of(0) > 0 && samples_of(1) > 0, "{type_}");
     }
 }
+
+#[test]
+fn clock_data_of_perf_record_k_is_perf_header_only_reference_time() {
+    // perf: "# reference time: ... = SECS.USECS (TOD) = SECS.NSECS (monotonic)"
+    let golden = std::fs::read_to_string(data("golden/clockid.header")).unwrap();
+    let line = golden
+        .lines()
+        .find(|l| l.starts_with("# reference time"))
+        .unwrap();
+    let parts: Vec<&str> = line.split(" = ").collect();
+    let tod_us = parts[1].trim_end_matches(" (TOD)").replace('.', "");
+    let mono_ns = parts[2].trim_end_matches(" (monotonic)").replace('.', "");
+    let file = PerfDataFile::open(data("clockid.data")).unwrap();
+    let clock = file.features().clock_data().expect("CLOCK_DATA").unwrap();
+    assert_eq!(clock.clock_name(), Some("monotonic"));
+    assert!(golden.contains(&format!("# clockid: monotonic ({})", clock.clockid)));
+    assert_eq!(clock.tod_ns / 1000, tod_us.parse::<u64>().unwrap());
+    assert_eq!(clock.clockid_ns, mono_ns.parse::<u64>().unwrap());
+    assert_eq!(clock.to_wall_ns(clock.clockid_ns), clock.tod_ns);
+    assert!(PerfDataFile::open(data("zstd.data"))
+        .unwrap()
+        .features()
+        .clock_data()
+        .is_none());
+}
