@@ -117,6 +117,62 @@ fn u16_at(b: &[u8], off: usize) -> u16 {
     u16::from_ne_bytes([b[off], b[off + 1]])
 }
 
+/// Where the fields of `perf_event_attr` sit: (offset, width in bytes).
+/// The flags word at 40 is a bitfield and is not in the list.
+const ATTR_FIELDS: [(usize, usize); 23] = [
+    (0, 4),   // type
+    (4, 4),   // size
+    (8, 8),   // config
+    (16, 8),  // sample_period / sample_freq
+    (24, 8),  // sample_type
+    (32, 8),  // read_format
+    (48, 4),  // wakeup_events / wakeup_watermark
+    (52, 4),  // bp_type
+    (56, 8),  // bp_addr / config1
+    (64, 8),  // bp_len / config2
+    (72, 8),  // branch_sample_type
+    (80, 8),  // sample_regs_user
+    (88, 4),  // sample_stack_user
+    (92, 4),  // clockid
+    (96, 8),  // sample_regs_intr
+    (104, 4), // aux_watermark
+    (108, 2), // sample_max_stack
+    (110, 2), // __reserved_2
+    (112, 4), // aux_sample_size
+    (116, 4), // aux_action
+    (120, 8), // sig_data
+    (128, 8), // config3
+    (136, 8), // config4
+];
+
+/// The flags bitfield word of `perf_event_attr`.
+const ATTR_FLAGS: std::ops::Range<usize> = 40..48;
+
+/// An attribute's bytes in byte order `e` turned into this machine's order,
+/// by perf's rules (`perf_event__attr_swap`): every field that fits in the
+/// attribute's bytes is byte-swapped, and the bits of each byte of the flags
+/// bitfield are reversed, since bitfields are allocated from the other end
+/// of each byte on the other byte order. perf skips a few later fields
+/// (clockid, sample_regs_intr, sig_data, config3); they are swapped here.
+/// The same function turns native bytes into order `e`.
+pub fn attr_to_native(bytes: &[u8], e: Endianness) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    if e == Endianness::NATIVE {
+        return out;
+    }
+    for (off, width) in ATTR_FIELDS {
+        if let Some(field) = out.get_mut(off..off + width) {
+            field.reverse();
+        }
+    }
+    if let Some(flags) = out.get_mut(ATTR_FLAGS) {
+        for b in flags {
+            *b = b.reverse_bits();
+        }
+    }
+    out
+}
+
 /// Builds a `perf_event_attr` from on-file bytes of any ABI size: shorter
 /// attributes are zero-extended, bytes beyond the fields we know are ignored.
 /// The `size` field keeps the value found in the bytes.

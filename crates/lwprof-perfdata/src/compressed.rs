@@ -7,6 +7,7 @@
 //! This module only turns compressed bytes into whole records; it does not
 //! read files or know what the records mean.
 
+use lwprof_records::Endianness;
 use std::io;
 use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
 
@@ -59,12 +60,21 @@ impl std::fmt::Debug for Decompressor {
 
 /// The zstd bytes of a compressed record's body (after its 8-byte header).
 pub fn compressed_payload(type_: u32, body: &[u8]) -> Result<&[u8], DecompressError> {
+    compressed_payload_in(Endianness::NATIVE, type_, body)
+}
+
+/// [`compressed_payload`] of a file in byte order `e`.
+pub fn compressed_payload_in(
+    e: Endianness,
+    type_: u32,
+    body: &[u8],
+) -> Result<&[u8], DecompressError> {
     if type_ != RECORD_COMPRESSED2 {
         return Ok(body);
     }
     let size = body
         .get(..8)
-        .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
+        .map(|b| e.u64(b.try_into().unwrap_or([0; 8])))
         .unwrap_or(u64::MAX);
     let available = body.len().saturating_sub(8);
     match usize::try_from(size) {
@@ -95,8 +105,14 @@ impl Decompressor {
 
     /// Decompresses `payload` and calls `f` with every record it completes,
     /// header included, in stream order.
-    pub fn feed(
+    pub fn feed(&mut self, payload: &[u8], f: impl FnMut(&[u8])) -> Result<(), DecompressError> {
+        self.feed_in(Endianness::NATIVE, payload, f)
+    }
+
+    /// [`feed`](Self::feed) for records in byte order `e`.
+    pub fn feed_in(
         &mut self,
+        e: Endianness,
         payload: &[u8],
         mut f: impl FnMut(&[u8]),
     ) -> Result<(), DecompressError> {
@@ -115,13 +131,13 @@ impl Decompressor {
                 break;
             }
         }
-        self.emit(&mut f)
+        self.emit(e, &mut f)
     }
 
-    fn emit(&mut self, f: &mut impl FnMut(&[u8])) -> Result<(), DecompressError> {
+    fn emit(&mut self, e: Endianness, f: &mut impl FnMut(&[u8])) -> Result<(), DecompressError> {
         let mut at = 0;
         while self.pending.len() - at >= 8 {
-            let size = u16::from_ne_bytes([self.pending[at + 6], self.pending[at + 7]]);
+            let size = e.u16([self.pending[at + 6], self.pending[at + 7]]);
             if size < 8 {
                 return Err(DecompressError::BadRecord(size));
             }

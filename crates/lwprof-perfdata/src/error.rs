@@ -27,8 +27,9 @@ pub enum PerfDataError {
         /// The 8 bytes found.
         found: String,
     },
-    /// A perf.data file written on a machine of the other byte order.
-    #[error("{path}: perf.data written with the other byte order (magic \"2ELIFREP\"); byte-swapped files are not supported")]
+    /// A pipe-mode stream written on a machine of the other byte order
+    /// (files of the other byte order are read).
+    #[error("{path}: a pipe-mode stream of the other byte order (magic \"2ELIFREP\"); such streams are not read, save it with `perf inject -o FILE` on its machine")]
     ByteSwapped {
         /// The file.
         path: PathBuf,

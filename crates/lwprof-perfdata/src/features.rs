@@ -8,6 +8,7 @@ use super::error::PerfDataError;
 use super::feature;
 use super::tracing::TracingData;
 use lwprof_records::abi::misc::BUILD_ID_SIZE as MISC_BUILD_ID_SIZE;
+use lwprof_records::Endianness;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -299,6 +300,7 @@ pub(crate) struct Bytes<'a> {
     base: u64,
     path: &'a Path,
     what: &'static str,
+    endianness: Endianness,
 }
 
 impl<'a> Bytes<'a> {
@@ -309,7 +311,14 @@ impl<'a> Bytes<'a> {
             base,
             path,
             what,
+            endianness: Endianness::NATIVE,
         }
+    }
+
+    /// The same bytes, of a file in byte order `e`.
+    pub(crate) fn with_endianness(mut self, e: Endianness) -> Self {
+        self.endianness = e;
+        self
     }
     fn offset(&self) -> u64 {
         self.base + self.pos as u64
@@ -334,13 +343,13 @@ impl<'a> Bytes<'a> {
     }
     fn u32(&mut self, field: &str) -> Result<u32, PerfDataError> {
         let b = self.take(4, field)?;
-        Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(self.endianness.u32([b[0], b[1], b[2], b[3]]))
     }
     fn u64(&mut self, field: &str) -> Result<u64, PerfDataError> {
         let b = self.take(8, field)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
-        Ok(u64::from_ne_bytes(a))
+        Ok(self.endianness.u64(a))
     }
     fn string(&mut self, field: &str) -> Result<String, PerfDataError> {
         let len = self.u32(field)? as usize;
@@ -408,9 +417,10 @@ fn decode_build_ids(mut b: Bytes<'_>) -> Result<Vec<BuildIdEntry>, PerfDataError
     while b.remaining() > 0 {
         let start = b.offset();
         let head = b.take(BUILD_ID_EVENT_SIZE, "build id event")?;
-        let misc = u16::from_ne_bytes([head[4], head[5]]);
-        let size = u16::from_ne_bytes([head[6], head[7]]) as usize;
-        let pid = i32::from_ne_bytes([head[8], head[9], head[10], head[11]]);
+        let e = b.endianness;
+        let misc = e.u16([head[4], head[5]]);
+        let size = e.u16([head[6], head[7]]) as usize;
+        let pid = e.u32([head[8], head[9], head[10], head[11]]) as i32;
         let id = &head[12..36];
         let len = if misc & MISC_BUILD_ID_SIZE != 0 {
             (id[20] as usize).min(BUILD_ID_MAX)

@@ -108,6 +108,14 @@ impl PerfDataInput {
         }
     }
 
+    /// The byte order of the records (a stream is always this machine's).
+    pub fn endianness(&self) -> lwprof_records::Endianness {
+        match self {
+            Self::File(f) => f.endianness(),
+            Self::Pipe(_) => lwprof_records::Endianness::NATIVE,
+        }
+    }
+
     /// True when a file's header was never finalized.
     pub fn is_unfinished(&self) -> bool {
         match self {

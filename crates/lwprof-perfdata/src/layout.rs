@@ -4,7 +4,7 @@
 
 use super::attr::EventAttr;
 use lwprof_records::abi::record_type::{SAMPLE as RECORD_SAMPLE, USER_TYPE_START};
-use lwprof_records::RawData;
+use lwprof_records::{Endianness, RawData};
 use std::collections::HashMap;
 
 const S_IP: u64 = 1 << 0;
@@ -84,6 +84,8 @@ pub(crate) struct AttrResolver {
     /// places (perf refuses such files too).
     id_pos: Option<IdPos>,
     times: Vec<TimePos>,
+    /// The byte order of the records.
+    endianness: Endianness,
 }
 
 impl AttrResolver {
@@ -100,7 +102,23 @@ impl AttrResolver {
             ids,
             id_pos,
             times: attrs.iter().map(time_pos).collect(),
+            endianness: Endianness::NATIVE,
         }
+    }
+
+    /// The same, for records in byte order `e`.
+    pub(crate) fn with_endianness(mut self, e: Endianness) -> Self {
+        self.endianness = e;
+        self
+    }
+
+    /// The byte order of the records.
+    pub(crate) fn endianness(&self) -> Endianness {
+        self.endianness
+    }
+
+    fn u64_at(&self, data: RawData<'_>, off: usize) -> Option<u64> {
+        data.read_array::<8>(off).map(|b| self.endianness.u64(b))
     }
 
     /// The attribute index of a record, `None` for user records and where the
@@ -114,9 +132,9 @@ impl AttrResolver {
         }
         let pos = self.id_pos?;
         let id = if type_ == RECORD_SAMPLE {
-            data.read_u64(pos.sample?)?
+            self.u64_at(data, pos.sample?)?
         } else {
-            data.read_u64(data.len().checked_sub(pos.other_from_end?)?)?
+            self.u64_at(data, data.len().checked_sub(pos.other_from_end?)?)?
         };
         self.ids.get(&id).copied()
     }
@@ -128,13 +146,13 @@ impl AttrResolver {
         }
         let pos = self.times.get(attr_index)?;
         if type_ == RECORD_SAMPLE {
-            data.read_u64(pos.sample?)
+            self.u64_at(data, pos.sample?)
         } else {
             // Records before sample_id_all are too short; reject tails that
             // would overlap the 8-byte header.
             let back = pos.other_from_end?;
             let off = data.len().checked_sub(back).filter(|&o| o >= 8)?;
-            data.read_u64(off)
+            self.u64_at(data, off)
         }
     }
 }

@@ -30,8 +30,10 @@
 //!   either reader (`-` is standard input).
 //!
 //! Deliberately not here: record *content* parsing (`lwprof-records` does
-//! that), symbols, the profile model and output formats; byte-swapped
-//! (other-endian) files are not read yet.
+//! that), symbols, the profile model and output formats. Files of the
+//! other byte order are read (records are handed out as they are, with
+//! [`PerfDataFile::endianness`]); pipe-mode streams of the other byte order
+//! are not.
 
 mod attr;
 mod compress;
@@ -50,7 +52,7 @@ pub mod tracing;
 mod walk;
 mod writer;
 
-pub use attr::{attr_from_bytes, default_event_name, file_attr_bytes, EventAttr};
+pub use attr::{attr_from_bytes, attr_to_native, default_event_name, file_attr_bytes, EventAttr};
 pub use compress::Compression;
 pub use clock::{ClockData, TimeConv};
 pub use error::PerfDataError;

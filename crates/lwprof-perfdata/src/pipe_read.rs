@@ -98,6 +98,7 @@ impl<R: Read> PipeDataFile<R> {
             buf: Vec::new(),
             done: false,
             stream: true,
+            endianness: lwprof_records::Endianness::NATIVE,
         };
         me.read_leading(&mut reader)?;
         me.resolver = AttrResolver::new(&me.attrs);
@@ -259,6 +260,11 @@ fn check_header(head: &[u8], path: &Path) -> Result<(), PerfDataError> {
     }
     if is_pipe_header(head) {
         return Ok(());
+    }
+    if head[..8] == MAGIC.swap_bytes().to_ne_bytes() {
+        return Err(PerfDataError::ByteSwapped {
+            path: path.to_path_buf(),
+        });
     }
     // Not a pipe header: let the file-header parser say why.
     match super::reader::parse_header(head, path) {

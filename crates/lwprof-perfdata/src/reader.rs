@@ -8,14 +8,14 @@
 //! and its errors carry no file offset. lwprof needs the records before the
 //! damage and an error that says where the damage is.
 
-use super::attr::{attr_from_bytes, default_event_name, ATTR_SIZE_VER0};
+use super::attr::{attr_from_bytes, attr_to_native, default_event_name, ATTR_SIZE_VER0};
 use super::error::PerfDataError;
 use super::features::{decode_event_desc, decode_into, name as feature_name, Bytes, Features};
 use super::layout::AttrResolver;
-use super::walk::Walker;
+use super::walk::{resolved_record, Walker};
 use super::{feature, EventAttr, HEADER_SIZE, MAGIC};
 use lwprof_records::abi::record_type::{AUXTRACE as RECORD_AUXTRACE, SAMPLE as RECORD_SAMPLE};
-use lwprof_records::RawData;
+use lwprof_records::Endianness;
 use std::cell::{RefCell, RefMut};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -81,8 +81,37 @@ fn u64_at(b: &[u8], off: usize) -> u64 {
     u64::from_ne_bytes(a)
 }
 
-/// Parses the file header from the file's first bytes (pure).
+fn u64_in(b: &[u8], off: usize, e: Endianness) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    e.u64(a)
+}
+
+/// The byte order other than this machine's.
+pub(crate) fn foreign() -> Endianness {
+    match Endianness::NATIVE {
+        Endianness::Little => Endianness::Big,
+        Endianness::Big => Endianness::Little,
+    }
+}
+
+/// Parses the file header from the file's first bytes (pure); a file of
+/// the other byte order is refused.
 pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfDataError> {
+    match parse_header_any(b, path)? {
+        (h, e) if e == Endianness::NATIVE => Ok(h),
+        _ => Err(PerfDataError::ByteSwapped {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// Parses the file header of either byte order ("PERFILE2" read as a u64 in
+/// the file's order); returns it with the file's order.
+pub(crate) fn parse_header_any(
+    b: &[u8],
+    path: &Path,
+) -> Result<(FileHeader, Endianness), PerfDataError> {
     let trunc = |needed: u64| PerfDataError::Truncated {
         path: path.to_path_buf(),
         what: "file header".into(),
@@ -95,18 +124,17 @@ pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfData
         return Err(trunc(HEADER_SIZE));
     }
     let magic = u64_at(b, 0);
-    if magic == MAGIC.swap_bytes() {
-        return Err(PerfDataError::ByteSwapped {
-            path: path.to_path_buf(),
-        });
-    }
-    if magic != MAGIC {
+    let e = if magic == MAGIC {
+        Endianness::NATIVE
+    } else if magic == MAGIC.swap_bytes() {
+        foreign()
+    } else {
         return Err(PerfDataError::NotPerfData {
             path: path.to_path_buf(),
             found: String::from_utf8_lossy(&b[..8]).into_owned(),
         });
-    }
-    let size = u64_at(b, 8);
+    };
+    let size = u64_in(b, 8, e);
     if size == 16 {
         return Err(PerfDataError::PipeMode {
             path: path.to_path_buf(),
@@ -124,14 +152,15 @@ pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfData
     if b.len() < HEADER_SIZE as usize {
         return Err(trunc(HEADER_SIZE));
     }
-    let w = |i: usize| u64_at(b, i * 8);
-    Ok(FileHeader {
+    let w = |i: usize| u64_in(b, i * 8, e);
+    let header = FileHeader {
         attr_size: w(2),
         attrs: (w(3), w(4)),
         data: (w(5), w(6)),
         event_types: (w(7), w(8)),
         features: [w(9), w(10), w(11), w(12)],
-    })
+    };
+    Ok((header, e))
 }
 
 /// Whether the feature section table after an empty data section points at
@@ -139,6 +168,7 @@ pub(crate) fn parse_header(b: &[u8], path: &Path) -> Result<FileHeader, PerfData
 fn feature_table_fits<R: Read + Seek>(
     file: &mut R,
     header: &FileHeader,
+    endianness: Endianness,
     file_len: u64,
 ) -> std::io::Result<bool> {
     let table_at = header.data.0;
@@ -151,7 +181,7 @@ fn feature_table_fits<R: Read + Seek>(
     file.read_exact(&mut table)?;
     file.seek(SeekFrom::Start(0))?;
     Ok(table.chunks_exact(16).all(|e| {
-        let (off, size) = (u64_at(e, 0), u64_at(e, 8));
+        let (off, size) = (u64_in(e, 0, endianness), u64_in(e, 8, endianness));
         off >= table_at + table_len && off.checked_add(size).is_some_and(|end| end <= file_len)
     }))
 }
@@ -199,6 +229,8 @@ pub struct RecordReader<R: Read> {
     pub(crate) done: bool,
     /// A pipe-mode stream: no declared end, the records run to end of input.
     pub(crate) stream: bool,
+    /// The byte order of the records.
+    pub(crate) endianness: Endianness,
 }
 
 impl<R: Read> std::fmt::Debug for RecordReader<R> {
@@ -273,20 +305,7 @@ impl<R: Read> RecordReader<R> {
             Ok(Some(len)) => {
                 let offset = self.pos;
                 self.pos += len;
-                let bytes = &self.buf[..];
-                let type_ = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-                let misc = u16::from_ne_bytes([bytes[4], bytes[5]]);
-                let raw = RawData::Single(bytes);
-                let attr_index = self.resolver.attr_index(type_, raw);
-                let time = attr_index.and_then(|i| self.resolver.time(type_, raw, i));
-                Ok(Some(FileRecord {
-                    offset,
-                    type_,
-                    misc,
-                    bytes,
-                    attr_index,
-                    time,
-                }))
+                Ok(Some(resolved_record(&self.resolver, offset, &self.buf)))
             }
             Ok(None) => {
                 self.done = true;
@@ -322,8 +341,9 @@ impl<R: Read> RecordReader<R> {
             self.read_exact_at(0, 8, "a record header")?;
             remaining
         };
-        let type_ = u32::from_ne_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
-        let size = u64::from(u16::from_ne_bytes([self.buf[6], self.buf[7]]));
+        let e = self.endianness;
+        let type_ = e.u32([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+        let size = u64::from(e.u16([self.buf[6], self.buf[7]]));
         if type_ == 0 || type_ >= MAX_RECORD_TYPE {
             return Err(self.corrupt_header(format!(
                 "type {type_} is not a record type (kernel types are below 64, perf's below {MAX_RECORD_TYPE})"
@@ -343,10 +363,10 @@ impl<R: Read> RecordReader<R> {
         }
         self.read_exact_at(8, size as usize - 8, "a record")?;
         let trailing = match type_ {
-            RECORD_AUXTRACE if size >= 16 => Some((u64_at(&self.buf, 8), "AUX data")),
+            RECORD_AUXTRACE if size >= 16 => Some((u64_in(&self.buf, 8, e), "AUX data")),
             // Pipe mode: the tracing data follows its record (size padded to 8).
             RECORD_HEADER_TRACING_DATA if size >= 12 => {
-                let n = u32::from_ne_bytes([self.buf[8], self.buf[9], self.buf[10], self.buf[11]]);
+                let n = e.u32([self.buf[8], self.buf[9], self.buf[10], self.buf[11]]);
                 Some((u64::from(n), "tracing data"))
             }
             _ => None,
@@ -404,6 +424,7 @@ pub struct PerfDataFile<R = File> {
     feature_errors: Vec<PerfDataError>,
     resolver: AttrResolver,
     unfinished: bool,
+    endianness: Endianness,
 }
 
 /// The borrowed source of a walk over the records.
@@ -469,7 +490,7 @@ impl<R: Read + Seek> PerfDataFile<R> {
             .take(HEADER_SIZE)
             .read_to_end(&mut head)
             .map_err(|e| PerfDataError::io(path, "reading the header", e))?;
-        let header = parse_header(&head, path)?;
+        let (header, endianness) = parse_header_any(&head, path)?;
         let data_offset = header.data.0;
         // perf sets the feature bits when it starts and writes the sections
         // at the end; a killed perf leaves data size 0 and records where the
@@ -477,7 +498,7 @@ impl<R: Read + Seek> PerfDataFile<R> {
         let unfinished = header.data.1 == 0
             && file_len > data_offset
             && (header.features == [0; 4]
-                || !feature_table_fits(&mut file, &header, file_len)
+                || !feature_table_fits(&mut file, &header, endianness, file_len)
                     .map_err(|e| PerfDataError::io(path, "reading the feature table", e))?);
         if unfinished && !allow_unfinished {
             return Err(PerfDataError::Unfinished {
@@ -496,12 +517,13 @@ impl<R: Read + Seek> PerfDataFile<R> {
             feature_errors: Vec::new(),
             resolver: AttrResolver::default(),
             unfinished,
+            endianness,
         };
         me.attrs = me.read_attrs()?;
         if !unfinished {
             me.read_features();
         }
-        me.resolver = AttrResolver::new(&me.attrs);
+        me.resolver = AttrResolver::new(&me.attrs).with_endianness(endianness);
         Ok(me)
     }
 
@@ -557,7 +579,8 @@ impl<R: Read + Seek> PerfDataFile<R> {
         let mut attrs = Vec::new();
         for (i, chunk) in bytes.chunks_exact(entry as usize).enumerate() {
             let at = off + i as u64 * entry;
-            let declared = u32::from_ne_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
+            let e = self.endianness;
+            let declared = e.u32([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
             let declared = if declared == 0 {
                 ATTR_SIZE_VER0
             } else {
@@ -573,9 +596,10 @@ impl<R: Read + Seek> PerfDataFile<R> {
                     ),
                 });
             }
-            let attr = attr_from_bytes(&chunk[..declared]);
-            let ids_off = u64_at(chunk, attr_len);
-            let ids_size = u64_at(chunk, attr_len + 8);
+            let native = attr_to_native(&chunk[..declared], e);
+            let attr = attr_from_bytes(&native);
+            let ids_off = u64_in(chunk, attr_len, e);
+            let ids_size = u64_in(chunk, attr_len + 8, e);
             if !ids_size.is_multiple_of(8) {
                 return Err(PerfDataError::Corrupt {
                     path: self.path.clone(),
@@ -587,10 +611,10 @@ impl<R: Read + Seek> PerfDataFile<R> {
             let ids = self
                 .read_at(ids_off, ids_size, "attribute ids")?
                 .chunks_exact(8)
-                .map(|c| u64_at(c, 0))
+                .map(|c| u64_in(c, 0, e))
                 .collect();
             attrs.push(EventAttr::from_bytes(
-                &chunk[..declared],
+                &native,
                 default_event_name(&attr),
                 ids,
             ));
@@ -609,7 +633,8 @@ impl<R: Read + Seek> PerfDataFile<R> {
             }
         };
         for (i, &bit) in bits.iter().enumerate() {
-            let (off, size) = (u64_at(&table, i * 16), u64_at(&table, i * 16 + 8));
+            let e = self.endianness;
+            let (off, size) = (u64_in(&table, i * 16, e), u64_in(&table, i * 16 + 8, e));
             let name = feature_name(bit);
             let bytes = match self.read_at(off, size, &format!("{name} feature section")) {
                 Ok(b) => b,
@@ -618,7 +643,7 @@ impl<R: Read + Seek> PerfDataFile<R> {
                     continue;
                 }
             };
-            let b = Bytes::new(&bytes, off, &self.path, name);
+            let b = Bytes::new(&bytes, off, &self.path, name).with_endianness(e);
             let res = if bit == feature::EVENT_DESC {
                 decode_event_desc(b).map(|descs| {
                     // Names by position, checked against the ids: EVENT_DESC
@@ -641,6 +666,13 @@ impl<R: Read + Seek> PerfDataFile<R> {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The byte order of the file: this machine's, or the other one for a
+    /// file whose magic reads "2ELIFREP". Records handed out by the walks
+    /// are in this order (attributes, ids and features are converted).
+    pub fn endianness(&self) -> Endianness {
+        self.endianness
     }
 
     /// The file header.
@@ -702,6 +734,7 @@ impl<R: Read + Seek> PerfDataFile<R> {
             buf: Vec::new(),
             done: false,
             stream: false,
+            endianness: self.endianness,
         })
     }
 

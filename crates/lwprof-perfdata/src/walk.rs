@@ -3,7 +3,9 @@
 //! `PERF_RECORD_COMPRESSED`/`COMPRESSED2` are decompressed and handed out in
 //! their place. It does not read headers or know what records mean.
 
-use super::compressed::{compressed_payload, Decompressor, RECORD_COMPRESSED, RECORD_COMPRESSED2};
+use super::compressed::{
+    compressed_payload_in, Decompressor, RECORD_COMPRESSED, RECORD_COMPRESSED2,
+};
 use super::error::PerfDataError;
 use super::layout::AttrResolver;
 use super::reader::{FileRecord, RecordReader, RecordWalk};
@@ -18,8 +20,9 @@ pub(crate) fn resolved_record<'a>(
     offset: u64,
     bytes: &'a [u8],
 ) -> FileRecord<'a> {
-    let type_ = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let misc = u16::from_ne_bytes([bytes[4], bytes[5]]);
+    let e = resolver.endianness();
+    let type_ = e.u32([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let misc = e.u16([bytes[4], bytes[5]]);
     let raw = RawData::Single(bytes);
     let attr_index = resolver.attr_index(type_, raw);
     let time = attr_index.and_then(|i| resolver.time(type_, raw, i));
@@ -72,16 +75,17 @@ impl<'a> Walker<'a> {
         let resolver = self.resolver;
         let mut inner = 0u64;
         let decompressor = &mut self.decompressor;
-        let fed = compressed_payload(r.type_, r.body()).and_then(|payload| {
-            let d = match decompressor {
-                Some(d) => d,
-                None => decompressor.insert(Decompressor::new()?),
-            };
-            d.feed(payload, |bytes| {
-                inner += 1;
-                f(&resolved_record(resolver, offset, bytes));
-            })
-        });
+        let fed =
+            compressed_payload_in(resolver.endianness(), r.type_, r.body()).and_then(|payload| {
+                let d = match decompressor {
+                    Some(d) => d,
+                    None => decompressor.insert(Decompressor::new()?),
+                };
+                d.feed_in(resolver.endianness(), payload, |bytes| {
+                    inner += 1;
+                    f(&resolved_record(resolver, offset, bytes));
+                })
+            });
         self.walk.records += inner;
         fed.map_err(|e| PerfDataError::Corrupt {
             path: self.path.to_path_buf(),

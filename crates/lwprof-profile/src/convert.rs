@@ -245,6 +245,14 @@ impl Converter {
         }
     }
 
+    /// Parses records in byte order `e` (a perf.data file written on a
+    /// machine of the other byte order); the default is this machine's.
+    pub fn set_endianness(&mut self, e: lwprof_records::Endianness) {
+        for info in &mut self.infos {
+            *info = info.with_endianness(e);
+        }
+    }
+
     /// Feeds one record (header included). Records must come in time order.
     /// A record that does not parse is counted and skipped.
     pub fn feed(&mut self, data: RawData<'_>) -> Result<(), ParseError> {

@@ -93,3 +93,14 @@ fn empty_standard_input_is_one_line_and_a_failure() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("standard input"), "{err}");
 }
+
+#[test]
+fn byte_swapped_file_reports_as_its_original() {
+    // swapped-two-events.data is two-events.data in the other byte order
+    // (made by the swapper of lwprof-perfdata's tests/swapped.rs).
+    let d = data_dir();
+    let mut args = vec!["report", "-i", "swapped-two-events.data"];
+    args.extend(COMM_DSO);
+    let (out, err) = ok(&d, &args);
+    assert_eq!(entries(&out), golden("two-events"), "{err}");
+}
