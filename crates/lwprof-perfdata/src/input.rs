@@ -39,12 +39,22 @@ impl PerfDataInput {
     }
 
     fn open_impl(path: &Path, unfinished: bool) -> Result<Self, PerfDataError> {
-        if path == Path::new("-") {
-            let stdin: StreamSource = Box::new(std::io::stdin());
-            return PipeDataFile::from_reader(stdin, "standard input")
-                .map(|p| Self::Pipe(Box::new(p)));
-        }
-        let mut file = File::open(path).map_err(|e| PerfDataError::io(path, "opening", e))?;
+        let (mut file, path) = if path == Path::new("-") {
+            // Standard input redirected from a file can seek: read it as a
+            // file (either format); a pipe is read as a stream.
+            let redirected = File::open("/dev/stdin")
+                .ok()
+                .filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
+            let Some(file) = redirected else {
+                let stdin: StreamSource = Box::new(std::io::stdin());
+                return PipeDataFile::from_reader(stdin, "standard input")
+                    .map(|p| Self::Pipe(Box::new(p)));
+            };
+            (file, Path::new("standard input"))
+        } else {
+            let file = File::open(path).map_err(|e| PerfDataError::io(path, "opening", e))?;
+            (file, path)
+        };
         let regular = file
             .metadata()
             .map_err(|e| PerfDataError::io(path, "reading the file type", e))?

@@ -104,3 +104,21 @@ fn byte_swapped_file_reports_as_its_original() {
     let (out, err) = ok(&d, &args);
     assert_eq!(entries(&out), golden("two-events"), "{err}");
 }
+
+#[test]
+fn report_dash_i_dash_reads_a_file_redirected_to_standard_input() {
+    // `lwprof report -i - < FILE`: a seekable standard input, in either format.
+    let d = data_dir();
+    for name in ["zstd", "pipe"] {
+        let file = std::fs::File::open(d.join(format!("{name}.data"))).expect("fixture");
+        let o = lwprof_command(&d)
+            .args(["report", "-i", "-"])
+            .args(COMM_DSO)
+            .stdin(file)
+            .output()
+            .expect("lwprof");
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{name}: {err}");
+        assert_eq!(entries(&out), golden(name), "{name}: {err}");
+    }
+}
