@@ -36,8 +36,8 @@
 //! are not.
 
 mod attr;
-mod compress;
 mod clock;
+mod compress;
 pub mod compressed;
 mod error;
 mod features;
@@ -53,12 +53,12 @@ mod walk;
 mod writer;
 
 pub use attr::{attr_from_bytes, attr_to_native, default_event_name, file_attr_bytes, EventAttr};
-pub use compress::Compression;
 pub use clock::{ClockData, TimeConv};
+pub use compress::Compression;
 pub use error::PerfDataError;
 pub use features::{name as feature_name, BuildIdEntry, CpuTopology, Features, NrCpus};
-pub use pipe::PipeWriter;
 pub use input::{PerfDataInput, StreamSource};
+pub use pipe::PipeWriter;
 pub use pipe_read::{is_pipe_header, PipeDataFile, PIPE_HEADER_SIZE};
 pub use reader::{FileHeader, FileRecord, PerfDataFile, RecordReader, RecordWalk, SourceRef};
 pub use stage::WriteFailure;
