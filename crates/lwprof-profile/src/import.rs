@@ -10,8 +10,8 @@ use crate::convert::{ConvertStats, Converter, ConverterEvent, EventRole};
 use crate::model::Profile;
 use crate::ordered::{OrderStats, OrderedQueue, DEFAULT_BUDGET};
 use lwprof_events::raw::RawData;
-use lwprof_events::record::{Endianness, RawRecord};
-use lwprof_perfdata::{Features, PerfDataError, PerfDataFile};
+use lwprof_events::record::RawRecord;
+use lwprof_perfdata::{Features, PerfDataError, PerfDataInput};
 use std::path::{Path, PathBuf};
 
 /// `PERF_RECORD_FINISHED_ROUND`.
@@ -74,19 +74,18 @@ pub struct SkippedRecords {
 fn is_metadata(type_: u32) -> bool {
     matches!(
         type_,
+        // HEADER_ATTR, HEADER_EVENT_TYPE, HEADER_TRACING_DATA (pipe mode:
+        // the reader takes the events and tracing data from them),
         // HEADER_BUILD_ID, FINISHED_ROUND, ID_INDEX, THREAD_MAP, CPU_MAP,
         // STAT_CONFIG, STAT, STAT_ROUND, EVENT_UPDATE, TIME_CONV,
         // HEADER_FEATURE, FINISHED_INIT
-        67 | 68 | 69 | 73..=80 | 82
+        64..=69 | 73..=80 | 82
     )
 }
 
 /// Why a perf record type is skipped, and its name.
 fn skip_reason(type_: u32) -> (&'static str, &'static str) {
     match type_ {
-        64 => ("HEADER_ATTR", "pipe-mode attributes are not read"),
-        65 => ("HEADER_EVENT_TYPE", "pipe-mode event types are not read"),
-        66 => ("HEADER_TRACING_DATA", "pipe-mode tracing data is not read"),
         70 => ("AUXTRACE_INFO", "hardware trace data is not decoded"),
         71 => ("AUXTRACE", "hardware trace data is not decoded"),
         72 => ("AUXTRACE_ERROR", "hardware trace data is not decoded"),
@@ -113,10 +112,11 @@ pub fn import(path: &Path, options: ImportOptions) -> Result<ImportedProfile, Pe
     import_all(&[path.to_path_buf()], options)
 }
 
-fn open(path: &Path) -> Result<PerfDataFile, PerfDataError> {
-    match PerfDataFile::open(path) {
+/// Opens a file, a saved pipe-mode stream, or `-` (standard input).
+fn open(path: &Path) -> Result<PerfDataInput, PerfDataError> {
+    match PerfDataInput::open(path) {
         Ok(f) => Ok(f),
-        Err(PerfDataError::Unfinished { .. }) => PerfDataFile::open_unfinished(path),
+        Err(PerfDataError::Unfinished { .. }) => PerfDataInput::open_unfinished(path),
         Err(e) => Err(e),
     }
 }
@@ -124,7 +124,7 @@ fn open(path: &Path) -> Result<PerfDataFile, PerfDataError> {
 /// One input: a perf.data file, plus the `data.N` streams when it is the
 /// `data` file of a `--threads` directory.
 struct Input {
-    file: PerfDataFile,
+    file: PerfDataInput,
     streams: Vec<PathBuf>,
 }
 
@@ -146,7 +146,7 @@ fn open_input(path: &Path) -> Result<Input, PerfDataError> {
 /// recording).
 fn events_of(inputs: &[Input]) -> Result<Vec<ConverterEvent>, PerfDataError> {
     let first = &inputs[0].file;
-    let names = |f: &PerfDataFile| f.attrs().iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+    let names = |f: &PerfDataInput| f.attrs().iter().map(|a| a.name.clone()).collect::<Vec<_>>();
     let mut events: Vec<ConverterEvent> = first
         .attrs()
         .iter()
@@ -210,6 +210,9 @@ pub fn import_all(
     let events = events_of(&inputs)?;
     let event_names = events.iter().map(|e| e.name.clone()).collect();
     let mut converter = Converter::new(events);
+    // A file of the other byte order: its records are parsed in its order.
+    let endianness = file.endianness();
+    converter.set_endianness(endianness);
     let locator = converter.locator();
     if let Some(config) = options.dwarf {
         converter.enable_dwarf(config);
@@ -221,7 +224,6 @@ pub fn import_all(
             .map(|e| (e.path.as_bytes().to_vec(), e.build_id.clone())),
     );
     let mut skipped: std::collections::BTreeMap<u32, u64> = Default::default();
-    let endianness = Endianness::NATIVE;
     let mut end_time = None;
     let mut feed = |time: u64, attr_index: Option<usize>, bytes: &[u8]| {
         end_time = Some(time);
