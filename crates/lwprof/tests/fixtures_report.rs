@@ -50,6 +50,8 @@ fn perf_files_of_every_variant_report_as_perf_reports_them() {
         "dwarf",
         "tracepoint",
         "two-events",
+        // A --threads directory (data + data.N), read by the report's -i DIR.
+        "threads",
     ] {
         let input = format!("{name}.data");
         let mut args = vec!["report", "-i", &input];
