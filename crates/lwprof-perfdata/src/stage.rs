@@ -49,7 +49,14 @@ pub(crate) struct DataStage {
     /// Bytes of records given (before compression).
     logical: u64,
     failure: Option<WriteFailure>,
+    /// Where the last output records written out end (from the start of
+    /// the data), with the samples up to each: the places a full disk can
+    /// fall back to, to make room for the feature sections a reader needs.
+    history: std::collections::VecDeque<(u64, u64)>,
 }
+
+/// How many record ends [`DataStage`] remembers.
+const HISTORY: usize = 512;
 
 impl DataStage {
     pub(crate) fn new(compression: Option<Compression>) -> io::Result<Self> {
@@ -64,6 +71,7 @@ impl DataStage {
             samples_written: 0,
             logical: 0,
             failure: None,
+            history: std::collections::VecDeque::with_capacity(HISTORY),
         })
     }
 
@@ -160,6 +168,7 @@ impl DataStage {
                 }
             }
         }
+        self.remember(self.buf.len());
         self.written += self.buf.len() as u64;
         self.samples_written = self.samples_staged;
         self.buf.clear();
@@ -170,6 +179,7 @@ impl DataStage {
     /// Records the failure: `pos` bytes of `buf` reached the output, so
     /// every record that ends at or before it is complete there.
     fn fail(&mut self, cause: io::Error, pos: usize) {
+        self.remember(pos);
         let (end, samples) = self
             .marks
             .iter()
@@ -182,6 +192,27 @@ impl DataStage {
             complete_bytes: self.written + end as u64,
             samples,
         });
+    }
+
+    /// Keeps the ends of the staged records that lie within the first
+    /// `upto` bytes of `buf` (those are out).
+    fn remember(&mut self, upto: usize) {
+        for &(end, samples) in self.marks.iter().take_while(|(end, _)| *end <= upto) {
+            if self.history.len() == HISTORY {
+                self.history.pop_front();
+            }
+            self.history.push_back((self.written + end as u64, samples));
+        }
+    }
+
+    /// The last remembered record end before `before` (bytes from the start
+    /// of the data), with the samples up to it.
+    pub(crate) fn end_before(&self, before: u64) -> Option<(u64, u64)> {
+        self.history
+            .iter()
+            .rev()
+            .find(|(end, _)| *end < before)
+            .copied()
     }
 
     /// The failure that stopped writing, if one did.

@@ -457,7 +457,7 @@ impl PerfDataWriter<File> {
     pub fn finish_what_fits(mut self, features: &Features) -> Result<PartialFile, PerfDataError> {
         let _ = self.flush();
         let mut out = self.take_output()?;
-        let (mut cause, complete, samples, time) = match self.stage.failure() {
+        let (mut cause, mut complete, mut samples, time) = match self.stage.failure() {
             Some(f) => (
                 Some(copy_error(&f.cause)),
                 f.complete_bytes,
@@ -471,7 +471,7 @@ impl PerfDataWriter<File> {
                 self.sample_time,
             ),
         };
-        let end = self.data_offset + complete;
+        let mut end = self.data_offset + complete;
         let path = self.path.clone();
         let io = |e| PerfDataError::io(&path, "finishing the file", e);
         if cause.is_some() {
@@ -499,6 +499,28 @@ impl PerfDataWriter<File> {
                     cause.get_or_insert(e);
                     out.set_len(end).map_err(io)?;
                 }
+            }
+        }
+        // Nothing fit: give back the last records, one at a time, until the
+        // minimal sections do (a compressed file is unreadable without its
+        // COMPRESSED section, which says how large a chunk unpacks).
+        while outcome == PartialFeatures::None && cause.is_some() {
+            let Some((at, safe)) = self.stage.end_before(complete) else {
+                break;
+            };
+            (complete, samples, end) = (at, safe, self.data_offset + at);
+            out.set_len(end).map_err(io)?;
+            let sections = self.minimal_sections();
+            let (block, bits) = feature_block(end, &sections);
+            let wrote = out
+                .seek(SeekFrom::Start(end))
+                .and_then(|_| out.write_all(&block))
+                .and_then(|()| out.flush());
+            if wrote.is_ok() {
+                (outcome, bitmap) = (PartialFeatures::Minimal, bits);
+                file_end = end + block.len() as u64;
+            } else {
+                file_end = end;
             }
         }
         let header = self.final_header(complete, bitmap);

@@ -37,7 +37,7 @@ fn perf_stat_samples(dir: &Path, args: &[&str], stdin: Option<&Path>) -> (u64, S
         .lines()
         .find_map(|l| l.trim().strip_prefix("SAMPLE events:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no SAMPLE events line in:\n{out}"));
+        .unwrap_or_else(|| panic!("no SAMPLE events line in:\n{out}\nperf said:\n{err}"));
     (n, err)
 }
 
