@@ -1,7 +1,7 @@
 //! The pprof `profile.proto` messages as prost structs, written by hand from
-//! `profile.proto` (next to this file) so that no protoc runs at build time.
-//! Field numbers and types must match that file; the golden test decodes
-//! what the writer encodes, and `go tool pprof` reads it in CI.
+//! the published field numbers and types (the wire format is a fact; no
+//! .proto file is copied here, and no protoc runs at build time). The golden
+//! test decodes what the writer encodes, and `go tool pprof` reads it in CI.
 //!
 //! String fields (`name`, `filename`, ...) are indexes into
 //! [`Profile::string_table`], whose entry 0 is always `""`.
