@@ -13,11 +13,14 @@ use object::{Object, ObjectSection};
 use super::demangle::{demangle, DemangleOptions};
 use crate::ResolvedFrame;
 
-type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;
+pub(crate) type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;
 
 /// The DWARF of one file, ready for address lookups.
 pub struct DwarfInfo {
     context: addr2line::Context<Reader>,
+    /// The sections the context reads (shared with it), for the symbol
+    /// cache's walk of every address range (`crate::symcache`).
+    sections: Arc<gimli::Dwarf<Reader>>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -73,10 +76,16 @@ impl DwarfInfo {
                 .unwrap_or(Cow::Borrowed(&[]));
             Ok(gimli::EndianArcSlice::new(Arc::from(&*bytes), endian))
         };
-        let dwarf = gimli::Dwarf::load(load)?;
+        let sections = Arc::new(gimli::Dwarf::load(load)?);
         Ok(Self {
-            context: addr2line::Context::from_dwarf(dwarf)?,
+            context: addr2line::Context::from_arc_dwarf(sections.clone())?,
+            sections,
         })
+    }
+
+    /// The DWARF sections (for the symbol cache's builder).
+    pub(crate) fn sections(&self) -> &gimli::Dwarf<Reader> {
+        &self.sections
     }
 
     /// addr2line 0.24 looks up `[address, address + 1)` and overflows at

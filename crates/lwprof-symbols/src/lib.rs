@@ -16,7 +16,9 @@
 //!   one is not used, with a [`SymbolWarning`];
 //! - [`buildid_cache`]: perf's `~/.debug` build-id cache, read and written;
 //! - [`mod@demangle`]: Rust (legacy, v0) and C++;
-//! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols.
+//! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols;
+//! - [`symcache`]: the persistent symbol cache (a DSO's symbols and DWARF
+//!   answers per build id, memory-mapped by later reports).
 //!
 //! Parsers take bytes or text. [`Symbolizer`] is the thin layer that reads
 //! files (`std::fs::read`; each file is read and parsed once, then cached per
@@ -39,6 +41,7 @@ pub mod kallsyms;
 pub mod perfmap;
 mod plt;
 mod symbolizer;
+pub mod symcache;
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +55,7 @@ pub use jitdump_writer::JitDumpWriter;
 pub use kallsyms::{KernelSymbol, KernelSymbols};
 pub use perfmap::{PerfMap, PerfMapEntry};
 pub use symbolizer::Symbolizer;
+pub use symcache::{CachedDso, SymbolCache};
 
 /// A process id, as perf records carry it.
 pub type Pid = u32;
@@ -101,6 +105,15 @@ pub struct SymbolizerConfig {
     /// and `perf record` keep the binaries they sampled: used when the
     /// recorded path is gone or holds another build. `None` skips it.
     pub build_id_cache: Option<PathBuf>,
+    /// The symbol cache directory ([`symcache`]): DSOs with a build id are
+    /// looked up there before their ELF and DWARF are read, and stored
+    /// after. `None` (the default) turns it off.
+    pub symbol_cache: Option<PathBuf>,
+}
+
+/// The symbol cache's directory under a cache directory (`DIR/symbols`).
+pub fn symbol_cache_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("symbols")
 }
 
 /// `$XDG_CACHE_HOME/lwprof`, or `~/.cache/lwprof`.
@@ -124,6 +137,7 @@ impl Default for SymbolizerConfig {
             dwarf: true,
             cache_dir: None,
             build_id_cache: BuildIdCache::default_root(),
+            symbol_cache: None,
         }
     }
 }

@@ -7,9 +7,10 @@
 //! locations and asks it.
 
 use crate::kallsyms;
+use crate::symcache::store::LoadedDso;
 use crate::{
     debug_file_candidates, hex, BuildIdCache, DebugFileSource, DsoSymbols, DwarfInfo, ElfSymbols,
-    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SymbolWarning,
+    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SymbolCache, SymbolWarning,
     SymbolizerConfig,
 };
 use std::collections::{HashMap, HashSet};
@@ -23,7 +24,7 @@ enum JitSource {
 /// Resolves addresses; reads each file once and caches what it parsed.
 pub struct Symbolizer {
     config: SymbolizerConfig,
-    dsos: HashMap<(String, Option<Vec<u8>>), Option<DsoSymbols>>,
+    dsos: HashMap<(String, Option<Vec<u8>>), Option<LoadedDso>>,
     kernel: Option<Option<KernelSymbols>>,
     jit_files: HashMap<Pid, Vec<PathBuf>>,
     jit: HashMap<PathBuf, Option<JitSource>>,
@@ -353,12 +354,27 @@ impl Symbolizer {
         }
     }
 
-    fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<DsoSymbols> {
+    /// The symbol cache's entry for a build id (keyed by it, so never stale).
+    fn cached_dso(&self, build_id: Option<&[u8]>) -> Option<LoadedDso> {
+        let cache = SymbolCache::new(self.config.symbol_cache.clone()?);
+        let hit = cache.open(build_id?, self.config.dwarf, &self.config.debug_roots)?;
+        Some(LoadedDso::Cached(hit))
+    }
+
+    fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<LoadedDso> {
+        if let Some(hit) = self.cached_dso(recorded_id) {
+            return Some(hit);
+        }
         let path = self.real_path(recorded_path);
         let binary = self.recorded_binary(&path, recorded_id);
         let build_id: Option<Vec<u8>> = recorded_id
             .map(<[u8]>::to_vec)
             .or_else(|| binary.as_ref().and_then(|(_, e)| e.build_id.clone()));
+        if recorded_id.is_none() {
+            if let Some(hit) = self.cached_dso(build_id.as_deref()) {
+                return Some(hit);
+            }
+        }
 
         let mut dwarf = None;
         if self.config.dwarf {
@@ -438,6 +454,14 @@ impl Symbolizer {
             (None, Some(d)) => d,
             (None, None) => return None,
         };
-        Some(DsoSymbols::new(elf, dwarf))
+        let dso = DsoSymbols::new(elf, dwarf);
+        // Best effort: an entry that cannot be written costs only speed.
+        let cache = self.config.symbol_cache.clone().map(SymbolCache::new);
+        match (cache, &build_id) {
+            (Some(c), Some(id)) => c
+                .store(id, self.config.dwarf, &dso)
+                .map_or(Some(LoadedDso::Parsed(dso)), |c| Some(LoadedDso::Cached(c))),
+            _ => Some(LoadedDso::Parsed(dso)),
+        }
     }
 }

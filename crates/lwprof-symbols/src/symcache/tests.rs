@@ -1,0 +1,35 @@
+//! Unit tests of the cache format: round trip of a hand-made DSO, and
+//! damaged files refused.
+
+use super::*;
+use crate::elf::ElfSymbols;
+
+#[test]
+fn damaged_files_are_refused() {
+    let elf = ElfSymbols::default();
+    let bytes = build(&[1, 2, 3, 4], &elf, None).expect("build");
+    let view = SymbolCacheView::parse(&bytes).expect("valid");
+    assert_eq!(view.build_id(), &[1, 2, 3, 4]);
+    assert!(!view.has_dwarf());
+    assert_eq!(
+        SymbolCacheView::parse(&bytes[..bytes.len() - 1]).err(),
+        Some(SymCacheError::Lengths)
+    );
+    assert_eq!(
+        SymbolCacheView::parse(&bytes[..20]).err(),
+        Some(SymCacheError::NotACache)
+    );
+    let mut flipped = bytes.clone();
+    flipped[50] ^= 1;
+    assert_eq!(
+        SymbolCacheView::parse(&flipped).err(),
+        Some(SymCacheError::Checksum)
+    );
+    let mut version = bytes.clone();
+    version[8] = 9;
+    assert_eq!(
+        SymbolCacheView::parse(&version).err(),
+        Some(SymCacheError::Version(9))
+    );
+    assert!(build(&[], &elf, None).is_err(), "no build id, no entry");
+}
