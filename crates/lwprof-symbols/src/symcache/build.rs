@@ -18,7 +18,7 @@
 //! Not cached (the builder says why): DWARF with split units (`.dwo`; their
 //! DIEs are elsewhere), and anything gimli cannot walk.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{
     FLAG_DWARF, HEADER_LEN, KIND_FRAMES, KIND_LOCATION, KIND_NOTHING, MAGIC, MAX_BUILD_ID, NONE,

@@ -74,6 +74,8 @@ pub struct ReportConfig {
     pub verbose: bool,
     /// `--no-demangle`.
     pub no_demangle: bool,
+    /// `--no-cache`: bypass the symbol cache.
+    pub no_cache: bool,
     /// `--parent` pattern.
     pub parent: Regex,
     /// Flame graph icicle.
@@ -174,7 +176,7 @@ pub fn run(config: ReportConfig) -> Result<u8> {
         disabled: config.no_demangle,
         ..DemangleOptions::default()
     };
-    let (imported, warnings) = load(&inputs, need, demangle)
+    let (imported, warnings) = load(&inputs, need, demangle, !config.no_cache)
         .with_context(|| format!("reading {}", config.input.display()))?;
     report_reader_notes(&imported, &config);
     let shown = if config.verbose { usize::MAX } else { 5 };
@@ -408,6 +410,7 @@ fn load(
     paths: &[PathBuf],
     need: Needs,
     demangle: DemangleOptions,
+    symbol_cache: bool,
 ) -> Result<(ImportedProfile, Vec<SymbolWarning>)> {
     let mut imported = import_all(
         paths,
@@ -419,10 +422,15 @@ fn load(
     if !need.symbols {
         return Ok((imported, Vec::new()));
     }
+    let cache_dir = lwprof_symbols::default_cache_dir();
     let mut symbolizer = Symbolizer::new(SymbolizerConfig {
         dwarf: need.dwarf,
         demangle,
-        cache_dir: lwprof_symbols::default_cache_dir(),
+        symbol_cache: cache_dir
+            .as_deref()
+            .filter(|_| symbol_cache)
+            .map(lwprof_symbols::symbol_cache_dir),
+        cache_dir,
         ..SymbolizerConfig::default()
     });
     symbolizer.symbolize_profile(&mut imported.profile);
@@ -446,7 +454,12 @@ pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path
         symbols: true,
         dwarf: true,
     };
-    let (imported, _) = load(&[data.to_path_buf()], need, DemangleOptions::default())?;
+    let (imported, _) = load(
+        &[data.to_path_buf()],
+        need,
+        DemangleOptions::default(),
+        true,
+    )?;
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),
         ..OutputOptions::default()
