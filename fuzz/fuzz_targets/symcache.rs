@@ -22,6 +22,7 @@ fn probe(bytes: &[u8]) {
     for a in probes {
         let _ = view.file_offset_to_address(a);
         let _ = view.symbol_at(a);
+        let _ = view.nearest_symbol(a);
         let frames = view.frames(a, DemangleOptions::default());
         if let Some(outer) = frames.last() {
             assert!(!outer.inlined, "the outermost frame is not inlined");

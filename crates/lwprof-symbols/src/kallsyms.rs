@@ -27,7 +27,7 @@ pub struct KernelSymbols {
 
 /// Kallsyms has no sizes: an address further than this past the nearest
 /// symbol is not attributed to it (no kernel function is this large).
-const MAX_SYMBOL_SPAN: u64 = 1 << 20;
+pub(crate) const MAX_SYMBOL_SPAN: u64 = 1 << 20;
 
 impl KernelSymbols {
     /// Parse `/proc/kallsyms` text. Malformed lines are skipped and counted.

@@ -7,7 +7,7 @@
 //! locations and asks it.
 
 use crate::kallsyms;
-use crate::symcache::store::LoadedDso;
+use crate::symcache::store::{LoadedDso, LoadedKernel};
 use crate::{
     debug_file_candidates, hex, BuildIdCache, DebugFileSource, DsoSymbols, DwarfInfo, ElfSymbols,
     JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SymbolCache, SymbolWarning,
@@ -25,7 +25,7 @@ enum JitSource {
 pub struct Symbolizer {
     config: SymbolizerConfig,
     dsos: HashMap<(String, Option<Vec<u8>>), Option<LoadedDso>>,
-    kernel: Option<Option<KernelSymbols>>,
+    kernel: Option<Option<LoadedKernel>>,
     jit_files: HashMap<Pid, Vec<PathBuf>>,
     jit: HashMap<PathBuf, Option<JitSource>>,
     warnings: Vec<SymbolWarning>,
@@ -128,10 +128,10 @@ impl Symbolizer {
             return Vec::new();
         };
         k.lookup(address)
-            .map(|s| ResolvedFrame {
-                function: s.name.clone(),
-                dso: s.module.as_ref().map(|m| format!("[{m}]")),
-                symbol_offset: Some(address - s.address),
+            .map(|(start, name, module)| ResolvedFrame {
+                function: name,
+                dso: module.map(|m| format!("[{m}]")),
+                symbol_offset: Some(address - start),
                 ..ResolvedFrame::default()
             })
             .into_iter()
@@ -202,7 +202,26 @@ impl Symbolizer {
         }
     }
 
-    fn load_kallsyms(&mut self) -> Option<KernelSymbols> {
+    /// The kernel's symbols: the symbol cache's binary entry for the running
+    /// kernel when there is one (kallsyms text parses slowly), else parsed
+    /// from the text (and then stored there).
+    fn load_kallsyms(&mut self) -> Option<LoadedKernel> {
+        let cache = self.config.symbol_cache.clone().map(SymbolCache::new);
+        let key = (self.config.kallsyms.as_deref() == Some(Path::new("/proc/kallsyms")))
+            .then(kallsyms::running_kernel_cache_name)
+            .flatten();
+        let cache = cache.zip(key);
+        if let Some(hit) = cache.as_ref().and_then(|(c, key)| c.open_kernel(key)) {
+            return Some(LoadedKernel::Cached(hit));
+        }
+        let parsed = self.load_kallsyms_text()?;
+        match cache.and_then(|(c, key)| c.store_kernel(&key, &parsed)) {
+            Some(mapped) => Some(LoadedKernel::Cached(mapped)),
+            None => Some(LoadedKernel::Parsed(parsed)),
+        }
+    }
+
+    fn load_kallsyms_text(&mut self) -> Option<KernelSymbols> {
         let path = self.config.kallsyms.clone()?;
         let cache = (path == Path::new("/proc/kallsyms"))
             .then(|| {

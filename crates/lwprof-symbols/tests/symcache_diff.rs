@@ -234,3 +234,36 @@ fn symbolizer_writes_then_maps_entries() {
     );
     assert!(SymbolCacheView::parse(&bytes).is_err());
 }
+
+/// The kallsyms form answers as the parsed text: at every code symbol of
+/// the running kernel, the byte before, and the span's edge.
+#[test]
+fn kallsyms_entry_matches_the_text() {
+    let text = std::fs::read_to_string("/proc/kallsyms").expect("read /proc/kallsyms");
+    let parsed = lwprof_symbols::KernelSymbols::parse(&text);
+    if parsed.is_hidden() {
+        eprintln!("SKIP: kernel addresses are hidden (kptr_restrict)");
+        return;
+    }
+    let dir = scratch("symcache-kallsyms");
+    let cache = SymbolCache::new(dir.path().to_path_buf());
+    let key = "kallsyms-test-key";
+    let mapped = cache.store_kernel(key, &parsed).expect("kallsyms entry");
+    assert!(cache.open_kernel("kallsyms-other-key").is_none());
+    let mut compared = 0;
+    for s in parsed.symbols() {
+        for a in [
+            s.address,
+            s.address - 1,
+            s.address + 1,
+            s.address + (1 << 20),
+        ] {
+            let want = parsed
+                .lookup(a)
+                .map(|k| (k.address, k.name.clone(), k.module.clone()));
+            assert_eq!(mapped.lookup(a), want, "{a:#x}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+}

@@ -26,7 +26,8 @@ use super::{
 };
 use crate::demangle::DemangleOptions;
 use crate::dwarf::{DwarfInfo, Reader};
-use crate::elf::ElfSymbols;
+use crate::elf::{ElfSymbols, LoadSegment};
+use crate::kallsyms::KernelSymbols;
 
 /// Why an entry was not built.
 #[derive(Debug, thiserror::Error)]
@@ -165,8 +166,44 @@ pub fn build(
         symbols.extend_from_slice(&s.address.to_le_bytes());
         symbols.extend_from_slice(&end.to_le_bytes());
         symbols.extend_from_slice(&t.strings.intern(&s.name)?.to_le_bytes());
-        symbols.extend_from_slice(&0u32.to_le_bytes());
+        symbols.extend_from_slice(&NONE.to_le_bytes());
     }
+    encode(
+        build_id,
+        dwarf.is_some(),
+        &elf.segments,
+        &symbols,
+        elf.symbols().len(),
+        t,
+    )
+}
+
+/// The bytes of a kallsyms entry: the code symbols (in their order, sorted
+/// by address) with their modules, keyed by `key` (at most 64 bytes, the
+/// running kernel's cache name).
+pub fn build_kernel(key: &[u8], kernel: &KernelSymbols) -> Result<Vec<u8>, BuildError> {
+    if key.is_empty() || key.len() > MAX_BUILD_ID {
+        return Err(BuildError::BuildId(key.len()));
+    }
+    let mut t = Tables::default();
+    let mut symbols = Vec::with_capacity(kernel.len() * 24);
+    for s in kernel.symbols() {
+        symbols.extend_from_slice(&s.address.to_le_bytes());
+        symbols.extend_from_slice(&s.address.to_le_bytes());
+        symbols.extend_from_slice(&t.strings.intern(&s.name)?.to_le_bytes());
+        symbols.extend_from_slice(&t.strings.optional(s.module.as_deref())?.to_le_bytes());
+    }
+    encode(key, false, &[], &symbols, kernel.len(), t)
+}
+
+fn encode(
+    build_id: &[u8],
+    dwarf: bool,
+    segments: &[LoadSegment],
+    symbols: &[u8],
+    symbol_count: usize,
+    t: Tables,
+) -> Result<Vec<u8>, BuildError> {
     let count = |n: usize| u32::try_from(n).map_err(|_| BuildError::TooLarge);
     let mut out = Vec::with_capacity(
         HEADER_LEN
@@ -178,12 +215,12 @@ pub fn build(
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes()); // CRC, set below
-    let flags = if dwarf.is_some() { FLAG_DWARF } else { 0 };
+    let flags = if dwarf { FLAG_DWARF } else { 0 };
     for word in [
         flags,
         count(build_id.len())?,
-        count(elf.segments.len())?,
-        count(elf.symbols().len())?,
+        count(segments.len())?,
+        count(symbol_count)?,
         count(t.ranges.len())?,
         count(t.nodes.len())?,
         count(t.strings.blob.len())?,
@@ -193,12 +230,12 @@ pub fn build(
     }
     out.extend_from_slice(build_id);
     out.resize(HEADER_LEN, 0);
-    for s in &elf.segments {
+    for s in segments {
         for v in [s.file_offset, s.file_size, s.address] {
             out.extend_from_slice(&v.to_le_bytes());
         }
     }
-    out.extend_from_slice(&symbols);
+    out.extend_from_slice(symbols);
     for &(start, node, kind) in &t.ranges {
         out.extend_from_slice(&start.to_le_bytes());
         out.extend_from_slice(&node.to_le_bytes());

@@ -24,7 +24,7 @@
 //!
 //! Then the tables, back to back: `PT_LOAD` segments (file offset, file size,
 //! address: 3 x u64); symbols sorted by address (address, end, name: u64,
-//! u64, u32 string, u32 zero); address ranges sorted by start (start u64,
+//! u64, u32 string, u32 module string: none for ELF symbols); address ranges sorted by start (start u64,
 //! node u32, kind u32; a range ends where the next starts); frame nodes
 //! (function u32 string, file u32 string, line u32, has-line u32, parent u32
 //! node or `u32::MAX`); strings (each a u32 length and its UTF-8 bytes; a
@@ -37,6 +37,10 @@
 //! a line-table location (the node's file and line). Names are stored raw
 //! (mangled) and demangled at lookup, so one entry serves every
 //! [`DemangleOptions`].
+//!
+//! The running kernel's kallsyms (code symbols, with their modules) use the
+//! same format, keyed by `kallsyms-BUILDID-MODULESCRC` instead of a build id
+//! ([`build::build_kernel`]).
 
 pub mod build;
 pub mod store;
@@ -259,6 +263,31 @@ impl<'a> SymbolCacheView<'a> {
             return None;
         }
         Some((start, self.string(u32_at(r, 16)?)?))
+    }
+
+    /// The nearest symbol at or below an address, whatever its end: start,
+    /// name and module (the kallsyms form; see [`crate::KernelSymbols::lookup`]).
+    pub fn nearest_symbol(
+        &self,
+        address: u64,
+    ) -> Option<(u64, Cow<'a, str>, Option<Cow<'a, str>>)> {
+        let table = self.layout.symbols;
+        let start_of = |i: usize| {
+            self.record(table, SYMBOL_LEN, i)
+                .and_then(|r| u64_at(r, 0))
+                .unwrap_or(u64::MAX)
+        };
+        let i = partition_point(table.1, |i| start_of(i) <= address).checked_sub(1)?;
+        let r = self.record(table, SYMBOL_LEN, i)?;
+        let start = u64_at(r, 0)?;
+        if start > address {
+            return None;
+        }
+        Some((
+            start,
+            self.string(u32_at(r, 16)?)?,
+            self.string(u32_at(r, 20)?),
+        ))
     }
 
     /// The range covering an address: (kind, node).

@@ -17,7 +17,8 @@ use lwprof_events::mapped::MappedFile;
 use super::{Layout, SymbolCacheView};
 use crate::demangle::DemangleOptions;
 use crate::dso::{assemble_frames, DsoSymbols};
-use crate::{hex, ResolvedFrame};
+use crate::kallsyms::MAX_SYMBOL_SPAN;
+use crate::{hex, KernelSymbols, ResolvedFrame};
 
 /// A symbol cache directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,8 +63,13 @@ impl SymbolCache {
 
     /// Write an entry: to a temp file in the directory, renamed into place.
     pub fn write(&self, build_id: &[u8], dwarf: bool, bytes: &[u8]) -> std::io::Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir)?;
         let path = self.entry_path(build_id, dwarf);
+        self.write_to(&path, bytes)?;
+        Ok(path)
+    }
+
+    fn write_to(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -77,12 +83,12 @@ impl SymbolCache {
                 .create_new(true)
                 .open(&temp)?;
             f.write_all(bytes)?;
-            std::fs::rename(&temp, &path)
+            std::fs::rename(&temp, path)
         })();
         if written.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
-        written.map(|()| path)
+        written
     }
 
     /// Build and write the entry of a loaded DSO, then map it: the mapped
@@ -92,6 +98,75 @@ impl SymbolCache {
         let bytes = super::build(build_id, dso.elf(), dso.dwarf()).ok()?;
         self.write(build_id, dwarf, &bytes).ok()?;
         self.open(build_id, dwarf, &[])
+    }
+}
+
+impl SymbolCache {
+    /// The file of the running kernel's kallsyms entry (`key` is
+    /// [`crate::kallsyms::running_kernel_cache_name`]).
+    pub fn kernel_entry_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.v{}", super::VERSION))
+    }
+
+    /// The kallsyms entry for `key`, when there is a whole, valid one.
+    pub fn open_kernel(&self, key: &str) -> Option<CachedKernelSymbols> {
+        let map = MappedFile::open(&self.kernel_entry_path(key)).ok()?;
+        let layout = Layout::parse(map.bytes()).ok()?;
+        (SymbolCacheView::with_layout(map.bytes(), layout).build_id() == key.as_bytes())
+            .then_some(CachedKernelSymbols { map, layout })
+    }
+
+    /// Write the kallsyms entry for `key` and map it; `None` when it could
+    /// not be built or written.
+    pub fn store_kernel(&self, key: &str, kernel: &KernelSymbols) -> Option<CachedKernelSymbols> {
+        let bytes = super::build::build_kernel(key.as_bytes(), kernel).ok()?;
+        let path = self.kernel_entry_path(key);
+        self.write_to(&path, &bytes).ok()?;
+        self.open_kernel(key)
+    }
+}
+
+/// The running kernel's code symbols from a mapped kallsyms entry; looks up
+/// as [`KernelSymbols::lookup`] does.
+#[derive(Debug)]
+pub struct CachedKernelSymbols {
+    map: MappedFile,
+    layout: Layout,
+}
+
+impl CachedKernelSymbols {
+    /// The symbol an address is in: start, name and module.
+    pub fn lookup(&self, address: u64) -> Option<(u64, String, Option<String>)> {
+        let view = SymbolCacheView::with_layout(self.map.bytes(), self.layout);
+        let (start, name, module) = view.nearest_symbol(address)?;
+        (address - start < MAX_SYMBOL_SPAN).then(|| {
+            (
+                start,
+                name.into_owned(),
+                module.map(std::borrow::Cow::into_owned),
+            )
+        })
+    }
+}
+
+/// The kernel's symbols as the symbolizer holds them.
+#[derive(Debug)]
+pub(crate) enum LoadedKernel {
+    /// Parsed from kallsyms text.
+    Parsed(KernelSymbols),
+    /// Mapped from the symbol cache.
+    Cached(CachedKernelSymbols),
+}
+
+impl LoadedKernel {
+    /// The symbol an address is in: start, name and module.
+    pub(crate) fn lookup(&self, address: u64) -> Option<(u64, String, Option<String>)> {
+        match self {
+            Self::Parsed(k) => k
+                .lookup(address)
+                .map(|s| (s.address, s.name.clone(), s.module.clone())),
+            Self::Cached(c) => c.lookup(address),
+        }
     }
 }
 

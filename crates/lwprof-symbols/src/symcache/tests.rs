@@ -6,11 +6,19 @@ use crate::elf::ElfSymbols;
 
 #[test]
 fn damaged_files_are_refused() {
-    let elf = ElfSymbols::default();
+    let mut elf = ElfSymbols::default();
+    elf.segments.push(crate::LoadSegment {
+        file_offset: 0x1000,
+        file_size: 0x2000,
+        address: 0x401000,
+    });
     let bytes = build(&[1, 2, 3, 4], &elf, None).expect("build");
     let view = SymbolCacheView::parse(&bytes).expect("valid");
     assert_eq!(view.build_id(), &[1, 2, 3, 4]);
     assert!(!view.has_dwarf());
+    assert_eq!(view.file_offset_to_address(0x1010), Some(0x401010));
+    assert_eq!(view.file_offset_to_address(0x3000), None);
+    assert!(view.frames(0x401010, DemangleOptions::default()).is_empty());
     assert_eq!(
         SymbolCacheView::parse(&bytes[..bytes.len() - 1]).err(),
         Some(SymCacheError::Lengths)
