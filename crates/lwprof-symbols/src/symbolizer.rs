@@ -373,24 +373,44 @@ impl Symbolizer {
         }
     }
 
-    /// The symbol cache's entry for a build id (keyed by it, so never stale).
-    fn cached_dso(&self, build_id: Option<&[u8]>) -> Option<LoadedDso> {
+    /// The symbol cache's entry for a build id (keyed by it, so never
+    /// stale). Used only while that build is where the direct load would
+    /// find it (`present`: at its path, or in the build-id cache), so a
+    /// report says what it says without the cache, warnings included.
+    fn cached_dso(
+        &self,
+        build_id: Option<&[u8]>,
+        present: impl FnOnce() -> bool,
+    ) -> Option<LoadedDso> {
         let cache = SymbolCache::new(self.config.symbol_cache.clone()?);
-        let hit = cache.open(build_id?, self.config.dwarf, &self.config.debug_roots)?;
+        let id = build_id?;
+        if !present() {
+            return None;
+        }
+        let hit = cache.open(id, self.config.dwarf, &self.config.debug_roots)?;
         Some(LoadedDso::Cached(hit))
     }
 
     fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<LoadedDso> {
-        if let Some(hit) = self.cached_dso(recorded_id) {
+        let path = self.real_path(recorded_path);
+        let present = || {
+            let id = recorded_id.unwrap_or_default();
+            crate::read_build_id(&path).as_deref() == Some(id)
+                || self
+                    .config
+                    .build_id_cache
+                    .as_ref()
+                    .is_some_and(|root| BuildIdCache::new(root.clone()).find(id).is_some())
+        };
+        if let Some(hit) = self.cached_dso(recorded_id, present) {
             return Some(hit);
         }
-        let path = self.real_path(recorded_path);
         let binary = self.recorded_binary(&path, recorded_id);
         let build_id: Option<Vec<u8>> = recorded_id
             .map(<[u8]>::to_vec)
             .or_else(|| binary.as_ref().and_then(|(_, e)| e.build_id.clone()));
-        if recorded_id.is_none() {
-            if let Some(hit) = self.cached_dso(build_id.as_deref()) {
+        if recorded_id.is_none() && binary.is_some() {
+            if let Some(hit) = self.cached_dso(build_id.as_deref(), || true) {
                 return Some(hit);
             }
         }

@@ -170,8 +170,8 @@ fn libc_through_its_debug_file_matches() {
 }
 
 /// The symbolizer with a cache directory: the first load writes the entry,
-/// the second answers from it without the ELF file, a damaged entry is
-/// ignored and rewritten, and `None` writes nothing.
+/// the second answers from it (while the recorded build is still there), a
+/// damaged entry is ignored and rewritten, and `None` writes nothing.
 #[test]
 fn symbolizer_writes_then_maps_entries() {
     if !tools::available("gcc", "gcc") {
@@ -212,11 +212,26 @@ fn symbolizer_writes_then_maps_entries() {
     let entry = SymbolCache::new(cache_dir.clone()).entry_path(&id, true);
     assert_eq!(entries[0], entry);
 
-    // Warm: the binary is gone, the entry answers (keyed by build id).
+    let warm = resolve(&mut Symbolizer::new(config(Some(&cache_dir))), path);
+    assert_eq!(warm, want, "warm, from the entry");
+
+    // The warm load answers from the entry, not the files: an entry of the
+    // same build without DWARF (planted here) gives frames without lines.
+    let elf = ElfSymbols::parse(&std::fs::read(&exe).expect("read")).expect("ELF");
+    let planted = symcache::build(&id, &elf, None).expect("entry");
+    std::fs::write(&entry, &planted).expect("plant");
+    let from_entry = resolve(&mut Symbolizer::new(config(Some(&cache_dir))), path);
+    assert!(from_entry.iter().flatten().all(|f| f.line.is_none()));
+    assert!(want.iter().flatten().any(|f| f.line.is_some()));
+
+    // Not while the recorded build is gone: the report says what it says
+    // without the cache (unresolved, with a warning).
     let moved = dir.path().join("moved-away");
     std::fs::rename(&exe, &moved).expect("move the binary away");
-    let warm = resolve(&mut Symbolizer::new(config(Some(&cache_dir))), path);
-    assert_eq!(warm, want, "warm, from the entry alone");
+    let mut s = Symbolizer::new(config(Some(&cache_dir)));
+    assert!(resolve(&mut s, path).iter().all(Vec::is_empty));
+    assert!(!s.warnings().is_empty());
+    std::fs::rename(&moved, &exe).expect("put the binary back");
 
     // A damaged entry is not trusted: the load goes to the ELF file and
     // replaces the entry.
@@ -224,7 +239,6 @@ fn symbolizer_writes_then_maps_entries() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x55;
     std::fs::write(&entry, &bytes).expect("damage the entry");
-    std::fs::rename(&moved, &exe).expect("put the binary back");
     let again = resolve(&mut Symbolizer::new(config(Some(&cache_dir))), path);
     assert_eq!(again, want);
     let fixed = std::fs::read(&entry).expect("entry");
