@@ -62,6 +62,14 @@ impl Strings {
         if let Some(&at) = self.index.get(s) {
             return Ok(at);
         }
+        let at = self.append(s)?;
+        self.index.insert(s.to_string(), at);
+        Ok(at)
+    }
+
+    /// A string stored without looking for an equal one (kallsyms names are
+    /// nearly all distinct: hashing them costs more than it saves).
+    fn append(&mut self, s: &str) -> Result<u32, BuildError> {
         let at = u32::try_from(self.blob.len()).map_err(|_| BuildError::TooLarge)?;
         let len = u32::try_from(s.len()).map_err(|_| BuildError::TooLarge)?;
         if at == NONE {
@@ -69,7 +77,6 @@ impl Strings {
         }
         self.blob.extend_from_slice(&len.to_le_bytes());
         self.blob.extend_from_slice(s.as_bytes());
-        self.index.insert(s.to_string(), at);
         Ok(at)
     }
 
@@ -190,7 +197,7 @@ pub fn build_kernel(key: &[u8], kernel: &KernelSymbols) -> Result<Vec<u8>, Build
     for s in kernel.symbols() {
         symbols.extend_from_slice(&s.address.to_le_bytes());
         symbols.extend_from_slice(&s.address.to_le_bytes());
-        symbols.extend_from_slice(&t.strings.intern(&s.name)?.to_le_bytes());
+        symbols.extend_from_slice(&t.strings.append(&s.name)?.to_le_bytes());
         symbols.extend_from_slice(&t.strings.optional(s.module.as_deref())?.to_le_bytes());
     }
     encode(key, false, &[], &symbols, kernel.len(), t)
