@@ -245,6 +245,12 @@ impl Converter {
         }
     }
 
+    /// Keep samples that agree on all but their times as one entry
+    /// ([`ProfileBuilder::aggregate_samples`]); before the first record.
+    pub fn aggregate_samples(&mut self, on: bool) {
+        self.builder.aggregate_samples(on);
+    }
+
     /// Parses records in byte order `e` (a perf.data file written on a
     /// machine of the other byte order); the default is this machine's.
     pub fn set_endianness(&mut self, e: lwprof_records::Endianness) {

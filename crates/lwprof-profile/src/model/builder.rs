@@ -17,7 +17,7 @@ use super::chains::ChainCache;
 use super::{
     AddressSpace, CommChange, DsoId, DsoKind, EventIndex, FrameAddress, FrameMode, Location,
     LocationId, Mapping, Pid, Process, ProcessId, Profile, Sample, SampleKind, StackId, StackNode,
-    Thread, ThreadId, Tid,
+    StrId, Thread, ThreadId, Tid,
 };
 
 /// The pid perf uses for kernel mappings (-1).
@@ -104,7 +104,20 @@ pub struct ProfileBuilder {
     kernel_dso: Option<DsoId>,
     /// Callchains seen since mappings last changed, and their stacks.
     chains: ChainCache,
+    /// With aggregation on: the entry of each sample key.
+    aggregate: Option<FxHashMap<AggregateKey, u32>>,
 }
+
+/// What samples must agree on to share one entry: all but their times and
+/// weights.
+type AggregateKey = (
+    ThreadId,
+    Option<StackId>,
+    Option<StrId>,
+    u32,
+    EventIndex,
+    SampleKind,
+);
 
 impl ProfileBuilder {
     /// An empty builder.
@@ -116,6 +129,17 @@ impl ProfileBuilder {
     pub fn add_event(&mut self, name: &str) -> EventIndex {
         self.profile.events.push(name.to_string());
         EventIndex(self.profile.events.len() as u32 - 1)
+    }
+
+    /// Keep samples that agree on everything but their times (thread,
+    /// stack, thread name, CPU, event, kind) as one [`Sample`] entry with a
+    /// count, a summed weight and the first and last time, so memory grows
+    /// with the number of distinct stacks, not with the file. For reports
+    /// that need no per-sample times (no timeline, no time filter); call it
+    /// before the first sample.
+    pub fn aggregate_samples(&mut self, on: bool) {
+        self.aggregate = on.then(FxHashMap::default);
+        self.profile.aggregated = on;
     }
 
     /// Count samples the kernel reported lost.
@@ -263,16 +287,51 @@ impl ProfileBuilder {
                 let main = self.profile.processes[process.index()].threads.first()?;
                 self.profile.threads[main.index()].comm_at(s.time)
             });
-        self.profile.samples.push(Sample {
+        let sample = Sample {
             thread,
             time: s.time,
+            last_time: s.time,
+            count: 1,
             stack,
             weight: s.weight,
             comm,
             cpu: s.cpu,
             event: s.event,
             kind: s.kind,
-        });
+        };
+        self.push_sample(sample);
+    }
+
+    /// Append a sample, or add it to its entry when aggregating.
+    fn push_sample(&mut self, sample: Sample) {
+        let samples = &mut self.profile.samples;
+        let Some(index) = &mut self.aggregate else {
+            samples.push(sample);
+            return;
+        };
+        let key = (
+            sample.thread,
+            sample.stack,
+            sample.comm,
+            sample.cpu,
+            sample.event,
+            sample.kind,
+        );
+        if let Some(&i) = index.get(&key) {
+            let e = &mut samples[i as usize];
+            if e.count < u32::MAX {
+                e.count += 1;
+                e.weight = e.weight.saturating_add(sample.weight);
+                e.time = e.time.min(sample.time);
+                e.last_time = e.last_time.max(sample.time);
+                return;
+            }
+        }
+        // Past 2^32 entries, samples are appended unindexed.
+        if let Ok(i) = u32::try_from(samples.len()) {
+            index.insert(key, i);
+        }
+        samples.push(sample);
     }
 
     /// The finished profile (unsymbolized: each location has a placeholder

@@ -35,8 +35,10 @@ use time::TimeSpec;
 /// What `lwprof report` will do.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
-    /// The perf.data file.
+    /// The perf.data file (the first, when there are several).
     pub input: PathBuf,
+    /// More files given with -i, reported with `input` as one profile.
+    pub more_inputs: Vec<PathBuf>,
     /// The format.
     pub format: Format,
     /// Output file; stdout when `None`.
@@ -139,22 +141,22 @@ fn needs(config: &ReportConfig) -> Needs {
 
 /// Reads, symbolizes and writes; returns the exit code.
 pub fn run(config: ReportConfig) -> Result<u8> {
-    let inputs = inputs::expand(&config.input)?;
-    if inputs.len() == 1 && !inputs::is_threads_dir(&inputs[0]) {
-        check_input(&config.input)?;
+    let mut inputs = Vec::new();
+    for given in std::iter::once(&config.input).chain(&config.more_inputs) {
+        let expanded = inputs::expand(given)?;
+        if expanded.len() == 1 && !inputs::is_threads_dir(&expanded[0]) {
+            check_input(given)?;
+        }
+        inputs.extend(expanded);
+    }
+    if inputs.len() > 1 && inputs.iter().any(|p| p == Path::new("-")) {
+        bail!("-i -: standard input cannot be read with other inputs (give the files alone, or the stream alone)");
     }
     if inputs.len() > 1 && (config.header || config.stats) {
         bail!(
             "{}: --header and --stats read one file; {} match",
             config.input.display(),
             inputs.len()
-        );
-    }
-    if inputs::is_threads_dir(&inputs[0]) && config.stats {
-        bail!(
-            "{}: --stats of a --threads directory is not supported yet (try -i {}/data for its main file)",
-            config.input.display(),
-            config.input.display()
         );
     }
     if config.header {
@@ -174,7 +176,9 @@ pub fn run(config: ReportConfig) -> Result<u8> {
         disabled: config.no_demangle,
         ..DemangleOptions::default()
     };
-    let (imported, warnings) = load(&inputs, need, demangle)
+    // Only a timeline and a time filter need each sample's own time.
+    let aggregate = config.format != Format::Firefox && config.time.is_none();
+    let (imported, warnings) = load(&inputs, need, aggregate, demangle)
         .with_context(|| format!("reading {}", config.input.display()))?;
     report_reader_notes(&imported, &config);
     let shown = if config.verbose { usize::MAX } else { 5 };
@@ -407,12 +411,14 @@ fn write_out(
 fn load(
     paths: &[PathBuf],
     need: Needs,
+    aggregate_samples: bool,
     demangle: DemangleOptions,
 ) -> Result<(ImportedProfile, Vec<SymbolWarning>)> {
     let mut imported = import_all(
         paths,
         ImportOptions {
             dwarf: need.stacks.then(UnwinderConfig::default),
+            aggregate_samples,
             ..ImportOptions::default()
         },
     )?;
@@ -446,7 +452,12 @@ pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path
         symbols: true,
         dwarf: true,
     };
-    let (imported, _) = load(&[data.to_path_buf()], need, DemangleOptions::default())?;
+    let (imported, _) = load(
+        &[data.to_path_buf()],
+        need,
+        format != Format::Firefox,
+        DemangleOptions::default(),
+    )?;
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),
         ..OutputOptions::default()
