@@ -8,8 +8,6 @@
 //! [`Location`] (file offset in a DSO, kernel address, or process address)
 //! the moment it arrives; no record-parsing type is needed.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 
 use super::chains::ChainCache;
@@ -96,8 +94,8 @@ pub struct ProfileBuilder {
     profile: Profile,
     location_index: FxHashMap<Location, LocationId>,
     stack_index: FxHashMap<(Option<StackId>, LocationId), StackId>,
-    live_processes: HashMap<Pid, ProcessId>,
-    live_threads: HashMap<Tid, ThreadId>,
+    live_processes: FxHashMap<Pid, ProcessId>,
+    live_threads: FxHashMap<Tid, ThreadId>,
     /// Current mappings per process (indexed by ProcessId), sorted by start.
     active: Vec<Vec<ActiveMapping>>,
     kernel_mappings: Vec<ActiveMapping>,
