@@ -32,6 +32,13 @@ pub enum MiniDebugInfoError {
     /// The section is not valid xz data.
     #[error("the .gnu_debugdata section is not valid xz data ({0})")]
     Xz(String),
+    /// The section's xz stream asks for a dictionary larger than the limit
+    /// allows (a dictionary need not be larger than the output).
+    #[error("the .gnu_debugdata section needs a dictionary over {limit_kib} KiB")]
+    DictionaryTooLarge {
+        /// The largest dictionary (and decoder state) allowed, in KiB.
+        limit_kib: u32,
+    },
     /// The section decompresses to more than the limit.
     #[error("the .gnu_debugdata section decompresses to more than {limit} bytes")]
     TooLarge {
@@ -65,17 +72,22 @@ pub fn symbols_of_section(xz: &[u8], limit: usize) -> Result<ElfSymbols, MiniDeb
 }
 
 /// Decompress xz data, failing once the output passes `limit` bytes. The
-/// decoder streams, and refuses a dictionary larger than the limit before
-/// allocating it, so memory stays near `limit` whatever the input claims.
+/// decoder streams, and refuses a dictionary larger than the limit (plus
+/// 1 MiB) before allocating it, so memory stays within twice the limit
+/// whatever the input claims.
 fn decompress(xz: &[u8], limit: usize) -> Result<Vec<u8>, MiniDebugInfoError> {
     use std::io::Read;
-    let dictionary_kib = u32::try_from(limit / 1024 + 1024).unwrap_or(u32::MAX);
-    let reader = lzma_rust2::XzReader::new_mem_limit(xz, false, dictionary_kib);
+    // The decoder's state beyond the dictionary is under 1 MiB.
+    let limit_kib = u32::try_from(limit / 1024 + 1024).unwrap_or(u32::MAX);
+    let reader = lzma_rust2::XzReader::new_mem_limit(xz, false, limit_kib);
     let mut out = Vec::new();
     reader
         .take(limit as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| MiniDebugInfoError::Xz(e.to_string()))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::OutOfMemory => MiniDebugInfoError::DictionaryTooLarge { limit_kib },
+            _ => MiniDebugInfoError::Xz(e.to_string()),
+        })?;
     if out.len() > limit {
         return Err(MiniDebugInfoError::TooLarge { limit });
     }
@@ -104,7 +116,7 @@ mod tests {
 
     #[test]
     fn output_past_the_limit_is_refused() {
-        // `head -c 100000 /dev/zero | xz -9`.
+        // `head -c 100000 /dev/zero | xz --lzma2=preset=9,dict=64KiB`.
         let xz = include_bytes!("../tests/data/zeros-100000.xz");
         let all = decompress(xz, 100_000).expect("within the limit");
         assert_eq!(all.len(), 100_000);
@@ -116,6 +128,21 @@ mod tests {
         assert!(matches!(
             symbols_of_section(xz, MAX_DECOMPRESSED),
             Err(MiniDebugInfoError::InnerElf(_))
+        ));
+    }
+
+    #[test]
+    fn a_dictionary_larger_than_the_limit_allows_is_refused() {
+        // `head -c 100000 /dev/zero | xz -9`: a 64 MiB dictionary, which
+        // MAX_DECOMPRESSED allows and a 100 kB limit does not.
+        let xz = include_bytes!("../tests/data/zeros-100000-dict64m.xz");
+        assert_eq!(
+            decompress(xz, MAX_DECOMPRESSED).map(|v| v.len()).ok(),
+            Some(100_000)
+        );
+        assert!(matches!(
+            decompress(xz, 100_000),
+            Err(MiniDebugInfoError::DictionaryTooLarge { limit_kib: 1121 })
         ));
     }
 }
