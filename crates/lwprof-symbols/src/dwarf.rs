@@ -5,7 +5,7 @@
 //! into shared buffers, so the file bytes can be dropped afterwards.
 //! Split DWARF (`.dwo` files and `.dwp` packages) is followed through a
 //! reader the caller supplies ([`DwarfInfo::follow_split_dwarf`]; the
-//! parsing is in [`super::split_dwarf`]); supplementary files (`dwz`) are
+//! parsing is in the `split_dwarf` module); supplementary files (`dwz`) are
 //! not.
 
 use std::borrow::Cow;

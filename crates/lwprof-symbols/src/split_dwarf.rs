@@ -75,9 +75,14 @@ impl SplitDwarf {
             candidates.push(here.join(file));
         }
         candidates.dedup();
+        let mut first_error = None;
         for path in &candidates {
-            let Ok(bytes) = (self.read)(path) else {
-                continue;
+            let bytes = match (self.read)(path) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
             };
             return match parse_dwo(&bytes, &load, endian) {
                 Ok(unit) => Some(unit),
@@ -93,11 +98,12 @@ impl SplitDwarf {
         let elsewhere = candidates
             .get(1)
             .and_then(|p| p.parent())
-            .map(|d| format!(" (nor in {})", d.display()))
+            .map(|d| format!(", nor is it in {}", d.display()))
             .unwrap_or_default();
+        let error = first_error.unwrap_or_default();
         self.misses.push(SplitDwarfMiss {
             dwo: primary,
-            reason: format!("not found{elsewhere}"),
+            reason: format!("cannot be read ({error}){elsewhere}"),
         });
         None
     }

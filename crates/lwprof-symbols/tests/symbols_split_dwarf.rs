@@ -213,6 +213,7 @@ fn a_missing_dwo_is_one_warning_and_names_come_from_the_symbol_table() {
         text.contains(&*exe.to_string_lossy()) && text.contains(&*churn_dwo.to_string_lossy()),
         "{text}"
     );
+    assert!(text.contains("No such file"), "{text}");
     for ((offset, want), got) in b.offsets.iter().zip(&b.expected).zip(&got) {
         let outer = |f: &[ResolvedFrame]| f.last().map(|f| f.function.clone());
         assert_eq!(outer(got), outer(want), "at file offset {offset:#x}");
