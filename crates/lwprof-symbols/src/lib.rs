@@ -8,7 +8,11 @@
 //!   them, synthesized PLT stubs (`memcpy@plt`), `PT_LOAD` segments (file
 //!   offset to linked address, for PIE and shared objects), build id,
 //!   debuglink;
-//! - [`dwarf`]: line tables and inline frames (`addr2line`/gimli);
+//! - [`dwarf`]: line tables and inline frames (`addr2line`/gimli), with
+//!   split DWARF (`.dwo` files, `dwp` packages) read through a reader the
+//!   caller supplies;
+//! - [`minidebuginfo`]: a stripped binary's `.gnu_debugdata` (Fedora's
+//!   MiniDebugInfo, xz-compressed symbols of its local functions);
 //! - [`DsoSymbols`]: one file's symbols and DWARF together, from bytes (the
 //!   lookups the symbolizer makes, without its file reading);
 //! - [`debug_file_candidates`]: `/usr/lib/debug/.build-id/xx/yyyy.debug` and
@@ -23,9 +27,11 @@
 //! path and build id). Every path it reads (debug roots, kallsyms, perf-map
 //! directory, a `--symfs` root) is a parameter in [`SymbolizerConfig`].
 //! Problems are not errors: frames stay unresolved and a warning is kept,
-//! once per cause, in [`Symbolizer::warnings`]. Not supported yet:
-//! `.gnu_debugdata` (MiniDebugInfo), split DWARF, debuginfod, vmlinux DWARF
-//! for the kernel.
+//! once per cause, in [`Symbolizer::warnings`]. A stripped binary that no
+//! debug file names gets its local functions from its MiniDebugInfo; split
+//! DWARF is looked for at `DW_AT_comp_dir/DW_AT_dwo_name`, next to the
+//! binary, and in `BINARY.dwp` (each file read once). Not supported yet:
+//! debuginfod, vmlinux DWARF for the kernel.
 
 pub mod buildid_cache;
 pub mod demangle;
@@ -36,8 +42,10 @@ mod intervals;
 pub mod jitdump;
 mod jitdump_writer;
 pub mod kallsyms;
+pub mod minidebuginfo;
 pub mod perfmap;
 mod plt;
+mod split_dwarf;
 mod symbolizer;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +53,7 @@ use std::path::{Path, PathBuf};
 pub use buildid_cache::{read_build_id, BuildIdCache};
 pub use demangle::{demangle, DemangleOptions};
 pub use dso::DsoSymbols;
-pub use dwarf::DwarfInfo;
+pub use dwarf::{DwarfInfo, SplitDwarfMiss, SplitDwarfReader};
 pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
 pub use jitdump::{JitDump, JitDumpError, JitSymbols};
 pub use jitdump_writer::JitDumpWriter;
@@ -182,6 +190,31 @@ pub enum SymbolWarning {
         /// The file.
         path: PathBuf,
         /// What gimli said.
+        reason: String,
+    },
+    /// A stripped binary's `.gnu_debugdata` (MiniDebugInfo) could not be
+    /// used; its local functions stay unnamed.
+    #[error("{}: {reason}; its local functions stay unnamed", path.display())]
+    BadMiniDebugInfo {
+        /// The binary.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A split DWARF file (`.dwo`) that a look-up needed was missing or not
+    /// usable; names come from the symbol table, lines from the skeleton.
+    #[error(
+        "{}: split DWARF {} {reason}; no inline frames for its code (keep the .dwo files \
+         where the build left them, or package them next to the binary with dwp)",
+        path.display(),
+        dwo.display()
+    )]
+    SplitDwarfMissing {
+        /// The DSO.
+        path: PathBuf,
+        /// The `.dwo` file looked for.
+        dwo: PathBuf,
+        /// Why it was not used.
         reason: String,
     },
     /// kallsyms shows only zero addresses.

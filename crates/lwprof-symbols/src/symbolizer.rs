@@ -1,19 +1,22 @@
 //! The [`Symbolizer`]: the thin layer that reads files (each file once,
 //! cached per path and build id) and answers address lookups with frames
 //! from the parsers of this crate. Problems are not errors: frames stay
-//! unresolved and a warning is kept, once per cause.
+//! unresolved and a warning is kept, once per cause. It reads the split
+//! DWARF files (`.dwo`, `.dwp`) that [`DwarfInfo`] asks for, once each, and
+//! a stripped binary's MiniDebugInfo when no debug file names its functions.
 //!
 //! It does not know the profile model: `lwprof-profile` walks a profile's
 //! locations and asks it.
 
-use crate::kallsyms;
 use crate::{
     debug_file_candidates, hex, BuildIdCache, DebugFileSource, DsoSymbols, DwarfInfo, ElfSymbols,
-    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SymbolWarning,
-    SymbolizerConfig,
+    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SplitDwarfReader,
+    SymbolWarning, SymbolizerConfig,
 };
+use crate::{kallsyms, minidebuginfo};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 enum JitSource {
     PerfMap(PerfMap),
@@ -29,7 +32,11 @@ pub struct Symbolizer {
     jit: HashMap<PathBuf, Option<JitSource>>,
     warnings: Vec<SymbolWarning>,
     warned: HashSet<SymbolWarning>,
+    /// `.dwo` and `.dwp` files read for split DWARF, by path.
+    split_files: SplitFiles,
 }
+
+type SplitFiles = Arc<Mutex<HashMap<PathBuf, Result<Arc<[u8]>, String>>>>;
 
 impl std::fmt::Debug for Symbolizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,6 +65,7 @@ impl Symbolizer {
             jit: HashMap::new(),
             warnings: Vec::new(),
             warned: HashSet::new(),
+            split_files: SplitFiles::default(),
         }
     }
 
@@ -110,10 +118,21 @@ impl Symbolizer {
             self.dsos.insert(key.clone(), loaded);
         }
         let opts = self.config.demangle;
-        match self.dsos.get_mut(&key) {
-            Some(Some(dso)) => dso.resolve_file_offset(file_offset, opts),
-            _ => Vec::new(),
+        let (frames, misses) = match self.dsos.get_mut(&key) {
+            Some(Some(dso)) => (
+                dso.resolve_file_offset(file_offset, opts),
+                dso.take_split_dwarf_misses(),
+            ),
+            _ => return Vec::new(),
+        };
+        for miss in misses {
+            self.warn(SymbolWarning::SplitDwarfMissing {
+                path: self.real_path(path),
+                dwo: miss.dwo,
+                reason: miss.reason,
+            });
         }
+        frames
     }
 
     /// The frame of a kernel address, from kallsyms (kernel modules named
@@ -340,11 +359,46 @@ impl Symbolizer {
         (elf.build_id.as_deref() == Some(build_id)).then_some((file, (bytes, elf)))
     }
 
-    fn load_dwarf(&mut self, path: &Path, bytes: &[u8]) -> Option<DwarfInfo> {
+    /// Loads DWARF that follows split DWARF next to `binary` (the file
+    /// that ran, whose `.dwp` and `.dwo` files are looked for).
+    fn load_dwarf(&mut self, binary: &Path, path: &Path, bytes: &[u8]) -> Option<DwarfInfo> {
         match DwarfInfo::parse(bytes) {
-            Ok(d) => Some(d),
+            Ok(mut d) => {
+                d.follow_split_dwarf(binary, self.split_dwarf_reader());
+                Some(d)
+            }
             Err(e) => {
                 self.warn(SymbolWarning::BadDebugInfo {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Reads split DWARF files for a [`DwarfInfo`], each file once.
+    fn split_dwarf_reader(&self) -> SplitDwarfReader {
+        let files = Arc::clone(&self.split_files);
+        Box::new(move |path: &Path| {
+            let mut files = files.lock().map_err(|_| "unreadable".to_string())?;
+            files
+                .entry(path.to_path_buf())
+                .or_insert_with(|| {
+                    std::fs::read(path)
+                        .map(Arc::from)
+                        .map_err(|e| e.to_string())
+                })
+                .clone()
+        })
+    }
+
+    /// The symbols of a binary's `.gnu_debugdata`; warns when it is damaged.
+    fn load_minidebuginfo(&mut self, path: &Path, bytes: &[u8]) -> Option<ElfSymbols> {
+        match minidebuginfo::symbols_of_binary(bytes, minidebuginfo::MAX_DECOMPRESSED) {
+            Ok(symbols) => symbols,
+            Err(e) => {
+                self.warn(SymbolWarning::BadMiniDebugInfo {
                     path: path.to_path_buf(),
                     reason: e.to_string(),
                 });
@@ -365,7 +419,7 @@ impl Symbolizer {
             if let Some((bytes, elf)) = &binary {
                 if elf.has_debug_info {
                     let bytes = bytes.clone();
-                    dwarf = self.load_dwarf(&path, &bytes);
+                    dwarf = self.load_dwarf(&path, &path, &bytes);
                 }
             }
         }
@@ -423,10 +477,17 @@ impl Symbolizer {
                     _ => {}
                 }
                 if elf.has_debug_info && self.config.dwarf {
-                    dwarf = self.load_dwarf(&candidate, &bytes);
+                    dwarf = self.load_dwarf(&path, &candidate, &bytes);
                 }
                 debug_elf = Some(elf);
                 break;
+            }
+        }
+        // MiniDebugInfo names a stripped binary's local functions when no
+        // debug file did.
+        if stripped && !debug_elf.as_ref().is_some_and(|d| d.has_symtab) {
+            if let Some((bytes, _)) = &binary {
+                debug_elf = self.load_minidebuginfo(&path, bytes).or(debug_elf);
             }
         }
         let elf = match (binary.map(|(_, e)| e), debug_elf) {
