@@ -243,7 +243,7 @@ impl Symbolizer {
         }
     }
 
-    fn real_path(&self, path: &str) -> PathBuf {
+    pub(crate) fn real_path(&self, path: &str) -> PathBuf {
         // The kernel marks unlinked files; the path may hold a newer file,
         // which the build-id check then rejects.
         let path = path.strip_suffix(" (deleted)").unwrap_or(path);
@@ -304,6 +304,9 @@ impl Symbolizer {
         if let Some((_, cached)) = self.cached_binary(expected) {
             return Some(cached);
         }
+        if let Some(fetched) = self.debuginfod_elf(expected, "executable") {
+            return Some(fetched);
+        }
         let looked = self
             .config
             .build_id_cache
@@ -340,6 +343,14 @@ impl Symbolizer {
         (elf.build_id.as_deref() == Some(build_id)).then_some((file, (bytes, elf)))
     }
 
+    /// The debuginfod cache's file of this build id, checked.
+    fn debuginfod_elf(&mut self, build_id: &[u8], artifact: &str) -> Option<(Vec<u8>, ElfSymbols)> {
+        let file =
+            crate::debuginfod_file(self.config.debuginfod_cache.as_ref()?, build_id, artifact)?;
+        let (bytes, elf) = self.read_elf(&file)?;
+        (elf.build_id.as_deref() == Some(build_id)).then_some((bytes, elf))
+    }
+
     fn load_dwarf(&mut self, path: &Path, bytes: &[u8]) -> Option<DwarfInfo> {
         match DwarfInfo::parse(bytes) {
             Ok(d) => Some(d),
@@ -371,7 +382,7 @@ impl Symbolizer {
         }
         // A separate debug file gives DWARF, and a stripped binary's local
         // functions (distro libraries have only `.dynsym`).
-        let stripped = binary.as_ref().is_some_and(|(_, e)| !e.has_symtab);
+        let stripped = binary.as_ref().is_none_or(|(_, e)| !e.has_symtab);
         let needs_debug_file = (self.config.dwarf && dwarf.is_none()) || stripped;
         let mut debug_elf: Option<ElfSymbols> = None;
         if needs_debug_file {
@@ -385,6 +396,13 @@ impl Symbolizer {
             // The debug file kept in the build-id cache with the binary.
             if let (Some(id), Some(root)) = (&build_id, &self.config.build_id_cache) {
                 if let Some(debug) = BuildIdCache::new(root.clone()).find_debug(id) {
+                    candidates.push((debug, DebugFileSource::BuildId));
+                }
+            }
+            // The debug file a debuginfod client fetched (build-id checked
+            // below, as every candidate is).
+            if let (Some(id), Some(cache)) = (&build_id, &self.config.debuginfod_cache) {
+                if let Some(debug) = crate::debuginfod_file(cache, id, "debuginfo") {
                     candidates.push((debug, DebugFileSource::BuildId));
                 }
             }

@@ -10,12 +10,14 @@
 
 mod args;
 mod callgraph;
+mod debuginfod;
 mod header;
 mod inputs;
 mod stats;
 mod time;
 
 pub use args::ReportArgs;
+pub use debuginfod::DebuginfodConfig;
 
 use anyhow::{bail, Context, Result};
 use lwprof_output::{
@@ -86,6 +88,8 @@ pub struct ReportConfig {
     pub stats: bool,
     /// `--header`: the file's header instead of a profile.
     pub header: bool,
+    /// Debug files from debuginfod (none fetched with `--offline`).
+    pub debuginfod: DebuginfodConfig,
 }
 
 /// What a report needs loaded.
@@ -174,7 +178,7 @@ pub fn run(config: ReportConfig) -> Result<u8> {
         disabled: config.no_demangle,
         ..DemangleOptions::default()
     };
-    let (imported, warnings) = load(&inputs, need, demangle)
+    let (imported, warnings) = load(&inputs, need, demangle, &config.debuginfod)
         .with_context(|| format!("reading {}", config.input.display()))?;
     report_reader_notes(&imported, &config);
     let shown = if config.verbose { usize::MAX } else { 5 };
@@ -408,6 +412,7 @@ fn load(
     paths: &[PathBuf],
     need: Needs,
     demangle: DemangleOptions,
+    fetch: &DebuginfodConfig,
 ) -> Result<(ImportedProfile, Vec<SymbolWarning>)> {
     let mut imported = import_all(
         paths,
@@ -423,15 +428,24 @@ fn load(
         dwarf: need.dwarf,
         demangle,
         cache_dir: lwprof_symbols::default_cache_dir(),
+        debuginfod_cache: fetch.cache.clone(),
         ..SymbolizerConfig::default()
     });
+    if let Some(client) = &fetch.client {
+        debuginfod::fetch_missing(&symbolizer, &imported.profile, client);
+    }
     symbolizer.symbolize_profile(&mut imported.profile);
     let warnings = symbolizer.warnings().to_vec();
     Ok((imported, warnings))
 }
 
 /// `lwprof record --format F`: write the just-recorded profile.
-pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path>) -> Result<()> {
+pub fn write_profile_after_record(
+    data: &Path,
+    format: Format,
+    out: Option<&Path>,
+    fetch: &DebuginfodConfig,
+) -> Result<()> {
     let default_name;
     let out = match out {
         Some(p) => Some(p),
@@ -446,7 +460,12 @@ pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path
         symbols: true,
         dwarf: true,
     };
-    let (imported, _) = load(&[data.to_path_buf()], need, DemangleOptions::default())?;
+    let (imported, _) = load(
+        &[data.to_path_buf()],
+        need,
+        DemangleOptions::default(),
+        fetch,
+    )?;
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),
         ..OutputOptions::default()

@@ -1,0 +1,131 @@
+//! Debug files from debuginfod before a report symbolizes: the file DSOs
+//! of the profile's locations that lack symbols here (binary gone, or
+//! stripped with no debug file) are fetched by build id into the debuginfod
+//! cache, which the symbolizer then reads.
+//!
+//! The network is used only when `DEBUGINFOD_URLS` names a server and
+//! `--offline` is not given; the cache is read either way. A fetch that
+//! fails is one note line (the DSO, its build id, each server and why) and
+//! the DSO's frames show as addresses; it never fails the report.
+
+use anyhow::Result;
+use lwprof_debuginfod::{Artifact, Client, ClientConfig, Request};
+use lwprof_profile::model::{AddressSpace, DsoKind, Profile};
+use lwprof_symbols::Symbolizer;
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Where fetched files are, and the client that may fetch more.
+#[derive(Debug, Clone, Default)]
+pub struct DebuginfodConfig {
+    /// The client; `None` is no network (`--offline`, or no
+    /// `DEBUGINFOD_URLS`).
+    pub client: Option<ClientConfig>,
+    /// The debuginfod cache the symbolizer reads.
+    pub cache: Option<PathBuf>,
+}
+
+impl DebuginfodConfig {
+    /// From the environment (elfutils' variables) and `--offline`.
+    pub fn from_env(offline: bool) -> Result<Self> {
+        let client = if offline {
+            None
+        } else {
+            ClientConfig::from_env()?.map(|mut c| {
+                c.progress = std::io::stderr().is_terminal();
+                c
+            })
+        };
+        let cache = client
+            .as_ref()
+            .map(|c| c.cache.clone())
+            .or_else(lwprof_debuginfod::default_cache_path);
+        Ok(Self { client, cache })
+    }
+}
+
+/// One DSO to fetch for: its recorded path and build id, and which files.
+struct Wanted {
+    path: String,
+    build_id: Vec<u8>,
+    artifacts: Vec<Artifact>,
+}
+
+/// The file DSOs of the profile's locations that lack symbols, with what
+/// each lacks.
+fn wanted(symbolizer: &Symbolizer, profile: &Profile) -> Vec<Wanted> {
+    let dsos: BTreeSet<usize> = profile
+        .locations()
+        .iter()
+        .filter(|l| matches!(l.space, AddressSpace::File(_)))
+        .filter_map(|l| l.dso.map(|d| d.index()))
+        .collect();
+    let mut out = Vec::new();
+    for i in dsos {
+        let dso = &profile.dsos()[i];
+        let Some(id) = dso.build_id.as_deref().filter(|id| !id.is_empty()) else {
+            continue;
+        };
+        if dso.kind != DsoKind::File {
+            continue;
+        }
+        let missing = symbolizer.missing_files(&dso.path, id);
+        let mut artifacts = Vec::new();
+        if missing.executable {
+            artifacts.push(Artifact::Executable);
+        }
+        if missing.debuginfo {
+            artifacts.push(Artifact::Debuginfo);
+        }
+        if !artifacts.is_empty() {
+            out.push(Wanted {
+                path: dso.path.clone(),
+                build_id: id.to_vec(),
+                artifacts,
+            });
+        }
+    }
+    out
+}
+
+/// Fetches what the profile's DSOs lack; prints one note per DSO that
+/// stays without symbols.
+pub fn fetch_missing(symbolizer: &Symbolizer, profile: &Profile, config: &ClientConfig) {
+    let wanted = wanted(symbolizer, profile);
+    if wanted.is_empty() {
+        return;
+    }
+    let requests: Vec<Request> = wanted
+        .iter()
+        .flat_map(|w| {
+            w.artifacts.iter().map(|&artifact| Request {
+                build_id: w.build_id.clone(),
+                artifact,
+            })
+        })
+        .collect();
+    let client = Client::new(config.clone());
+    let mut results = client.fetch_all(&requests).into_iter();
+    for w in &wanted {
+        let mut failures = Vec::new();
+        let mut got = 0;
+        for &artifact in &w.artifacts {
+            match results.next() {
+                Some(Ok(_)) => got += 1,
+                Some(Err(e)) => failures.push(format!("{artifact}: {e}")),
+                None => {}
+            }
+        }
+        // The executable alone names a stripped binary's exported
+        // functions only; a debug file alone names them all: either helps.
+        if got == 0 && !failures.is_empty() {
+            eprintln!(
+                "lwprof: note: debuginfod: {} (build id {}): {}; its frames show as addresses",
+                w.path,
+                lwprof_debuginfod::hex(&w.build_id),
+                failures.join("; ")
+            );
+        }
+    }
+}
