@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn unhex(h: &str) -> Option<Vec<u8>> {
-    if h.len() % 2 != 0 || h.is_empty() {
+    if !h.len().is_multiple_of(2) || h.is_empty() {
         return None;
     }
     (0..h.len() / 2)
