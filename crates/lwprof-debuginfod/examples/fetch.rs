@@ -31,10 +31,7 @@ fn main() -> ExitCode {
             eprintln!("fetch: {arg}: not a hex build id");
             return ExitCode::from(2);
         };
-        requests.push(Request {
-            build_id,
-            artifact,
-        });
+        requests.push(Request { build_id, artifact });
     }
     let config = match ClientConfig::from_env() {
         Ok(Some(c)) => c,

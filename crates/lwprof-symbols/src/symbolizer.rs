@@ -382,7 +382,7 @@ impl Symbolizer {
         }
         // A separate debug file gives DWARF, and a stripped binary's local
         // functions (distro libraries have only `.dynsym`).
-        let stripped = binary.as_ref().is_none_or(|(_, e)| !e.has_symtab);
+        let stripped = binary.as_ref().is_some_and(|(_, e)| !e.has_symtab);
         let needs_debug_file = (self.config.dwarf && dwarf.is_none()) || stripped;
         let mut debug_elf: Option<ElfSymbols> = None;
         if needs_debug_file {

@@ -123,6 +123,19 @@ impl Debuginfod {
         false
     }
 
+    /// Waits, at most 60 s, until `GET PATH` answers 200
+    /// (`/buildid/HEX/executable`); panics if it does not.
+    pub fn wait_for(&self, path: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_status(self.port, path) != Some(200) {
+            assert!(
+                Instant::now() < deadline,
+                "debuginfod did not serve {path} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

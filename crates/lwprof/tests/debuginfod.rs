@@ -123,6 +123,48 @@ fn a_stripped_binary_is_named_from_debuginfod_and_not_offline() {
 }
 
 #[test]
+fn a_deleted_binary_is_fetched_with_its_debug_file() {
+    if !tools::available("debuginfod", "debuginfod") {
+        return;
+    }
+    let dir = scratch("debuginfod-deleted");
+    let d = dir.path();
+    let prog = program(d);
+    // -N: no copy in the build-id cache, so the binary is really gone.
+    let o = lwprof(
+        d,
+        &[
+            "record",
+            "-N",
+            "-o",
+            "rec.data",
+            "--",
+            prog.binary.to_str().unwrap_or_default(),
+            "0.3",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    std::fs::rename(&prog.binary, d.join("debug").join("prog")).expect("move the binary away");
+    let server = Debuginfod::start(&d.join("debug"), d, &[&prog.build_id]);
+    server.wait_for(&format!("/buildid/{}/executable", prog.build_id));
+    let url = server.url();
+    let o = report(d, "cache", &[("DEBUGINFOD_URLS", url.as_str())], &[]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        share(&parse_shares(&out), "fetched_hot") > 50.0,
+        "not named from the fetched files:\n{out}\n{err}"
+    );
+    for artifact in ["executable", "debuginfo"] {
+        let f = d.join("cache").join(&prog.build_id).join(artifact);
+        assert!(
+            std::fs::metadata(&f).is_ok_and(|m| m.len() > 0),
+            "{artifact} not fetched"
+        );
+    }
+}
+
+#[test]
 fn record_format_fetches_too_and_offline_does_not() {
     if !tools::available("debuginfod", "debuginfod") {
         return;

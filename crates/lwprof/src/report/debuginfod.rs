@@ -96,22 +96,32 @@ pub fn fetch_missing(symbolizer: &Symbolizer, profile: &Profile, config: &Client
     if wanted.is_empty() {
         return;
     }
-    let requests: Vec<Request> = wanted
-        .iter()
-        .flat_map(|w| {
-            w.artifacts.iter().map(|&artifact| Request {
+    // One request per file, however many DSOs share the build id.
+    let mut requests: Vec<Request> = Vec::new();
+    for w in &wanted {
+        for &artifact in &w.artifacts {
+            let r = Request {
                 build_id: w.build_id.clone(),
                 artifact,
-            })
-        })
-        .collect();
+            };
+            if !requests.contains(&r) {
+                requests.push(r);
+            }
+        }
+    }
     let client = Client::new(config.clone());
-    let mut results = client.fetch_all(&requests).into_iter();
+    let results = client.fetch_all(&requests);
+    let result = |id: &[u8], artifact: Artifact| {
+        requests
+            .iter()
+            .position(|r| r.build_id == id && r.artifact == artifact)
+            .map(|i| &results[i])
+    };
     for w in &wanted {
         let mut failures = Vec::new();
         let mut got = 0;
         for &artifact in &w.artifacts {
-            match results.next() {
+            match result(&w.build_id, artifact) {
                 Some(Ok(_)) => got += 1,
                 Some(Err(e)) => failures.push(format!("{artifact}: {e}")),
                 None => {}
