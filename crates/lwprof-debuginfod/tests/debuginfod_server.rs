@@ -1,7 +1,8 @@
 //! The client against elfutils' own `debuginfod` on a loopback port: the
 //! cache it fills is the one `debuginfod-find` reads (and the other way
 //! round), a server that never answers or answers garbage costs one
-//! failure and leaves a negative-cache entry that the next fetch honours.
+//! failure and leaves a negative-cache entry that the next fetch honours,
+//! and an `https://` URL speaks TLS (rustls).
 
 use lwprof_debuginfod::{Artifact, Client, ClientConfig, Error, Request, ServerFailure};
 use lwprof_testkit::debuginfod::{stripped_program, Behaviour, Debuginfod, FakeServer};
@@ -151,4 +152,33 @@ fn garbage_is_rejected_and_not_cached_as_a_file() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(names, ["executable"], "a temporary file was left behind");
+}
+
+#[test]
+fn https_urls_speak_tls_and_a_failed_handshake_is_one_failure() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    // Reads what the client sends first, then hangs up: no TLS server here.
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut head = [0u8; 6];
+        conn.read_exact(&mut head).map(|_| head).ok()
+    });
+    let dir = scratch("debuginfod-https");
+    let url = format!("https://127.0.0.1:{port}");
+    let client = Client::new(config(vec![url.clone()], &dir.path().join("cache")));
+    let r = client.fetch(&[0x17; 20], Artifact::Debuginfo);
+    let head = server.join().expect("server thread");
+    // A TLS handshake record (22), TLS 1.x, carrying a ClientHello (1).
+    let head = head.expect("the client sent nothing");
+    assert_eq!((head[0], head[1], head[5]), (22, 3, 1), "{head:?}");
+    match r {
+        Err(Error::Failed(f)) => {
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].0, url);
+            assert!(matches!(f[0].1, ServerFailure::Transport { .. }), "{f:?}");
+        }
+        other => panic!("expected a failed handshake, got {other:?}"),
+    }
 }
