@@ -22,9 +22,21 @@ fn unhex(h: &str) -> Option<Vec<u8>> {
 fn main() -> ExitCode {
     let mut artifact = Artifact::Debuginfo;
     let mut requests = Vec::new();
-    for arg in std::env::args().skip(1) {
+    let mut threads = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         if arg == "--executable" {
             artifact = Artifact::Executable;
+            continue;
+        }
+        if arg == "--threads" {
+            match args.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if n > 0 => threads = Some(n),
+                _ => {
+                    eprintln!("fetch: --threads takes a positive number");
+                    return ExitCode::from(2);
+                }
+            }
             continue;
         }
         let Some(build_id) = unhex(&arg) else {
@@ -46,6 +58,7 @@ fn main() -> ExitCode {
     };
     let client = Client::new(ClientConfig {
         progress: std::io::stderr().is_terminal(),
+        threads: threads.unwrap_or(config.threads),
         ..config
     });
     let mut failed = false;

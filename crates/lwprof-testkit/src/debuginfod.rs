@@ -93,6 +93,8 @@ impl Debuginfod {
                 .args(["-F", "-p", &port.to_string(), "-d"])
                 .arg(db_dir.join(format!("debuginfod-{port}.sqlite")))
                 .arg(dir)
+                // With DEBUGINFOD_URLS it would forward misses upstream.
+                .env_remove("DEBUGINFOD_URLS")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
