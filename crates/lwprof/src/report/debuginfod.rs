@@ -118,18 +118,17 @@ pub fn fetch_missing(symbolizer: &Symbolizer, profile: &Profile, config: &Client
             .map(|i| &results[i])
     };
     for w in &wanted {
-        let mut failures = Vec::new();
-        let mut got = 0;
-        for &artifact in &w.artifacts {
-            match result(&w.build_id, artifact) {
-                Some(Ok(_)) => got += 1,
-                Some(Err(e)) => failures.push(format!("{artifact}: {e}")),
-                None => {}
-            }
-        }
-        // The executable alone names a stripped binary's exported
-        // functions only; a debug file alone names them all: either helps.
-        if got == 0 && !failures.is_empty() {
+        let failures: Vec<String> = w
+            .artifacts
+            .iter()
+            .filter_map(|&artifact| match result(&w.build_id, artifact) {
+                Some(Err(e)) => Some(format!("{artifact}: {e}")),
+                _ => None,
+            })
+            .collect();
+        // What was fetched may be enough (an executable with its symbols);
+        // a debug file without the binary is not (it maps no file offsets).
+        if !failures.is_empty() && symbolizer.missing_files(&w.path, &w.build_id).any() {
             eprintln!(
                 "lwprof: note: debuginfod: {} (build id {}): {}; its frames show as addresses",
                 w.path,
