@@ -19,6 +19,8 @@
 //!   `.gnu_debuglink` lookup; a file whose build id differs from the recorded
 //!   one is not used, with a [`SymbolWarning`];
 //! - [`buildid_cache`]: perf's `~/.debug` build-id cache, read and written;
+//! - [`fetchable`]: what a DSO lacks locally (so a caller can fetch it from
+//!   debuginfod), and the debuginfod cache's files, read only;
 //! - [`mod@demangle`]: Rust (legacy, v0) and C++;
 //! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols.
 //!
@@ -30,14 +32,16 @@
 //! once per cause, in [`Symbolizer::warnings`]. A stripped binary that no
 //! debug file names gets its local functions from its MiniDebugInfo; split
 //! DWARF is looked for at `DW_AT_comp_dir/DW_AT_dwo_name`, next to the
-//! binary, and in `BINARY.dwp` (each file read once). Not supported yet:
-//! debuginfod, vmlinux DWARF for the kernel.
+//! binary, and in `BINARY.dwp` (each file read once). The symbolizer does
+//! no network I/O: `lwprof-debuginfod` fetches into the debuginfod cache,
+//! which it reads. Not supported yet: vmlinux DWARF for the kernel.
 
 pub mod buildid_cache;
 pub mod demangle;
 pub mod dso;
 pub mod dwarf;
 pub mod elf;
+pub mod fetchable;
 mod intervals;
 pub mod jitdump;
 mod jitdump_writer;
@@ -55,6 +59,7 @@ pub use demangle::{demangle, DemangleOptions};
 pub use dso::DsoSymbols;
 pub use dwarf::{DwarfInfo, SplitDwarfMiss, SplitDwarfReader};
 pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
+pub use fetchable::{debuginfod_file, MissingFiles};
 pub use jitdump::{JitDump, JitDumpError, JitSymbols};
 pub use jitdump_writer::JitDumpWriter;
 pub use kallsyms::{KernelSymbol, KernelSymbols};
@@ -109,6 +114,11 @@ pub struct SymbolizerConfig {
     /// and `perf record` keep the binaries they sampled: used when the
     /// recorded path is gone or holds another build. `None` skips it.
     pub build_id_cache: Option<PathBuf>,
+    /// The debuginfod client cache (elfutils' layout, `CACHE/HEX/debuginfo`
+    /// and `CACHE/HEX/executable`), read only: its debug file is one more
+    /// candidate, its executable is used when the recorded binary is gone
+    /// or holds another build. `None` skips it.
+    pub debuginfod_cache: Option<PathBuf>,
 }
 
 /// `$XDG_CACHE_HOME/lwprof`, or `~/.cache/lwprof`.
@@ -132,6 +142,7 @@ impl Default for SymbolizerConfig {
             dwarf: true,
             cache_dir: None,
             build_id_cache: BuildIdCache::default_root(),
+            debuginfod_cache: None,
         }
     }
 }

@@ -262,7 +262,7 @@ impl Symbolizer {
         }
     }
 
-    fn real_path(&self, path: &str) -> PathBuf {
+    pub(crate) fn real_path(&self, path: &str) -> PathBuf {
         // The kernel marks unlinked files; the path may hold a newer file,
         // which the build-id check then rejects.
         let path = path.strip_suffix(" (deleted)").unwrap_or(path);
@@ -323,6 +323,9 @@ impl Symbolizer {
         if let Some((_, cached)) = self.cached_binary(expected) {
             return Some(cached);
         }
+        if let Some(fetched) = self.debuginfod_elf(expected, "executable") {
+            return Some(fetched);
+        }
         let looked = self
             .config
             .build_id_cache
@@ -357,6 +360,14 @@ impl Symbolizer {
         let file = cache.find(build_id)?;
         let (bytes, elf) = self.read_elf(&file)?;
         (elf.build_id.as_deref() == Some(build_id)).then_some((file, (bytes, elf)))
+    }
+
+    /// The debuginfod cache's file of this build id, checked.
+    fn debuginfod_elf(&mut self, build_id: &[u8], artifact: &str) -> Option<(Vec<u8>, ElfSymbols)> {
+        let file =
+            crate::debuginfod_file(self.config.debuginfod_cache.as_ref()?, build_id, artifact)?;
+        let (bytes, elf) = self.read_elf(&file)?;
+        (elf.build_id.as_deref() == Some(build_id)).then_some((bytes, elf))
     }
 
     /// Loads DWARF that follows split DWARF next to `binary` (the file
@@ -439,6 +450,13 @@ impl Symbolizer {
             // The debug file kept in the build-id cache with the binary.
             if let (Some(id), Some(root)) = (&build_id, &self.config.build_id_cache) {
                 if let Some(debug) = BuildIdCache::new(root.clone()).find_debug(id) {
+                    candidates.push((debug, DebugFileSource::BuildId));
+                }
+            }
+            // The debug file a debuginfod client fetched (build-id checked
+            // below, as every candidate is).
+            if let (Some(id), Some(cache)) = (&build_id, &self.config.debuginfod_cache) {
+                if let Some(debug) = crate::debuginfod_file(cache, id, "debuginfo") {
                     candidates.push((debug, DebugFileSource::BuildId));
                 }
             }

@@ -127,6 +127,10 @@ pub struct ReportArgs {
     /// --header-only does, and no profile.
     #[arg(long = "header", visible_alias = "header-only")]
     header: bool,
+    /// Use no network: fetch no debug files from the DEBUGINFOD_URLS servers
+    /// (files already in the debuginfod cache are still read).
+    #[arg(long = "offline")]
+    offline: bool,
 }
 
 /// The largest pid Linux hands out (`PID_MAX_LIMIT` on 64-bit).
@@ -337,6 +341,7 @@ impl ReportArgs {
             thread_tid: self.thread_tid,
             stats: self.stats,
             header: self.header,
+            debuginfod: super::DebuginfodConfig::from_env(self.offline)?,
         })
     }
 }

@@ -10,12 +10,14 @@
 
 mod args;
 mod callgraph;
+mod debuginfod;
 mod header;
 mod inputs;
 mod stats;
 mod time;
 
 pub use args::ReportArgs;
+pub use debuginfod::DebuginfodConfig;
 
 use anyhow::{bail, Context, Result};
 use lwprof_output::{
@@ -88,6 +90,8 @@ pub struct ReportConfig {
     pub stats: bool,
     /// `--header`: the file's header instead of a profile.
     pub header: bool,
+    /// Debug files from debuginfod (none fetched with `--offline`).
+    pub debuginfod: DebuginfodConfig,
 }
 
 /// What a report needs loaded.
@@ -178,7 +182,7 @@ pub fn run(config: ReportConfig) -> Result<u8> {
     };
     // Only a timeline and a time filter need each sample's own time.
     let aggregate = config.format != Format::Firefox && config.time.is_none();
-    let (imported, warnings) = load(&inputs, need, aggregate, demangle)
+    let (imported, warnings) = load(&inputs, need, aggregate, demangle, &config.debuginfod)
         .with_context(|| format!("reading {}", config.input.display()))?;
     report_reader_notes(&imported, &config);
     let shown = if config.verbose { usize::MAX } else { 5 };
@@ -413,6 +417,7 @@ fn load(
     need: Needs,
     aggregate_samples: bool,
     demangle: DemangleOptions,
+    fetch: &DebuginfodConfig,
 ) -> Result<(ImportedProfile, Vec<SymbolWarning>)> {
     let mut imported = import_all(
         paths,
@@ -429,15 +434,24 @@ fn load(
         dwarf: need.dwarf,
         demangle,
         cache_dir: lwprof_symbols::default_cache_dir(),
+        debuginfod_cache: fetch.cache.clone(),
         ..SymbolizerConfig::default()
     });
+    if let Some(client) = &fetch.client {
+        debuginfod::fetch_missing(&symbolizer, &imported.profile, client);
+    }
     symbolizer.symbolize_profile(&mut imported.profile);
     let warnings = symbolizer.warnings().to_vec();
     Ok((imported, warnings))
 }
 
 /// `lwprof record --format F`: write the just-recorded profile.
-pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path>) -> Result<()> {
+pub fn write_profile_after_record(
+    data: &Path,
+    format: Format,
+    out: Option<&Path>,
+    fetch: &DebuginfodConfig,
+) -> Result<()> {
     let default_name;
     let out = match out {
         Some(p) => Some(p),
@@ -457,6 +471,7 @@ pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path
         need,
         format != Format::Firefox,
         DemangleOptions::default(),
+        fetch,
     )?;
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),
