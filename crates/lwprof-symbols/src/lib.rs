@@ -22,7 +22,9 @@
 //! - [`fetchable`]: what a DSO lacks locally (so a caller can fetch it from
 //!   debuginfod), and the debuginfod cache's files, read only;
 //! - [`mod@demangle`]: Rust (legacy, v0) and C++;
-//! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols.
+//! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols;
+//! - [`vdso`]: the `[vdso]` image (found in `/proc/PID/maps`, read from
+//!   `/proc/PID/mem`), kept in the build-id cache as perf keeps it.
 //!
 //! Parsers take bytes or text. [`Symbolizer`] is the thin layer that reads
 //! files (`std::fs::read`; each file is read and parsed once, then cached per
@@ -51,6 +53,7 @@ pub mod perfmap;
 mod plt;
 mod split_dwarf;
 mod symbolizer;
+pub mod vdso;
 
 use std::path::{Path, PathBuf};
 

@@ -13,7 +13,7 @@ use crate::{
     JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SplitDwarfReader,
     SymbolWarning, SymbolizerConfig,
 };
-use crate::{kallsyms, minidebuginfo};
+use crate::{kallsyms, minidebuginfo, vdso};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -133,6 +133,47 @@ impl Symbolizer {
             });
         }
         frames
+    }
+
+    /// Frames at a file offset of the `[vdso]` image (its mapping offset):
+    /// the build-id cache's image of the recorded build id, else the running
+    /// kernel's when it is that build (or none was recorded).
+    pub fn symbolize_vdso(&mut self, build_id: Option<&[u8]>, offset: u64) -> Vec<ResolvedFrame> {
+        let key = (vdso::VDSO_NAME.to_string(), build_id.map(<[u8]>::to_vec));
+        if !self.dsos.contains_key(&key) {
+            let loaded = self.load_vdso(build_id);
+            self.dsos.insert(key.clone(), loaded);
+        }
+        let opts = self.config.demangle;
+        match self.dsos.get_mut(&key) {
+            Some(Some(dso)) => dso.resolve_file_offset(offset, opts),
+            _ => Vec::new(),
+        }
+    }
+
+    fn load_vdso(&mut self, build_id: Option<&[u8]>) -> Option<DsoSymbols> {
+        let cached = build_id
+            .zip(self.config.build_id_cache.clone())
+            .and_then(|(id, root)| BuildIdCache::new(root).find_named(id, vdso::VDSO_CACHE_FILE));
+        let bytes = match cached.and_then(|p| std::fs::read(p).ok()) {
+            Some(b) => b,
+            None => {
+                let running = vdso::read_running(None)?;
+                if build_id.is_some_and(|id| running.build_id() != Some(id)) {
+                    self.warn(SymbolWarning::Unreadable {
+                        path: PathBuf::from(vdso::VDSO_NAME),
+                        error: format!(
+                            "build id {} is neither in the build-id cache nor the running \
+                             kernel's",
+                            hex(build_id.unwrap_or_default())
+                        ),
+                    });
+                    return None;
+                }
+                running.bytes().to_vec()
+            }
+        };
+        DsoSymbols::parse(&bytes).ok()
     }
 
     /// The frame of a kernel address, from kallsyms (kernel modules named

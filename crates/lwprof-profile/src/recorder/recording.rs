@@ -21,6 +21,7 @@ use lwprof_events::sampling::{Period, SampleConfig, Wakeup};
 use lwprof_events::session::{SamplingSession, SessionEvent, SessionOptions, Target};
 use lwprof_events::EventConfig;
 use lwprof_perfdata::{BuildIdEntry, EventAttr, Features, PerfDataError};
+use lwprof_symbols::vdso::{self, VDSO_NAME};
 use lwprof_symbols::{read_build_id, BuildIdCache};
 use perf_event_open_sys::bindings as abi;
 use std::path::Path;
@@ -585,6 +586,20 @@ pub(super) fn build_ids(tracker: &Tracker) -> Vec<BuildIdEntry> {
         let Ok(path) = std::str::from_utf8(path) else {
             continue;
         };
+        if path == VDSO_NAME {
+            // As perf: the image is named by its build id, kept in the cache.
+            if let Some(id) =
+                vdso::read_running(None).and_then(|v| v.build_id().map(<[u8]>::to_vec))
+            {
+                out.push(BuildIdEntry {
+                    pid: -1,
+                    misc: MISC_USER,
+                    build_id: id,
+                    path: path.to_string(),
+                });
+            }
+            continue;
+        }
         if !path.starts_with('/') {
             continue;
         }
@@ -618,6 +633,10 @@ pub(super) fn cache_hit_binaries(tracker: &Tracker, root: &Path) -> usize {
         let Ok(path) = std::str::from_utf8(path) else {
             continue;
         };
+        if hit && path == VDSO_NAME {
+            added += usize::from(cache_vdso(&cache));
+            continue;
+        }
         let path = Path::new(path);
         if !hit || !path.is_absolute() || path.starts_with(root) || !path.is_file() {
             continue;
@@ -636,6 +655,25 @@ pub(super) fn cache_hit_binaries(tracker: &Tracker, root: &Path) -> usize {
         }
     }
     added
+}
+
+/// Keeps the running vDSO image as perf does (`ROOT/[vdso]/ID/vdso`);
+/// true when it was added.
+fn cache_vdso(cache: &BuildIdCache) -> bool {
+    use lwprof_symbols::buildid_cache::Added;
+    let Some(image) = vdso::read_running(None) else {
+        return false;
+    };
+    let Some(id) = image.build_id() else {
+        return false;
+    };
+    let added = cache.add_from(
+        Path::new(VDSO_NAME),
+        vdso::VDSO_CACHE_FILE,
+        &mut image.bytes(),
+        id,
+    );
+    matches!(added, Ok(Added::Copied | Added::Linked))
 }
 
 /// Keeps the separate debug file of a cached binary that has no DWARF of

@@ -1,0 +1,117 @@
+//! Code outside the files of lwprof's mount namespace, against the real
+//! kernel and perf 6.1: the vDSO (named from its image, kept in the
+//! build-id cache) and binaries of a process in another mount namespace
+//! (a container), read while it lived.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// A program that spends its second in `clock_gettime`, most of it in the
+/// vDSO.
+const CLOCK_LOOP_C: &str = r#"#include <time.h>
+int main(void) {
+    struct timespec s, t;
+    clock_gettime(CLOCK_MONOTONIC, &s);
+    do clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((t.tv_sec - s.tv_sec) * 1000000000L + (t.tv_nsec - s.tv_nsec) < 1000000000L);
+    return 0;
+}
+"#;
+
+/// `(share, symbol)` of the first report line of DSO `dso`
+/// (`-s dso,sym --no-children -g none` text).
+fn first_of_dso(report: &str, dso: &str) -> Option<(f64, String)> {
+    report.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let pct = f.first()?.strip_suffix('%')?.parse::<f64>().ok()?;
+        let level = f.iter().position(|w| *w == "[.]")?;
+        f[1..level]
+            .contains(&dso)
+            .then(|| (pct, f[level + 1..].join(" ")))
+    })
+}
+
+fn report_dso_sym(dir: &Path, data: &str, cache: &Path) -> String {
+    let o = lwprof_env(
+        dir,
+        &[
+            "report",
+            "-i",
+            data,
+            "--no-children",
+            "-s",
+            "dso,sym",
+            "-g",
+            "none",
+        ],
+        &[("PERF_BUILDID_DIR", cache)],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    out
+}
+
+#[test]
+fn vdso_time_is_named_from_the_vdso_image_in_lwprof_and_perf_recordings() {
+    let dir = scratch("vdso");
+    let d = dir.path();
+    let prog = compile_c(d, "clockloop", CLOCK_LOOP_C, &["-O2"]);
+    let prog = prog.to_str().expect("utf-8 path");
+    let cache = d.join("cache");
+    let env = [("PERF_BUILDID_DIR", cache.as_path())];
+    let o = lwprof_env(d, &["record", "-o", "l.data", "--", prog], &env);
+    assert!(o.status.success(), "{}", text(&o).1);
+
+    // The image is kept as perf keeps it, under the build id recorded.
+    let ids = perf_ok(d, &["buildid-list", "-i", "l.data"]).0;
+    let id = ids
+        .lines()
+        .find_map(|l| l.strip_suffix(" [vdso]"))
+        .unwrap_or_else(|| panic!("no [vdso] build id recorded:\n{ids}"));
+    let kept = cache.join("[vdso]").join(id).join("vdso");
+    let image = std::fs::read(&kept).unwrap_or_else(|e| panic!("{}: {e}", kept.display()));
+    assert!(image.starts_with(b"\x7fELF"));
+    assert!(cache
+        .join(".build-id")
+        .join(&id[..2])
+        .join(&id[2..])
+        .join("vdso")
+        .is_file());
+
+    let out = report_dso_sym(d, "l.data", &cache);
+    let (share, name) = first_of_dso(&out, "[vdso]").unwrap_or_else(|| panic!("no [vdso]:\n{out}"));
+    assert!(share > 30.0, "{out}");
+    assert!(name.ends_with("clock_gettime"), "{name}:\n{out}");
+
+    // A perf recording of the same program, read by lwprof, names it the
+    // way perf does (perf prefers the `__vdso_` alias of the same symbol).
+    let o = perf(d, &["record", "-q", "-o", "p.data", "--", prog]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let perf_out = perf_ok(
+        d,
+        &[
+            "report",
+            "-i",
+            "p.data",
+            "--stdio",
+            "--no-children",
+            "-s",
+            "dso,sym",
+            "-g",
+            "none",
+        ],
+    )
+    .0;
+    let (_, perf_name) =
+        first_of_dso(&perf_out, "[vdso]").unwrap_or_else(|| panic!("perf: no [vdso]:\n{perf_out}"));
+    // An empty cache: the running kernel's image is the recorded build.
+    let out = report_dso_sym(d, "p.data", &d.join("empty"));
+    let (share, name) = first_of_dso(&out, "[vdso]").unwrap_or_else(|| panic!("no [vdso]:\n{out}"));
+    assert!(share > 30.0, "{out}");
+    assert!(
+        perf_name.ends_with(&name) && name.ends_with("clock_gettime"),
+        "lwprof {name}, perf {perf_name}"
+    );
+}
