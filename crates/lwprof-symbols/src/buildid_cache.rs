@@ -208,8 +208,14 @@ fn relative_name(name: &Path) -> io::Result<&Path> {
 /// The GNU build id of an ELF file, read from its PT_NOTE segments only (a
 /// few hundred bytes, not the whole file: recording stays fast to finish).
 pub fn read_build_id(path: &std::path::Path) -> Option<Vec<u8>> {
+    read_build_id_from(&mut File::open(path).ok()?)
+}
+
+/// [`read_build_id`] of an open file (one opened through
+/// `/proc/PID/map_files`, say); reads from the start whatever the position.
+pub fn read_build_id_from(f: &mut File) -> Option<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = File::open(path).ok()?;
+    f.seek(SeekFrom::Start(0)).ok()?;
     let mut eh = [0u8; 64];
     f.read_exact(&mut eh).ok()?;
     // 64-bit little-endian ELF only (the machines lwprof records on).

@@ -115,3 +115,67 @@ fn vdso_time_is_named_from_the_vdso_image_in_lwprof_and_perf_recordings() {
         "lwprof {name}, perf {perf_name}"
     );
 }
+
+#[test]
+fn a_binary_run_from_a_tmpfs_of_a_dead_mount_namespace_is_named_from_the_cache() {
+    if !tools::available("unshare", "util-linux") {
+        return;
+    }
+    let dir = scratch("mntns");
+    let d = dir.path();
+    let prog = compile_c(d, "prog", &busy_c("boxed_hot", "boxed_side"), &["-O1"]);
+    // A fresh directory: the tmpfs mounted on it exists only in the new
+    // mount namespace (unshare makes its mounts private), and dies with it.
+    let boxdir = d.join("box");
+    std::fs::create_dir(&boxdir).expect("mkdir");
+    let inside = boxdir.join("prog");
+    let script = format!(
+        "mount -t tmpfs none {b} && cp {p} {i} && {i} 1",
+        b = boxdir.display(),
+        p = prog.display(),
+        i = inside.display()
+    );
+    let cache = d.join("cache");
+    let env = [("PERF_BUILDID_DIR", cache.as_path())];
+    let o = lwprof_env(
+        d,
+        &[
+            "record", "-o", "ns.data", "--", "unshare", "-m", "sh", "-c", &script,
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(!inside.exists(), "the tmpfs outlived its namespace");
+
+    // The recorded build id is the binary's, and its copy is in the cache.
+    let ids = perf_ok(d, &["buildid-list", "-i", "ns.data"]).0;
+    let want = lwprof_symbols::read_build_id(&prog).expect("a build id");
+    let line = format!("{} {}", lwprof_symbols::hex(&want), inside.display());
+    assert!(ids.lines().any(|l| l == line), "{line} not in:\n{ids}");
+    let kept = cache.join(inside.strip_prefix("/").expect("absolute"));
+    assert!(kept.join(lwprof_symbols::hex(&want)).join("elf").is_file());
+
+    let shares = |cache: &Path| {
+        let o = lwprof_env(
+            d,
+            &[
+                "report",
+                "-i",
+                "ns.data",
+                "--no-children",
+                "-s",
+                "sym",
+                "-g",
+                "none",
+            ],
+            &[("PERF_BUILDID_DIR", cache)],
+        );
+        assert!(o.status.success(), "{}", text(&o).1);
+        (parse_shares(&text(&o).0), text(&o).0)
+    };
+    let (s, out) = shares(&cache);
+    assert!(share(&s, "boxed_hot") > 50.0, "{out}");
+    // Nothing else could have named it: without the cache it is addresses.
+    let (s, out) = shares(&d.join("empty"));
+    assert_eq!(share(&s, "boxed_hot"), 0.0, "{out}");
+}

@@ -6,6 +6,7 @@
 //! [`super::output`]'s, what must be remembered across files is
 //! [`super::tracker`]'s, and the flight recorder is [`super::flight`].
 
+use super::foreign::{with_build_id, ForeignBinaries};
 pub(super) use super::sink::{finish_file, new_file, CurrentFile};
 use super::tracker::{Tracker, MISC_KERNEL, MISC_USER};
 use super::{RecordConfig, RecordError, RecordSummary, RecordTarget, SwitchOutput, Update};
@@ -15,7 +16,9 @@ use crate::unwind::CallGraph;
 use lwprof_events::budget::SizePolicy;
 use lwprof_events::command::PreparedCommand;
 use lwprof_events::raw::RawData;
-use lwprof_events::record::{read_format, sample_type, RecordParseInfo};
+use lwprof_events::record::{
+    read_format, sample_type, Endianness, RawRecord, Record, RecordParseInfo,
+};
 use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, Wakeup};
 use lwprof_events::session::{SamplingSession, SessionEvent, SessionOptions, Target};
@@ -51,6 +54,8 @@ pub struct Recording<'c> {
     first_id: u64,
     current: Option<CurrentFile>,
     tracker: Tracker,
+    /// Binaries of processes in other mount namespaces, held open.
+    foreign: ForeignBinaries,
     summary: RecordSummary,
     write_error: Option<PerfDataError>,
     start: Instant,
@@ -276,6 +281,7 @@ impl<'c> Recording<'c> {
             first_id,
             current: None,
             tracker: Tracker::new(first_info, keep),
+            foreign: ForeignBinaries::default(),
             write_error: None,
             start: Instant::now(),
             ran: false,
@@ -330,6 +336,8 @@ impl<'c> Recording<'c> {
     }
 
     fn write_tracked(&mut self, record: &[u8]) {
+        let rewritten = foreign_mmap2(&mut self.foreign, &self.first_info, RawData::Single(record));
+        let record = rewritten.as_deref().unwrap_or(record);
         self.tracker.record(RawData::Single(record));
         if let Some(cur) = &mut self.current {
             if let Err(e) = cur.writer.write_record(record) {
@@ -441,6 +449,8 @@ impl<'c> Recording<'c> {
             session,
             current,
             tracker,
+            foreign,
+            first_info,
             summary,
             write_error,
             ..
@@ -459,9 +469,17 @@ impl<'c> Recording<'c> {
                     tracker.record(data);
                 }
                 RECORD_THROTTLE => summary.throttles += 1,
-                RECORD_MMAP | RECORD_MMAP2 | RECORD_COMM | RECORD_FORK | RECORD_EXIT => {
+                RECORD_MMAP2 => {
+                    if let Some(rec) = foreign_mmap2(foreign, first_info, data) {
+                        tracker.record(RawData::Single(&rec));
+                        if let Err(e) = cur.writer.write_record(&rec) {
+                            *write_error = Some(e);
+                        }
+                        return;
+                    }
                     tracker.record(data)
                 }
+                RECORD_MMAP | RECORD_COMM | RECORD_FORK | RECORD_EXIT => tracker.record(data),
                 _ => {}
             }
             if let Err(e) = cur.writer.write_raw(data) {
@@ -520,6 +538,7 @@ impl<'c> Recording<'c> {
         );
         if self.config.build_ids {
             features.build_ids = build_ids(&self.tracker);
+            add_foreign_build_ids(&mut features.build_ids, &self.foreign);
         }
         features
     }
@@ -546,12 +565,50 @@ impl<'c> Recording<'c> {
         if self.config.build_ids {
             if let Some(root) = &self.config.build_id_cache {
                 self.summary.cached_binaries = cache_hit_binaries(&self.tracker, root);
+                let tracker = &self.tracker;
+                self.summary.cached_binaries += self
+                    .foreign
+                    .cache(root, |p| tracker.paths().any(|(q, hit)| hit && q == p));
             }
         }
         match self.write_error.take() {
             Some(e) => Err(e.into()),
             None => Ok(self.summary),
         }
+    }
+}
+
+/// The MMAP2 record `data` with a build id instead of device and inode,
+/// when it maps a binary of another mount namespace ([`ForeignBinaries`]).
+fn foreign_mmap2(
+    foreign: &mut ForeignBinaries,
+    info: &RecordParseInfo,
+    data: RawData<'_>,
+) -> Option<Vec<u8>> {
+    let raw = RawRecord::from_data(data, Endianness::NATIVE).ok()?;
+    let Ok(Record::Mmap2(m)) = raw.parse(info) else {
+        return None;
+    };
+    let id = foreign.mmap2(&m)?;
+    with_build_id(&data.as_contiguous(), &id)
+}
+
+/// BUILD_ID entries for the foreign binaries whose path lwprof cannot see
+/// (a path it sees has its own entry; the MMAP2 records tell them apart).
+fn add_foreign_build_ids(entries: &mut Vec<BuildIdEntry>, foreign: &ForeignBinaries) {
+    for (path, id) in foreign.build_ids() {
+        let Ok(path) = std::str::from_utf8(path) else {
+            continue;
+        };
+        if entries.iter().any(|e| e.path == path) {
+            continue;
+        }
+        entries.push(BuildIdEntry {
+            pid: -1,
+            misc: MISC_USER,
+            build_id: id.to_vec(),
+            path: path.to_string(),
+        });
     }
 }
 
