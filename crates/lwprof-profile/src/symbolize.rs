@@ -38,6 +38,10 @@ impl SymbolizeProfile for Symbolizer {
         }
         let helper_share = helper_share(profile);
         let vdso = vdso_mappings(profile);
+        let roots = live_foreign_roots(profile);
+        for (path, root) in &roots {
+            self.add_root(path, root.clone());
+        }
         let mut results: Vec<Vec<ResolvedFrame>> = Vec::new();
         results.resize_with(profile.locations().len(), Vec::new);
         let mut left: Vec<usize> = (0..results.len()).collect();
@@ -49,6 +53,9 @@ impl SymbolizeProfile for Symbolizer {
             let helper = std::thread::scope(|scope| {
                 let worker = scope.spawn(|| {
                     let mut s = Symbolizer::new(config);
+                    for (path, root) in &roots {
+                        s.add_root(path, root.clone());
+                    }
                     let frames: Vec<Vec<ResolvedFrame>> = theirs
                         .iter()
                         .map(|&i| resolve(&mut s, shared, &vdso, i))
@@ -102,6 +109,47 @@ fn resolve(s: &mut Symbolizer, profile: &Profile, vdso: &VdsoMaps, i: usize) -> 
             _ => s.symbolize_jit(pid, loc.address),
         },
     }
+}
+
+/// For the processes of another mount namespace that still run in it (the
+/// recorded namespace is `/proc/PID/ns/mnt`'s, so the pid was not reused),
+/// each file they mapped with `/proc/PID/root`, where their paths are.
+fn live_foreign_roots(profile: &Profile) -> Vec<(String, PathBuf)> {
+    use std::os::unix::fs::MetadataExt;
+    let ns_of = |proc_dir: &str| {
+        std::fs::metadata(format!("{proc_dir}/ns/mnt"))
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    };
+    let Some(own) = ns_of("/proc/self") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for p in profile.processes() {
+        let Some(ns) = p.mount_namespace.filter(|ns| ns.1 != own.1) else {
+            continue;
+        };
+        let proc_dir = format!("/proc/{}", p.pid);
+        if ns_of(&proc_dir).is_none_or(|live| live.1 != ns.1) {
+            continue;
+        }
+        let root = PathBuf::from(proc_dir).join("root");
+        let mut paths: Vec<&str> = p
+            .mappings
+            .iter()
+            .map(|m| profile.dso(m.dso))
+            .filter(|d| d.kind == DsoKind::File && d.path.starts_with('/'))
+            .map(|d| d.path.as_str())
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        out.extend(
+            paths
+                .into_iter()
+                .map(|path| (path.to_string(), root.clone())),
+        );
+    }
+    out
 }
 
 /// The `[vdso]` mappings of each process, by pid.

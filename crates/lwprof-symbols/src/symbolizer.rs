@@ -30,6 +30,8 @@ pub struct Symbolizer {
     kernel: Option<Option<KernelSymbols>>,
     jit_files: HashMap<Pid, Vec<PathBuf>>,
     jit: HashMap<PathBuf, Option<JitSource>>,
+    /// Other roots a recorded path may be under (`/proc/PID/root`).
+    roots: HashMap<String, Vec<PathBuf>>,
     warnings: Vec<SymbolWarning>,
     warned: HashSet<SymbolWarning>,
     /// `.dwo` and `.dwp` files read for split DWARF, by path.
@@ -63,6 +65,7 @@ impl Symbolizer {
             kernel: None,
             jit_files: HashMap::new(),
             jit: HashMap::new(),
+            roots: HashMap::new(),
             warnings: Vec::new(),
             warned: HashSet::new(),
             split_files: SplitFiles::default(),
@@ -195,6 +198,33 @@ impl Symbolizer {
             })
             .into_iter()
             .collect()
+    }
+
+    /// Declare that `path` (as recorded) was mapped by a process whose
+    /// files are under `root` (`/proc/PID/root` of a live process in another
+    /// mount namespace): the file there is used first when it is the
+    /// recorded build (or none was recorded).
+    pub fn add_root(&mut self, path: &str, root: PathBuf) {
+        let roots = self.roots.entry(path.to_string()).or_default();
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+
+    /// The binary under one of the roots of `recorded_path`, with its path.
+    fn root_binary(
+        &self,
+        recorded_path: &str,
+        recorded_id: Option<&[u8]>,
+    ) -> Option<(PathBuf, (Vec<u8>, ElfSymbols))> {
+        let relative = recorded_path.strip_prefix('/')?;
+        self.roots.get(recorded_path)?.iter().find_map(|root| {
+            let path = root.join(relative);
+            let bytes = std::fs::read(&path).ok()?;
+            let elf = ElfSymbols::parse(&bytes).ok()?;
+            let fits = recorded_id.is_none_or(|id| elf.build_id.as_deref() == Some(id));
+            fits.then_some((path, (bytes, elf)))
+        })
     }
 
     /// Declare a jitdump file for a process (found automatically for the
@@ -460,8 +490,14 @@ impl Symbolizer {
     }
 
     fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<DsoSymbols> {
-        let path = self.real_path(recorded_path);
-        let binary = self.recorded_binary(&path, recorded_id);
+        let (path, binary) = match self.root_binary(recorded_path, recorded_id) {
+            Some((path, binary)) => (path, Some(binary)),
+            None => {
+                let path = self.real_path(recorded_path);
+                let binary = self.recorded_binary(&path, recorded_id);
+                (path, binary)
+            }
+        };
         let build_id: Option<Vec<u8>> = recorded_id
             .map(<[u8]>::to_vec)
             .or_else(|| binary.as_ref().and_then(|(_, e)| e.build_id.clone()));

@@ -87,7 +87,7 @@ fn vdso_time_is_named_from_the_vdso_image_in_lwprof_and_perf_recordings() {
 
     // A perf recording of the same program, read by lwprof, names it the
     // way perf does (perf prefers the `__vdso_` alias of the same symbol).
-    let o = perf(d, &["record", "-q", "-o", "p.data", "--", prog]);
+    let o = perf(d, &["record", "-q", "-N", "-o", "p.data", "--", prog]);
     assert!(o.status.success(), "{}", text(&o).1);
     let perf_out = perf_ok(
         d,
@@ -178,4 +178,96 @@ fn a_binary_run_from_a_tmpfs_of_a_dead_mount_namespace_is_named_from_the_cache()
     // Nothing else could have named it: without the cache it is addresses.
     let (s, out) = shares(&d.join("empty"));
     assert_eq!(share(&s, "boxed_hot"), 0.0, "{out}");
+}
+
+/// Kills a process when dropped (a failing test leaves nothing running).
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.0.to_string())
+            .status();
+    }
+}
+
+#[test]
+fn a_perf_recording_with_namespaces_reads_a_live_containers_binary_through_its_root() {
+    if !tools::available("unshare", "util-linux") {
+        return;
+    }
+    let dir = scratch("mntns-perf");
+    let d = dir.path();
+    let prog = compile_c(d, "prog", &busy_c("rooted_hot", "rooted_side"), &["-O1"]);
+    let boxdir = d.join("box");
+    std::fs::create_dir(&boxdir).expect("mkdir");
+    let inside = boxdir.join("prog");
+    let pid_file = d.join("pid");
+    // The program outlives the recording, keeping its namespace (and the
+    // tmpfs) alive while the report runs.
+    let script = format!(
+        "mount -t tmpfs none {b} && cp {p} {i} || exit 1; {i} 60 >/dev/null 2>&1 </dev/null & echo $! > {f}; sleep 1.5",
+        b = boxdir.display(),
+        p = prog.display(),
+        i = inside.display(),
+        f = pid_file.display(),
+    );
+    let o = perf(
+        d,
+        &[
+            "record",
+            "-q",
+            "-N",
+            "--namespaces",
+            "-o",
+            "ns.data",
+            "--",
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid written: {}", text(&o).1));
+    let guard = KillOnDrop(pid);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(
+        !inside.exists(),
+        "the tmpfs is visible outside its namespace"
+    );
+
+    let report = || {
+        let empty = d.join("empty-cache");
+        let o = lwprof_env(
+            d,
+            &[
+                "report",
+                "-i",
+                "ns.data",
+                "--no-children",
+                "-s",
+                "sym",
+                "-g",
+                "none",
+            ],
+            &[("PERF_BUILDID_DIR", empty.as_path())],
+        );
+        assert!(o.status.success(), "{}", text(&o).1);
+        text(&o).0
+    };
+    // Alive: found through /proc/PID/root (no cache, path not visible here).
+    let out = report();
+    assert!(share(&parse_shares(&out), "rooted_hot") > 50.0, "{out}");
+    // Gone (with its namespace): nothing names it any more.
+    drop(guard);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = report();
+    assert_eq!(share(&parse_shares(&out), "rooted_hot"), 0.0, "{out}");
 }
