@@ -23,6 +23,7 @@
 //!   debuginfod), and the debuginfod cache's files, read only;
 //! - [`mod@demangle`]: Rust (legacy, v0) and C++;
 //! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols;
+//!   [`kmodules`]: kernel modules' code ranges (`/sys/module/*/sections`);
 //! - [`vdso`]: the `[vdso]` image (found in `/proc/PID/maps`, read from
 //!   `/proc/PID/mem`), kept in the build-id cache as perf keeps it.
 //!
@@ -48,6 +49,7 @@ mod intervals;
 pub mod jitdump;
 mod jitdump_writer;
 pub mod kallsyms;
+pub mod kmodules;
 pub mod minidebuginfo;
 pub mod perfmap;
 mod plt;

@@ -13,7 +13,7 @@ use crate::{
     JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SplitDwarfReader,
     SymbolWarning, SymbolizerConfig,
 };
-use crate::{kallsyms, minidebuginfo, vdso};
+use crate::{kallsyms, kmodules, minidebuginfo, vdso};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -189,15 +189,24 @@ impl Symbolizer {
         let Some(Some(k)) = &self.kernel else {
             return Vec::new();
         };
-        k.lookup(address)
-            .map(|s| ResolvedFrame {
+        let frame = match k.lookup(address) {
+            Some(s) => ResolvedFrame {
                 function: s.name.clone(),
                 dso: s.module.as_ref().map(|m| format!("[{m}]")),
                 symbol_offset: Some(address - s.address),
                 ..ResolvedFrame::default()
-            })
-            .into_iter()
-            .collect()
+            },
+            // Module code without a symbol: the module's, as an address.
+            None => match k.module_at(address) {
+                Some(m) => ResolvedFrame {
+                    function: format!("{address:#x}"),
+                    dso: Some(format!("[{m}]")),
+                    ..ResolvedFrame::default()
+                },
+                None => return Vec::new(),
+            },
+        };
+        vec![frame]
     }
 
     /// Declare that `path` (as recorded) was mapped by a process whose
@@ -291,7 +300,19 @@ impl Symbolizer {
         }
     }
 
+    /// kallsyms, with the running kernel's module ranges when it is
+    /// `/proc/kallsyms`.
     fn load_kallsyms(&mut self) -> Option<KernelSymbols> {
+        let mut k = self.load_kallsyms_table()?;
+        if self.config.kallsyms.as_deref() == Some(Path::new("/proc/kallsyms")) {
+            let sections = kmodules::read_sections(Path::new("/sys/module"));
+            let modules = std::fs::read_to_string("/proc/modules").unwrap_or_default();
+            k.set_modules(kmodules::ModuleMap::new(&sections, &modules));
+        }
+        Some(k)
+    }
+
+    fn load_kallsyms_table(&mut self) -> Option<KernelSymbols> {
         let path = self.config.kallsyms.clone()?;
         let cache = (path == Path::new("/proc/kallsyms"))
             .then(|| {
