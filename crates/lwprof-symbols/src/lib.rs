@@ -30,7 +30,10 @@
 //! Parsers take bytes or text. [`Symbolizer`] is the thin layer that reads
 //! files (`std::fs::read`; each file is read and parsed once, then cached per
 //! path and build id). Every path it reads (debug roots, kallsyms, perf-map
-//! directory, a `--symfs` root) is a parameter in [`SymbolizerConfig`].
+//! directory, a `--symfs` root) is a parameter in [`SymbolizerConfig`],
+//! but for the running kernel's own: `/sys/module` and `/proc/modules`
+//! with `/proc/kallsyms`, and the running vDSO (`/proc/self/maps`, `mem`);
+//! a root a profile declares ([`Symbolizer::add_root`], `/proc/PID/root`).
 //! Problems are not errors: frames stay unresolved and a warning is kept,
 //! once per cause, in [`Symbolizer::warnings`]. A stripped binary that no
 //! debug file names gets its local functions from its MiniDebugInfo; split
