@@ -56,7 +56,7 @@ fn vdso_frames_come_from_the_cached_build_or_the_running_one() {
     let mut s = symbolizer(&dir.path().join("empty"));
     assert!(s.symbolize_vdso(Some(&other_id), sym.address).is_empty());
     assert!(
-        matches!(&s.warnings()[..], [SymbolWarning::Unreadable { path, .. }] if path == Path::new(VDSO_NAME)),
+        matches!(s.warnings(), [SymbolWarning::Unreadable { path, .. }] if path == Path::new(VDSO_NAME)),
         "{:?}",
         s.warnings()
     );
