@@ -1,19 +1,30 @@
 //! Arbitrary bytes as an ELF file, symbolized with DWARF on: symbols
 //! (with synthesized PLT stubs), load segments, line tables and inline
-//! frames. Addresses and file offsets asked: 0, 1, u64::MAX - 1, u64::MAX,
+//! frames, split DWARF (the same bytes as `.dwo` and `.dwp`). Addresses and file offsets asked: 0, 1, u64::MAX - 1, u64::MAX,
 //! the edges of every load segment and of the first symbols. Nothing may
 //! panic, and no frame may be nameless.
 #![no_main]
 
+use std::sync::Arc;
+
 use libfuzzer_sys::fuzz_target;
-use lwprof_symbols::{DemangleOptions, DsoSymbols};
+use lwprof_symbols::{DemangleOptions, DsoSymbols, DwarfInfo, ElfSymbols};
 
 fuzz_target!(|input: &[u8]| {
-    let Ok(mut dso) = DsoSymbols::parse(input) else {
+    let Ok(elf) = ElfSymbols::parse(input) else {
         return;
     };
-    // A damaged DWARF leaves the symbol table: lookups go on.
-    let _ = dso.load_dwarf(input);
+    // A damaged DWARF leaves the symbol table: lookups go on. Split DWARF
+    // is followed, the input standing for every `.dwo` and `.dwp` asked for.
+    let dwarf = DwarfInfo::parse(input).ok().map(|mut d| {
+        let bytes: Arc<[u8]> = Arc::from(input);
+        d.follow_split_dwarf(
+            std::path::Path::new("/fuzz/binary"),
+            Box::new(move |_| Ok(Arc::clone(&bytes))),
+        );
+        d
+    });
+    let mut dso = DsoSymbols::new(elf, dwarf);
     let mut probes = vec![0, 1, u64::MAX - 1, u64::MAX];
     for s in dso.elf().segments.iter().take(16) {
         probes.extend([

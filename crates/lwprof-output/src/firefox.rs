@@ -95,7 +95,7 @@ fn sampling_interval(profile: &Profile, samples: &[&lwprof_profile::model::Sampl
     let mut periods: FxHashMap<u64, u64> = FxHashMap::default();
     for s in samples {
         if s.kind == SampleKind::OnCpu && is_time_event(profile, s.event.index()) {
-            *periods.entry(s.weight).or_default() += 1;
+            *periods.entry(s.period()).or_default() += u64::from(s.count);
         }
     }
     let mut periods: Vec<(u64, u64)> = periods.into_iter().collect();
@@ -197,14 +197,22 @@ pub(crate) fn firefox_profile(profile: &Profile, opts: &OutputOptions) -> FxProf
         } else {
             CpuDelta::ZERO
         };
-        fx.add_sample(thread, ts(s.time), stack, cpu, 1);
+        // An aggregated entry (not made for timelines) is one sample of
+        // its count's weight at its first time.
+        fx.add_sample(
+            thread,
+            ts(s.time),
+            stack,
+            cpu,
+            s.count.try_into().unwrap_or(i32::MAX),
+        );
     }
 
     if profile.lost_samples() > 0 {
         if let Some(&first) = used.first() {
             let thread = thread_handles[&first];
             let name = fx.intern_string("Lost samples");
-            let end = samples.iter().map(|s| s.time).max().unwrap_or(t0);
+            let end = samples.iter().map(|s| s.last_time).max().unwrap_or(t0);
             fx.add_marker(
                 thread,
                 fxprof_processed_profile::MarkerTiming::Instant(ts(end)),

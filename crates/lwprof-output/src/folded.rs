@@ -68,7 +68,7 @@ pub(crate) fn folded_lines(profile: &Profile, opts: &OutputOptions) -> FoldedLin
             order.push(key);
             (0, 0)
         });
-        e.0 += 1;
+        e.0 += u64::from(s.count);
         e.1 = e.1.saturating_add(s.weight);
     }
     let mut lines: BTreeMap<String, u64> = BTreeMap::new();

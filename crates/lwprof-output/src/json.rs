@@ -44,7 +44,8 @@ use super::{
     ProfileWriter,
 };
 use lwprof_profile::model::{
-    EventIndex, FrameMode, Profile, SampleKind, SortKey, StackId, ThreadId, TopOptions, TopOrder,
+    EventIndex, FrameMode, Profile, Sample, SampleKind, SortKey, StackId, ThreadId, TopOptions,
+    TopOrder,
 };
 
 /// The schema version written in `lwprof_profile_version`.
@@ -219,9 +220,9 @@ struct Count {
 }
 
 impl Count {
-    fn add(&mut self, weight: u64) {
-        self.samples += 1;
-        self.weight = self.weight.saturating_add(weight);
+    fn add(&mut self, s: &Sample) {
+        self.samples += u64::from(s.count);
+        self.weight = self.weight.saturating_add(s.weight);
     }
 }
 
@@ -252,10 +253,10 @@ impl Tally {
         };
         let mut stack_index: FxHashMap<StackKey, usize> = FxHashMap::default();
         for s in profile.filtered_samples(&opts.filter) {
-            t.samples += 1;
+            t.samples += u64::from(s.count);
             t.weight = t.weight.saturating_add(s.weight);
             t.first = t.first.min(s.time);
-            t.last = t.last.max(s.time);
+            t.last = t.last.max(s.last_time);
             let e = match t.events.iter().position(|e| e.0 == (s.event, s.kind)) {
                 Some(e) => e,
                 None => {
@@ -263,18 +264,18 @@ impl Tally {
                     t.events.len() - 1
                 }
             };
-            t.events[e].1.add(s.weight);
+            t.events[e].1.add(s);
             let th = *t.thread_index.entry(s.thread).or_insert_with(|| {
                 t.threads.push((s.thread, Count::default()));
                 t.threads.len() - 1
             });
-            t.threads[th].1.add(s.weight);
+            t.threads[th].1.add(s);
             let key = (s.stack, s.thread, e);
             let i = *stack_index.entry(key).or_insert_with(|| {
                 t.stacks.push((key, Count::default()));
                 t.stacks.len() - 1
             });
-            t.stacks[i].1.add(s.weight);
+            t.stacks[i].1.add(s);
         }
         t
     }

@@ -624,7 +624,7 @@ pub(crate) fn main_comm(profile: &Profile, opts: &OutputOptions) -> String {
     let mut counts: rustc_hash::FxHashMap<lwprof_profile::model::StrId, u64> = Default::default();
     for s in profile.filtered_samples(&opts.filter) {
         if let Some(c) = s.comm {
-            *counts.entry(c).or_default() += 1;
+            *counts.entry(c).or_default() += u64::from(s.count);
         }
     }
     let mut v: Vec<_> = counts.into_iter().collect();

@@ -245,6 +245,12 @@ impl Converter {
         }
     }
 
+    /// Keep samples that agree on all but their times as one entry
+    /// ([`ProfileBuilder::aggregate_samples`]); before the first record.
+    pub fn aggregate_samples(&mut self, on: bool) {
+        self.builder.aggregate_samples(on);
+    }
+
     /// Parses records in byte order `e` (a perf.data file written on a
     /// machine of the other byte order); the default is this machine's.
     pub fn set_endianness(&mut self, e: lwprof_records::Endianness) {
@@ -315,6 +321,13 @@ impl Converter {
                 let time = m.sample_id.time.unwrap_or(0);
                 let range = (m.addr, m.len, m.pgoff);
                 self.mmap(m.pid, time, range, &path, m.file_id.build_id(), mode);
+            }
+            Record::Namespaces(n) => {
+                // MNT_NS_INDEX: net, uts, ipc, pid, user, mnt, cgroup.
+                if let Some(mnt) = n.namespaces.iter().nth(5) {
+                    let time = n.sample_id.time.unwrap_or(0);
+                    self.builder.namespaces(n.pid, time, (mnt.dev, mnt.inode));
+                }
             }
             Record::Lost(l) => {
                 self.stats.lost_records = self.stats.lost_records.saturating_add(l.lost);

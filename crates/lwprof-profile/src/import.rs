@@ -6,7 +6,7 @@
 //! [`Converter`] that live recording uses too. A damaged file still gives
 //! the profile of every record before the damage, plus the error.
 
-use crate::convert::{ConvertStats, Converter, ConverterEvent, EventRole};
+use crate::convert::{ConvertStats, Converter, ConverterEvent, EventRole, RecordLocator};
 use crate::model::Profile;
 use crate::ordered::{OrderStats, OrderedQueue, DEFAULT_BUDGET};
 use lwprof_events::raw::RawData;
@@ -102,6 +102,11 @@ pub struct ImportOptions {
     /// Record bytes held while waiting for time order; `None` is
     /// [`DEFAULT_BUDGET`].
     pub queue_budget: Option<usize>,
+    /// Keep samples that agree on all but their times as one entry
+    /// ([`crate::model::ProfileBuilder::aggregate_samples`]): memory then
+    /// grows with the distinct stacks, not with the file. For reports that
+    /// need no per-sample times.
+    pub aggregate_samples: bool,
 }
 
 /// Reads `path` into a profile. Fails only when the file cannot be read at
@@ -139,6 +144,18 @@ fn open_input(path: &Path) -> Result<Input, PerfDataError> {
         file: open(path)?,
         streams: Vec::new(),
     })
+}
+
+/// What finds the event and time of the records of `file` and of its
+/// `--threads` streams ([`crate::streams::merge_streams`]).
+pub fn record_locator(file: PerfDataInput) -> Result<RecordLocator, PerfDataError> {
+    let inputs = [Input {
+        file,
+        streams: Vec::new(),
+    }];
+    let mut converter = Converter::new(events_of(&inputs)?);
+    converter.set_endianness(inputs[0].file.endianness());
+    Ok(converter.locator())
 }
 
 /// The events of `first`, with the ids every input gives them; fails when
@@ -210,6 +227,7 @@ pub fn import_all(
     let events = events_of(&inputs)?;
     let event_names = events.iter().map(|e| e.name.clone()).collect();
     let mut converter = Converter::new(events);
+    converter.aggregate_samples(options.aggregate_samples);
     // A file of the other byte order: its records are parsed in its order.
     let endianness = file.endianness();
     converter.set_endianness(endianness);
@@ -252,7 +270,7 @@ pub fn import_all(
         if damage.is_none() {
             damage = walk.error;
         }
-        let stream_damage =
+        let stream_walk =
             crate::streams::merge_streams(&input.streams, &locator, |type_, time, attr, bytes| {
                 if type_ >= 64 {
                     if !is_metadata(type_) {
@@ -263,7 +281,7 @@ pub fn import_all(
                 queue.push(time, attr, bytes, &mut feed);
             });
         if damage.is_none() {
-            damage = stream_damage;
+            damage = stream_walk.damage;
         }
     }
     let order = queue.finish(&mut feed);

@@ -17,13 +17,23 @@
 /// The record bytes the queue holds before it hands out its older half.
 pub const DEFAULT_BUDGET: usize = 64 << 20;
 
+/// One queued record (24 bytes: sorting moves these, not the records).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     time: u64,
-    seq: u64,
-    attr_index: Option<usize>,
     start: usize,
-    len: usize,
+    /// A record is at most 64 KiB.
+    len: u32,
+    /// The event index, [`NO_ATTR`] for none.
+    attr_index: u32,
+}
+
+const NO_ATTR: u32 = u32::MAX;
+
+impl Entry {
+    fn attr_index(&self) -> Option<usize> {
+        (self.attr_index != NO_ATTR).then_some(self.attr_index as usize)
+    }
 }
 
 /// Records queued until their time order is known.
@@ -32,7 +42,6 @@ pub struct OrderedQueue {
     entries: Vec<Entry>,
     bytes: Vec<u8>,
     spare: Vec<u8>,
-    seq: u64,
     last_time: u64,
     max_time: u64,
     next_flush: Option<u64>,
@@ -64,7 +73,6 @@ impl OrderedQueue {
             entries: Vec::new(),
             bytes: Vec::new(),
             spare: Vec::new(),
-            seq: 0,
             last_time: 0,
             max_time: 0,
             next_flush: None,
@@ -90,12 +98,12 @@ impl OrderedQueue {
         self.max_time = self.max_time.max(time);
         self.entries.push(Entry {
             time,
-            seq: self.seq,
-            attr_index,
             start: self.bytes.len(),
-            len: bytes.len(),
+            len: bytes.len().try_into().unwrap_or(u32::MAX),
+            attr_index: attr_index
+                .and_then(|i| u32::try_from(i).ok())
+                .unwrap_or(NO_ATTR),
         });
-        self.seq += 1;
         self.bytes.extend_from_slice(bytes);
         if self.bytes.len() > self.budget {
             self.budget_flushes += 1;
@@ -129,8 +137,11 @@ impl OrderedQueue {
         }
     }
 
+    /// Orders by time, equal times in arrival order. A stable sort: the
+    /// queue is a sorted rest plus one round of per-CPU runs, which a
+    /// run-detecting merge sort orders in near-linear time.
     fn sort(&mut self) {
-        self.entries.sort_unstable_by_key(|e| (e.time, e.seq));
+        self.entries.sort_by_key(|e| e.time);
     }
 
     /// Hands out the (sorted) entries with time <= `limit` (all of them
@@ -146,14 +157,18 @@ impl OrderedQueue {
             } else {
                 self.last_out = Some(e.time);
             }
-            out(e.time, e.attr_index, &self.bytes[e.start..e.start + e.len]);
+            out(
+                e.time,
+                e.attr_index(),
+                &self.bytes[e.start..][..e.len as usize],
+            );
         }
         self.entries.drain(..n);
         self.spare.clear();
         for e in &mut self.entries {
             let start = self.spare.len();
             self.spare
-                .extend_from_slice(&self.bytes[e.start..e.start + e.len]);
+                .extend_from_slice(&self.bytes[e.start..][..e.len as usize]);
             e.start = start;
         }
         std::mem::swap(&mut self.bytes, &mut self.spare);

@@ -107,7 +107,7 @@ fn stacks_are_interned_as_a_prefix_tree() {
         .map(|fr| p.frame_function(fr.frame))
         .collect();
     assert_eq!(names, ["0x400310", "0x400211", "0x400111"]);
-    assert!(std::mem::size_of::<lwprof_profile::model::Sample>() <= 48);
+    assert!(std::mem::size_of::<lwprof_profile::model::Sample>() <= 64);
 }
 
 #[test]
@@ -604,4 +604,69 @@ fn repeated_callchain_follows_a_new_mapping() {
     assert_eq!(p.samples()[0].stack, p.samples()[1].stack);
     assert_eq!(dso(1).as_deref(), Some("/a"));
     assert_eq!(dso(2).as_deref(), Some("/b"));
+}
+
+#[test]
+fn aggregated_samples_give_the_same_reports_in_fewer_entries() {
+    let build = |aggregate: bool| {
+        let mut f = Fixture::new();
+        f.b.aggregate_samples(aggregate);
+        for round in 0..50u64 {
+            let t = round * 1000;
+            f.sample(10, 10, t + 1, 10, &["bar", "foo", "main"]);
+            f.sample(10, 10, t + 2, 5, &["foo", "main"]);
+            f.sample(10, 11, t + 3, 3 + round % 2, &["baz", "main"]);
+            f.sample(20, 21, t + 4, 4, &["memcpy", "bar", "foo", "main"]);
+        }
+        let mut p = f.b.finish();
+        resolve(&mut p);
+        p
+    };
+    let (each, aggregated) = (build(false), build(true));
+    assert!(!each.is_aggregated() && aggregated.is_aggregated());
+    assert_eq!(each.samples().len(), 200);
+    assert_eq!(
+        aggregated.samples().len(),
+        4,
+        "one entry per distinct sample"
+    );
+    assert_eq!(aggregated.sample_count(), 200);
+    let baz = &aggregated.samples()[2];
+    assert_eq!((baz.count, baz.weight), (50, 175));
+    assert_eq!((baz.time, baz.last_time), (3, 49_003));
+    assert_eq!(baz.period(), 3);
+    for keys in [
+        vec![SortKey::Symbol],
+        vec![SortKey::Comm, SortKey::Dso],
+        vec![SortKey::Tid],
+    ] {
+        let opts = TopOptions {
+            keys,
+            ..TopOptions::default()
+        };
+        assert_eq!(each.top(&opts), aggregated.top(&opts));
+    }
+    assert_eq!(
+        each.stack_weights(&SampleFilter::default()),
+        aggregated.stack_weights(&SampleFilter::default())
+    );
+}
+
+#[test]
+fn a_mount_namespace_holds_for_its_process_and_is_inherited_at_fork() {
+    let mut b = ProfileBuilder::new();
+    b.comm(10, 10, 0, b"sh", true);
+    b.fork(11, 10, 11, 10, 1);
+    b.namespaces(10, 2, (4, 0xf000_0001));
+    b.fork(12, 10, 12, 10, 3);
+    let p = b.finish();
+    let ns = |pid: u32| {
+        p.processes()
+            .iter()
+            .find(|x| x.pid == pid)
+            .and_then(|x| x.mount_namespace)
+    };
+    assert_eq!(ns(10), Some((4, 0xf000_0001)));
+    assert_eq!(ns(11), None, "forked before the namespace record");
+    assert_eq!(ns(12), Some((4, 0xf000_0001)));
 }

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::demangle::{demangle, DemangleOptions};
-use super::dwarf::{DwarfError, DwarfInfo};
+use super::dwarf::{DwarfError, DwarfInfo, SplitDwarfMiss};
 use super::elf::ElfSymbols;
 use crate::ResolvedFrame;
 
@@ -54,6 +54,15 @@ impl DsoSymbols {
         self.dwarf = Some(DwarfInfo::parse(bytes)?);
         self.cache.clear();
         Ok(())
+    }
+
+    /// The `.dwo` files that look-ups needed and could not use, since the
+    /// last call (see [`DwarfInfo::follow_split_dwarf`]).
+    pub fn take_split_dwarf_misses(&self) -> Vec<SplitDwarfMiss> {
+        self.dwarf
+            .as_ref()
+            .map(DwarfInfo::take_split_dwarf_misses)
+            .unwrap_or_default()
     }
 
     /// The symbol table.

@@ -3,14 +3,21 @@
 //! [`DwarfInfo`] is built from the bytes of an ELF file that carries DWARF
 //! (the binary itself or its separate debug file); the sections are copied
 //! into shared buffers, so the file bytes can be dropped afterwards.
-//! Split DWARF (`.dwo`) and supplementary files are not followed.
+//! Split DWARF (`.dwo` files and `.dwp` packages) is followed through a
+//! reader the caller supplies ([`DwarfInfo::follow_split_dwarf`]; the
+//! parsing is in the `split_dwarf` module); supplementary files (`dwz`) are
+//! not.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
+use addr2line::{LookupContinuation, LookupResult, SplitDwarfLoad};
 use object::{Object, ObjectSection};
 
 use super::demangle::{demangle, DemangleOptions};
+use super::split_dwarf::SplitDwarf;
+pub use super::split_dwarf::{SplitDwarfMiss, SplitDwarfReader};
 use crate::ResolvedFrame;
 
 pub(crate) type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;
@@ -21,6 +28,8 @@ pub struct DwarfInfo {
     /// The sections the context reads (shared with it), for the symbol
     /// cache's walk of every address range (`crate::symcache`).
     sections: Arc<gimli::Dwarf<Reader>>,
+    endian: gimli::RunTimeEndian,
+    split: Option<Mutex<SplitDwarf>>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -45,47 +54,44 @@ impl DwarfInfo {
     /// decompressed).
     pub fn parse(data: &[u8]) -> Result<Self, DwarfError> {
         let file = object::File::parse(data)?;
-        let endian = if file.is_little_endian() {
-            gimli::RunTimeEndian::Little
-        } else {
-            gimli::RunTimeEndian::Big
-        };
-        let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
-            // Lines and inline frames need none of the variable locations,
-            // macros or name indexes, which are the largest sections of
-            // optimized code (and compressed in distribution debug files):
-            // leave them unread.
-            use gimli::SectionId as S;
-            if matches!(
-                id,
-                S::DebugLoc
-                    | S::DebugLocLists
-                    | S::DebugMacinfo
-                    | S::DebugMacro
-                    | S::DebugPubNames
-                    | S::DebugPubTypes
-                    | S::DebugFrame
-                    | S::EhFrame
-                    | S::EhFrameHdr
-            ) {
-                return Ok(gimli::EndianArcSlice::new(Arc::from(&[][..]), endian));
-            }
-            let bytes = file
-                .section_by_name(id.name())
-                .and_then(|s| s.uncompressed_data().ok())
-                .unwrap_or(Cow::Borrowed(&[]));
-            Ok(gimli::EndianArcSlice::new(Arc::from(&*bytes), endian))
-        };
-        let sections = Arc::new(gimli::Dwarf::load(load)?);
+        let endian = endian_of(&file);
+        let sections = Arc::new(gimli::Dwarf::load(section_loader(&file, endian, false))?);
         Ok(Self {
             context: addr2line::Context::from_arc_dwarf(sections.clone())?,
             sections,
+            endian,
+            split: None,
         })
     }
 
     /// The DWARF sections (for the symbol cache's builder).
     pub(crate) fn sections(&self) -> &gimli::Dwarf<Reader> {
         &self.sections
+    }
+
+    /// Follow this file's split DWARF (`gcc -gsplit-dwarf`): `.dwo` files
+    /// at the skeleton units' `DW_AT_comp_dir/DW_AT_dwo_name` or next to
+    /// `binary`, and the package `BINARY.dwp`. `read` gives a file's bytes
+    /// (or says why it cannot); it is asked once per unit, when a look-up
+    /// first needs one. Units whose `.dwo` is missing keep their skeleton's
+    /// line table: see [`DwarfInfo::take_split_dwarf_misses`].
+    pub fn follow_split_dwarf(&mut self, binary: &Path, read: SplitDwarfReader) {
+        self.split = Some(Mutex::new(SplitDwarf::new(binary, read)));
+    }
+
+    /// The `.dwo` files that look-ups needed and could not use, since the
+    /// last call.
+    pub fn take_split_dwarf_misses(&self) -> Vec<SplitDwarfMiss> {
+        self.split
+            .as_ref()
+            .and_then(|s| s.lock().ok().map(|mut s| s.take_misses()))
+            .unwrap_or_default()
+    }
+
+    /// The split DWARF a look-up asks for, if it can be had.
+    fn split_unit(&self, load: SplitDwarfLoad<Reader>) -> Option<Arc<gimli::Dwarf<Reader>>> {
+        let mut split = self.split.as_ref()?.lock().ok()?;
+        split.load(load, self.endian)
     }
 
     /// addr2line 0.24 looks up `[address, address + 1)` and overflows at
@@ -103,7 +109,16 @@ impl DwarfInfo {
         if !Self::can_ask(address) {
             return out;
         }
-        if let Ok(mut iter) = self.context.find_frames(address).skip_all_loads() {
+        let mut lookup = self.context.find_frames(address);
+        let found = loop {
+            match lookup {
+                LookupResult::Output(found) => break found,
+                LookupResult::Load { load, continuation } => {
+                    lookup = continuation.resume(self.split_unit(load));
+                }
+            }
+        };
+        if let Ok(mut iter) = found {
             while let Ok(Some(frame)) = iter.next() {
                 let function = frame
                     .function
@@ -138,5 +153,57 @@ impl DwarfInfo {
         }
         let loc = self.context.find_location(address).ok()??;
         Some((loc.file.map(str::to_string), loc.line))
+    }
+}
+
+/// The byte order of an object file, for gimli.
+pub(crate) fn endian_of(file: &object::File<'_>) -> gimli::RunTimeEndian {
+    if file.is_little_endian() {
+        gimli::RunTimeEndian::Little
+    } else {
+        gimli::RunTimeEndian::Big
+    }
+}
+
+/// Loads a file's DWARF sections for gimli by their names (`.debug_info`,
+/// or in a split DWARF file `.debug_info.dwo`); absent ones are empty.
+pub(crate) fn section_loader<'a>(
+    file: &'a object::File<'_>,
+    endian: gimli::RunTimeEndian,
+    split: bool,
+) -> impl FnMut(gimli::SectionId) -> Result<Reader, gimli::Error> + 'a {
+    move |id: gimli::SectionId| {
+        // Lines and inline frames need none of the variable locations,
+        // macros or name indexes, which are the largest sections of
+        // optimized code (and compressed in distribution debug files):
+        // leave them unread. Split files are read whole: a package's index
+        // must find each unit's part of every section.
+        use gimli::SectionId as S;
+        let name = if split {
+            id.dwo_name()
+        } else {
+            Some(id.name())
+        };
+        let skipped = !split
+            && matches!(
+                id,
+                S::DebugLoc
+                    | S::DebugLocLists
+                    | S::DebugMacinfo
+                    | S::DebugMacro
+                    | S::DebugPubNames
+                    | S::DebugPubTypes
+                    | S::DebugFrame
+                    | S::EhFrame
+                    | S::EhFrameHdr
+            );
+        let bytes = match name {
+            Some(name) if !skipped => file
+                .section_by_name(name)
+                .and_then(|s| s.uncompressed_data().ok())
+                .unwrap_or(Cow::Borrowed(&[])),
+            _ => Cow::Borrowed(&[][..]),
+        };
+        Ok(gimli::EndianArcSlice::new(Arc::from(&*bytes), endian))
     }
 }

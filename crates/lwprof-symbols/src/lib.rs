@@ -8,48 +8,69 @@
 //!   them, synthesized PLT stubs (`memcpy@plt`), `PT_LOAD` segments (file
 //!   offset to linked address, for PIE and shared objects), build id,
 //!   debuglink;
-//! - [`dwarf`]: line tables and inline frames (`addr2line`/gimli);
+//! - [`dwarf`]: line tables and inline frames (`addr2line`/gimli), with
+//!   split DWARF (`.dwo` files, `dwp` packages) read through a reader the
+//!   caller supplies;
+//! - [`minidebuginfo`]: a stripped binary's `.gnu_debugdata` (Fedora's
+//!   MiniDebugInfo, xz-compressed symbols of its local functions);
 //! - [`DsoSymbols`]: one file's symbols and DWARF together, from bytes (the
 //!   lookups the symbolizer makes, without its file reading);
 //! - [`debug_file_candidates`]: `/usr/lib/debug/.build-id/xx/yyyy.debug` and
 //!   `.gnu_debuglink` lookup; a file whose build id differs from the recorded
 //!   one is not used, with a [`SymbolWarning`];
 //! - [`buildid_cache`]: perf's `~/.debug` build-id cache, read and written;
+//! - [`fetchable`]: what a DSO lacks locally (so a caller can fetch it from
+//!   debuginfod), and the debuginfod cache's files, read only;
 //! - [`mod@demangle`]: Rust (legacy, v0) and C++;
 //! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols;
+//!   [`kmodules`]: kernel modules' code ranges (`/sys/module/*/sections`);
+//! - [`vdso`]: the `[vdso]` image (found in `/proc/PID/maps`, read from
+//!   `/proc/PID/mem`), kept in the build-id cache as perf keeps it;
 //! - [`symcache`]: the persistent symbol cache (a DSO's symbols and DWARF
 //!   answers per build id, memory-mapped by later reports).
 //!
 //! Parsers take bytes or text. [`Symbolizer`] is the thin layer that reads
 //! files (`std::fs::read`; each file is read and parsed once, then cached per
 //! path and build id). Every path it reads (debug roots, kallsyms, perf-map
-//! directory, a `--symfs` root) is a parameter in [`SymbolizerConfig`].
+//! directory, a `--symfs` root) is a parameter in [`SymbolizerConfig`],
+//! but for the running kernel's own: `/sys/module` and `/proc/modules`
+//! with `/proc/kallsyms`, and the running vDSO (`/proc/self/maps`, `mem`);
+//! a root a profile declares ([`Symbolizer::add_root`], `/proc/PID/root`).
 //! Problems are not errors: frames stay unresolved and a warning is kept,
-//! once per cause, in [`Symbolizer::warnings`]. Not supported yet:
-//! `.gnu_debugdata` (MiniDebugInfo), split DWARF, debuginfod, vmlinux DWARF
-//! for the kernel.
+//! once per cause, in [`Symbolizer::warnings`]. A stripped binary that no
+//! debug file names gets its local functions from its MiniDebugInfo; split
+//! DWARF is looked for at `DW_AT_comp_dir/DW_AT_dwo_name`, next to the
+//! binary, and in `BINARY.dwp` (each file read once). The symbolizer does
+//! no network I/O: `lwprof-debuginfod` fetches into the debuginfod cache,
+//! which it reads. Not supported yet: vmlinux DWARF for the kernel.
 
 pub mod buildid_cache;
 pub mod demangle;
 pub mod dso;
 pub mod dwarf;
 pub mod elf;
+pub mod fetchable;
 mod intervals;
 pub mod jitdump;
 mod jitdump_writer;
 pub mod kallsyms;
+pub mod kmodules;
+pub mod minidebuginfo;
 pub mod perfmap;
 mod plt;
+mod split_dwarf;
 mod symbolizer;
 pub mod symcache;
+pub mod vdso;
 
 use std::path::{Path, PathBuf};
 
 pub use buildid_cache::{read_build_id, BuildIdCache};
 pub use demangle::{demangle, DemangleOptions};
 pub use dso::DsoSymbols;
-pub use dwarf::DwarfInfo;
+pub use dwarf::{DwarfInfo, SplitDwarfMiss, SplitDwarfReader};
 pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
+pub use fetchable::{debuginfod_file, MissingFiles};
 pub use jitdump::{JitDump, JitDumpError, JitSymbols};
 pub use jitdump_writer::JitDumpWriter;
 pub use kallsyms::{KernelSymbol, KernelSymbols};
@@ -105,6 +126,11 @@ pub struct SymbolizerConfig {
     /// and `perf record` keep the binaries they sampled: used when the
     /// recorded path is gone or holds another build. `None` skips it.
     pub build_id_cache: Option<PathBuf>,
+    /// The debuginfod client cache (elfutils' layout, `CACHE/HEX/debuginfo`
+    /// and `CACHE/HEX/executable`), read only: its debug file is one more
+    /// candidate, its executable is used when the recorded binary is gone
+    /// or holds another build. `None` skips it.
+    pub debuginfod_cache: Option<PathBuf>,
     /// The symbol cache directory ([`symcache`]): DSOs with a build id are
     /// looked up there before their ELF and DWARF are read, and stored
     /// after. `None` (the default) turns it off.
@@ -137,6 +163,7 @@ impl Default for SymbolizerConfig {
             dwarf: true,
             cache_dir: None,
             build_id_cache: BuildIdCache::default_root(),
+            debuginfod_cache: None,
             symbol_cache: None,
         }
     }
@@ -196,6 +223,31 @@ pub enum SymbolWarning {
         /// The file.
         path: PathBuf,
         /// What gimli said.
+        reason: String,
+    },
+    /// A stripped binary's `.gnu_debugdata` (MiniDebugInfo) could not be
+    /// used; its local functions stay unnamed.
+    #[error("{}: {reason}; its local functions stay unnamed", path.display())]
+    BadMiniDebugInfo {
+        /// The binary.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A split DWARF file (`.dwo`) that a look-up needed was missing or not
+    /// usable; names come from the symbol table, lines from the skeleton.
+    #[error(
+        "{}: split DWARF {} {reason}; no inline frames for its code (keep the .dwo files \
+         where the build left them, or package them next to the binary with dwp)",
+        path.display(),
+        dwo.display()
+    )]
+    SplitDwarfMissing {
+        /// The DSO.
+        path: PathBuf,
+        /// The `.dwo` file looked for.
+        dwo: PathBuf,
+        /// Why it was not used.
         reason: String,
     },
     /// kallsyms shows only zero addresses.

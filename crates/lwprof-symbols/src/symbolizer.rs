@@ -1,20 +1,23 @@
 //! The [`Symbolizer`]: the thin layer that reads files (each file once,
 //! cached per path and build id) and answers address lookups with frames
 //! from the parsers of this crate. Problems are not errors: frames stay
-//! unresolved and a warning is kept, once per cause.
+//! unresolved and a warning is kept, once per cause. It reads the split
+//! DWARF files (`.dwo`, `.dwp`) that [`DwarfInfo`] asks for, once each, and
+//! a stripped binary's MiniDebugInfo when no debug file names its functions.
 //!
 //! It does not know the profile model: `lwprof-profile` walks a profile's
 //! locations and asks it.
 
-use crate::kallsyms;
-use crate::symcache::store::{LoadedDso, LoadedKernel};
+use crate::symcache::store::LoadedDso;
 use crate::{
     debug_file_candidates, hex, BuildIdCache, DebugFileSource, DsoSymbols, DwarfInfo, ElfSymbols,
-    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SymbolCache, SymbolWarning,
-    SymbolizerConfig,
+    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SplitDwarfReader, SymbolCache,
+    SymbolWarning, SymbolizerConfig,
 };
+use crate::{kallsyms, kmodules, minidebuginfo, vdso};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 enum JitSource {
     PerfMap(PerfMap),
@@ -25,12 +28,18 @@ enum JitSource {
 pub struct Symbolizer {
     config: SymbolizerConfig,
     dsos: HashMap<(String, Option<Vec<u8>>), Option<LoadedDso>>,
-    kernel: Option<Option<LoadedKernel>>,
+    kernel: Option<Option<KernelSymbols>>,
     jit_files: HashMap<Pid, Vec<PathBuf>>,
     jit: HashMap<PathBuf, Option<JitSource>>,
+    /// Other roots a recorded path may be under (`/proc/PID/root`).
+    roots: HashMap<String, Vec<PathBuf>>,
     warnings: Vec<SymbolWarning>,
     warned: HashSet<SymbolWarning>,
+    /// `.dwo` and `.dwp` files read for split DWARF, by path.
+    split_files: SplitFiles,
 }
+
+type SplitFiles = Arc<Mutex<HashMap<PathBuf, Result<Arc<[u8]>, String>>>>;
 
 impl std::fmt::Debug for Symbolizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,8 +66,10 @@ impl Symbolizer {
             kernel: None,
             jit_files: HashMap::new(),
             jit: HashMap::new(),
+            roots: HashMap::new(),
             warnings: Vec::new(),
             warned: HashSet::new(),
+            split_files: SplitFiles::default(),
         }
     }
 
@@ -111,10 +122,64 @@ impl Symbolizer {
             self.dsos.insert(key.clone(), loaded);
         }
         let opts = self.config.demangle;
+        let (frames, misses) = match self.dsos.get_mut(&key) {
+            Some(Some(dso)) => (
+                dso.resolve_file_offset(file_offset, opts),
+                dso.take_split_dwarf_misses(),
+            ),
+            _ => return Vec::new(),
+        };
+        for miss in misses {
+            self.warn(SymbolWarning::SplitDwarfMissing {
+                path: self.real_path(path),
+                dwo: miss.dwo,
+                reason: miss.reason,
+            });
+        }
+        frames
+    }
+
+    /// Frames at a file offset of the `[vdso]` image (its mapping offset):
+    /// the build-id cache's image of the recorded build id, else the running
+    /// kernel's when it is that build (or none was recorded).
+    pub fn symbolize_vdso(&mut self, build_id: Option<&[u8]>, offset: u64) -> Vec<ResolvedFrame> {
+        let key = (vdso::VDSO_NAME.to_string(), build_id.map(<[u8]>::to_vec));
+        if !self.dsos.contains_key(&key) {
+            let loaded = self
+                .load_vdso(build_id)
+                .map(|d| LoadedDso::Parsed(Box::new(d)));
+            self.dsos.insert(key.clone(), loaded);
+        }
+        let opts = self.config.demangle;
         match self.dsos.get_mut(&key) {
-            Some(Some(dso)) => dso.resolve_file_offset(file_offset, opts),
+            Some(Some(dso)) => dso.resolve_file_offset(offset, opts),
             _ => Vec::new(),
         }
+    }
+
+    fn load_vdso(&mut self, build_id: Option<&[u8]>) -> Option<DsoSymbols> {
+        let cached = build_id
+            .zip(self.config.build_id_cache.clone())
+            .and_then(|(id, root)| BuildIdCache::new(root).find_named(id, vdso::VDSO_CACHE_FILE));
+        let bytes = match cached.and_then(|p| std::fs::read(p).ok()) {
+            Some(b) => b,
+            None => {
+                let running = vdso::read_running(None)?;
+                if build_id.is_some_and(|id| running.build_id() != Some(id)) {
+                    self.warn(SymbolWarning::Unreadable {
+                        path: PathBuf::from(vdso::VDSO_NAME),
+                        error: format!(
+                            "build id {} is neither in the build-id cache nor the running \
+                             kernel's",
+                            hex(build_id.unwrap_or_default())
+                        ),
+                    });
+                    return None;
+                }
+                running.bytes().to_vec()
+            }
+        };
+        DsoSymbols::parse(&bytes).ok()
     }
 
     /// The frame of a kernel address, from kallsyms (kernel modules named
@@ -127,15 +192,51 @@ impl Symbolizer {
         let Some(Some(k)) = &self.kernel else {
             return Vec::new();
         };
-        k.lookup(address)
-            .map(|(start, name, module)| ResolvedFrame {
-                function: name,
-                dso: module.map(|m| format!("[{m}]")),
-                symbol_offset: Some(address - start),
+        let frame = match k.lookup(address) {
+            Some(s) => ResolvedFrame {
+                function: s.name.clone(),
+                dso: s.module.as_ref().map(|m| format!("[{m}]")),
+                symbol_offset: Some(address - s.address),
                 ..ResolvedFrame::default()
-            })
-            .into_iter()
-            .collect()
+            },
+            // Module code without a symbol: the module's, as an address.
+            None => match k.module_at(address) {
+                Some(m) => ResolvedFrame {
+                    function: format!("{address:#x}"),
+                    dso: Some(format!("[{m}]")),
+                    ..ResolvedFrame::default()
+                },
+                None => return Vec::new(),
+            },
+        };
+        vec![frame]
+    }
+
+    /// Declare that `path` (as recorded) was mapped by a process whose
+    /// files are under `root` (`/proc/PID/root` of a live process in another
+    /// mount namespace): the file there is used first when it is the
+    /// recorded build (or none was recorded).
+    pub fn add_root(&mut self, path: &str, root: PathBuf) {
+        let roots = self.roots.entry(path.to_string()).or_default();
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+
+    /// The binary under one of the roots of `recorded_path`, with its path.
+    fn root_binary(
+        &self,
+        recorded_path: &str,
+        recorded_id: Option<&[u8]>,
+    ) -> Option<(PathBuf, (Vec<u8>, ElfSymbols))> {
+        let relative = recorded_path.strip_prefix('/')?;
+        self.roots.get(recorded_path)?.iter().find_map(|root| {
+            let path = root.join(relative);
+            let bytes = std::fs::read(&path).ok()?;
+            let elf = ElfSymbols::parse(&bytes).ok()?;
+            let fits = recorded_id.is_none_or(|id| elf.build_id.as_deref() == Some(id));
+            fits.then_some((path, (bytes, elf)))
+        })
     }
 
     /// Declare a jitdump file for a process (found automatically for the
@@ -202,26 +303,19 @@ impl Symbolizer {
         }
     }
 
-    /// The kernel's symbols: the symbol cache's binary entry for the running
-    /// kernel when there is one (kallsyms text parses slowly), else parsed
-    /// from the text (and then stored there).
-    fn load_kallsyms(&mut self) -> Option<LoadedKernel> {
-        let cache = self.config.symbol_cache.clone().map(SymbolCache::new);
-        let key = (self.config.kallsyms.as_deref() == Some(Path::new("/proc/kallsyms")))
-            .then(kallsyms::running_kernel_cache_name)
-            .flatten();
-        let cache = cache.zip(key);
-        if let Some(hit) = cache.as_ref().and_then(|(c, key)| c.open_kernel(key)) {
-            return Some(LoadedKernel::Cached(hit));
+    /// kallsyms, with the running kernel's module ranges when it is
+    /// `/proc/kallsyms`.
+    fn load_kallsyms(&mut self) -> Option<KernelSymbols> {
+        let mut k = self.load_kallsyms_table()?;
+        if self.config.kallsyms.as_deref() == Some(Path::new("/proc/kallsyms")) {
+            let sections = kmodules::read_sections(Path::new("/sys/module"));
+            let modules = std::fs::read_to_string("/proc/modules").unwrap_or_default();
+            k.set_modules(kmodules::ModuleMap::new(&sections, &modules));
         }
-        let parsed = self.load_kallsyms_text()?;
-        match cache.and_then(|(c, key)| c.store_kernel(&key, &parsed)) {
-            Some(mapped) => Some(LoadedKernel::Cached(mapped)),
-            None => Some(LoadedKernel::Parsed(parsed)),
-        }
+        Some(k)
     }
 
-    fn load_kallsyms_text(&mut self) -> Option<KernelSymbols> {
+    fn load_kallsyms_table(&mut self) -> Option<KernelSymbols> {
         let path = self.config.kallsyms.clone()?;
         let cache = (path == Path::new("/proc/kallsyms"))
             .then(|| {
@@ -263,7 +357,7 @@ impl Symbolizer {
         }
     }
 
-    fn real_path(&self, path: &str) -> PathBuf {
+    pub(crate) fn real_path(&self, path: &str) -> PathBuf {
         // The kernel marks unlinked files; the path may hold a newer file,
         // which the build-id check then rejects.
         let path = path.strip_suffix(" (deleted)").unwrap_or(path);
@@ -324,6 +418,9 @@ impl Symbolizer {
         if let Some((_, cached)) = self.cached_binary(expected) {
             return Some(cached);
         }
+        if let Some(fetched) = self.debuginfod_elf(expected, "executable") {
+            return Some(fetched);
+        }
         let looked = self
             .config
             .build_id_cache
@@ -360,9 +457,22 @@ impl Symbolizer {
         (elf.build_id.as_deref() == Some(build_id)).then_some((file, (bytes, elf)))
     }
 
-    fn load_dwarf(&mut self, path: &Path, bytes: &[u8]) -> Option<DwarfInfo> {
+    /// The debuginfod cache's file of this build id, checked.
+    fn debuginfod_elf(&mut self, build_id: &[u8], artifact: &str) -> Option<(Vec<u8>, ElfSymbols)> {
+        let file =
+            crate::debuginfod_file(self.config.debuginfod_cache.as_ref()?, build_id, artifact)?;
+        let (bytes, elf) = self.read_elf(&file)?;
+        (elf.build_id.as_deref() == Some(build_id)).then_some((bytes, elf))
+    }
+
+    /// Loads DWARF that follows split DWARF next to `binary` (the file
+    /// that ran, whose `.dwp` and `.dwo` files are looked for).
+    fn load_dwarf(&mut self, binary: &Path, path: &Path, bytes: &[u8]) -> Option<DwarfInfo> {
         match DwarfInfo::parse(bytes) {
-            Ok(d) => Some(d),
+            Ok(mut d) => {
+                d.follow_split_dwarf(binary, self.split_dwarf_reader());
+                Some(d)
+            }
             Err(e) => {
                 self.warn(SymbolWarning::BadDebugInfo {
                     path: path.to_path_buf(),
@@ -387,8 +497,56 @@ impl Symbolizer {
         if !present() {
             return None;
         }
-        let hit = cache.open(id, self.config.dwarf, &self.config.debug_roots)?;
+        let hit = cache.open(id, self.config.dwarf, || self.debug_file_by_build_id(id))?;
         Some(LoadedDso::Cached(hit))
+    }
+
+    /// A separate debug file found by build id alone (under a debug root, in
+    /// the build-id cache, in the debuginfod cache).
+    fn debug_file_by_build_id(&self, id: &[u8]) -> bool {
+        debug_file_candidates(Path::new("/"), Some(id), None, &self.config.debug_roots)
+            .iter()
+            .any(|(p, _)| p.is_file())
+            || self
+                .config
+                .build_id_cache
+                .as_ref()
+                .is_some_and(|root| BuildIdCache::new(root.clone()).find_debug(id).is_some())
+            || self
+                .config
+                .debuginfod_cache
+                .as_ref()
+                .is_some_and(|c| crate::debuginfod_file(c, id, "debuginfo").is_some())
+    }
+
+    /// Reads split DWARF files for a [`DwarfInfo`], each file once.
+    fn split_dwarf_reader(&self) -> SplitDwarfReader {
+        let files = Arc::clone(&self.split_files);
+        Box::new(move |path: &Path| {
+            let mut files = files.lock().map_err(|_| "unreadable".to_string())?;
+            files
+                .entry(path.to_path_buf())
+                .or_insert_with(|| {
+                    std::fs::read(path)
+                        .map(Arc::from)
+                        .map_err(|e| e.to_string())
+                })
+                .clone()
+        })
+    }
+
+    /// The symbols of a binary's `.gnu_debugdata`; warns when it is damaged.
+    fn load_minidebuginfo(&mut self, path: &Path, bytes: &[u8]) -> Option<ElfSymbols> {
+        match minidebuginfo::symbols_of_binary(bytes, minidebuginfo::MAX_DECOMPRESSED) {
+            Ok(symbols) => symbols,
+            Err(e) => {
+                self.warn(SymbolWarning::BadMiniDebugInfo {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
     }
 
     fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<LoadedDso> {
@@ -401,11 +559,23 @@ impl Symbolizer {
                     .build_id_cache
                     .as_ref()
                     .is_some_and(|root| BuildIdCache::new(root.clone()).find(id).is_some())
+                || self
+                    .config
+                    .debuginfod_cache
+                    .as_ref()
+                    .is_some_and(|c| crate::debuginfod_file(c, id, "executable").is_some())
         };
         if let Some(hit) = self.cached_dso(recorded_id, present) {
             return Some(hit);
         }
-        let binary = self.recorded_binary(&path, recorded_id);
+        let (path, binary) = match self.root_binary(recorded_path, recorded_id) {
+            Some((path, binary)) => (path, Some(binary)),
+            None => {
+                let path = self.real_path(recorded_path);
+                let binary = self.recorded_binary(&path, recorded_id);
+                (path, binary)
+            }
+        };
         let build_id: Option<Vec<u8>> = recorded_id
             .map(<[u8]>::to_vec)
             .or_else(|| binary.as_ref().and_then(|(_, e)| e.build_id.clone()));
@@ -420,7 +590,7 @@ impl Symbolizer {
             if let Some((bytes, elf)) = &binary {
                 if elf.has_debug_info {
                     let bytes = bytes.clone();
-                    dwarf = self.load_dwarf(&path, &bytes);
+                    dwarf = self.load_dwarf(&path, &path, &bytes);
                 }
             }
         }
@@ -440,6 +610,13 @@ impl Symbolizer {
             // The debug file kept in the build-id cache with the binary.
             if let (Some(id), Some(root)) = (&build_id, &self.config.build_id_cache) {
                 if let Some(debug) = BuildIdCache::new(root.clone()).find_debug(id) {
+                    candidates.push((debug, DebugFileSource::BuildId));
+                }
+            }
+            // The debug file a debuginfod client fetched (build-id checked
+            // below, as every candidate is).
+            if let (Some(id), Some(cache)) = (&build_id, &self.config.debuginfod_cache) {
+                if let Some(debug) = crate::debuginfod_file(cache, id, "debuginfo") {
                     candidates.push((debug, DebugFileSource::BuildId));
                 }
             }
@@ -478,10 +655,18 @@ impl Symbolizer {
                     _ => {}
                 }
                 if elf.has_debug_info && self.config.dwarf {
-                    dwarf = self.load_dwarf(&candidate, &bytes);
+                    dwarf = self.load_dwarf(&path, &candidate, &bytes);
                 }
                 debug_elf = Some(elf);
                 break;
+            }
+        }
+        let found_debug_file = debug_elf.is_some();
+        // MiniDebugInfo names a stripped binary's local functions when no
+        // debug file did.
+        if stripped && !debug_elf.as_ref().is_some_and(|d| d.has_symtab) {
+            if let Some((bytes, _)) = &binary {
+                debug_elf = self.load_minidebuginfo(&path, bytes).or(debug_elf);
             }
         }
         let elf = match (binary.map(|(_, e)| e), debug_elf) {
@@ -493,14 +678,17 @@ impl Symbolizer {
             (None, Some(d)) => d,
             (None, None) => return None,
         };
+        let no_debug_file = needs_debug_file && !found_debug_file;
         let dso = DsoSymbols::new(elf, dwarf);
         // Best effort: an entry that cannot be written costs only speed.
         let cache = self.config.symbol_cache.clone().map(SymbolCache::new);
         match (cache, &build_id) {
             (Some(c), Some(id)) => c
-                .store(id, self.config.dwarf, &dso)
-                .map_or(Some(LoadedDso::Parsed(dso)), |c| Some(LoadedDso::Cached(c))),
-            _ => Some(LoadedDso::Parsed(dso)),
+                .store(id, self.config.dwarf, &dso, no_debug_file)
+                .map_or(Some(LoadedDso::Parsed(Box::new(dso))), |c| {
+                    Some(LoadedDso::Cached(c))
+                }),
+            _ => Some(LoadedDso::Parsed(Box::new(dso))),
         }
     }
 }

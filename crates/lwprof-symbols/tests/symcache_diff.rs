@@ -69,7 +69,7 @@ fn compare(name: &str, binary: &[u8], debug: &[u8], step: usize) -> (usize, usiz
     let dir = scratch("symcache-diff");
     let cache = SymbolCache::new(dir.path().to_path_buf());
     cache.write(&id, true, &bytes).expect("write entry");
-    let mut cached = cache.open(&id, true, &[]).expect("mapped entry");
+    let mut cached = cache.open(&id, true, || false).expect("mapped entry");
     let rows = row_addresses(debug);
     assert!(rows.len() > 20, "{name}: {} rows", rows.len());
     let opts = [

@@ -52,3 +52,57 @@ int main(int argc, char **argv) {{
 "#
     )
 }
+
+/// Makes `out`, a stripped copy of `exe` (`objcopy --strip-all`) with
+/// MiniDebugInfo as Fedora's `find-debuginfo` adds it: the functions of
+/// `.symtab` that `.dynsym` lacks, in an `--only-keep-debug` copy stripped
+/// of everything else, xz-compressed into a `.gnu_debugdata` section.
+/// Needs binutils (`nm`, `objcopy`) and `xz` (xz-utils).
+pub fn strip_with_minidebuginfo(exe: &Path, out: &Path) {
+    let work = out.with_extension("minidebuginfo.d");
+    std::fs::create_dir_all(&work).unwrap_or_else(|e| panic!("{}: {e}", work.display()));
+    let names = |dynamic: bool| -> Vec<String> {
+        let mut nm = Command::new("nm");
+        if dynamic {
+            nm.arg("-D");
+        }
+        let (listing, _) = run(nm.args(["--format=posix", "--defined-only"]).arg(exe));
+        let mut names: Vec<String> = listing
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split_whitespace();
+                let (name, kind) = (f.next()?, f.next()?);
+                (dynamic || matches!(kind, "T" | "t" | "D")).then(|| name.to_string())
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let dynamic = names(true);
+    let keep: Vec<String> = names(false)
+        .into_iter()
+        .filter(|n| dynamic.binary_search(n).is_err())
+        .collect();
+    let keep_file = work.join("keep_symbols");
+    std::fs::write(&keep_file, keep.join("\n") + "\n").expect("writing keep_symbols");
+    let debug = work.join("debug");
+    let mini = work.join("mini_debuginfo");
+    run(Command::new("objcopy")
+        .arg("--only-keep-debug")
+        .arg(exe)
+        .arg(&debug));
+    run(Command::new("objcopy")
+        .args(["-S", "--remove-section", ".gdb_index", "--remove-section"])
+        .arg(".comment")
+        .arg(format!("--keep-symbols={}", keep_file.display()))
+        .arg(&debug)
+        .arg(&mini));
+    run(Command::new("xz").args(["-f", "--threads=1"]).arg(&mini));
+    run(Command::new("objcopy").arg("--strip-all").arg(exe).arg(out));
+    run(Command::new("objcopy")
+        .arg(format!(
+            "--add-section=.gnu_debugdata={}",
+            mini.with_extension("xz").display()
+        ))
+        .arg(out));
+}

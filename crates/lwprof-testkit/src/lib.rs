@@ -8,10 +8,13 @@
 //! - [`run`](mod@run): commands and their text, Linux perf;
 //! - [`shares`]: the `perf report` share parser;
 //! - [`cc`]: small C programs;
+//! - [`debuginfod`]: loopback debuginfod servers (real and misbehaving),
+//!   stripped programs with their debug files;
 //! - [`tools`]: optional tools, and `LWPROF_REQUIRE_TOOLS`;
 //! - `fixture` (feature `fixture`): the crafted profile.
 
 pub mod cc;
+pub mod debuginfod;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod run;

@@ -141,6 +141,10 @@ pub struct RecordArgs {
     /// json; a name by format otherwise).
     #[arg(long = "profile-output", value_name = "FILE", requires = "format")]
     profile_output: Option<PathBuf>,
+    /// With --format: use no network (fetch no debug files from the
+    /// DEBUGINFOD_URLS servers).
+    #[arg(long = "offline")]
+    offline: bool,
     /// The command to run and record (`--` before it is optional).
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     command: Vec<OsString>,
@@ -155,6 +159,8 @@ pub struct RecordPlan {
     pub fell_back: bool,
     /// Write a profile in this format afterwards.
     pub format: Option<(Format, Option<PathBuf>)>,
+    /// Where that profile's debug files come from.
+    pub debuginfod: crate::report::DebuginfodConfig,
     /// Print nothing but errors.
     pub quiet: bool,
     /// Notes about the arguments (a rounded ring size...).
@@ -351,6 +357,11 @@ impl RecordArgs {
         Ok(RecordPlan {
             config,
             fell_back,
+            debuginfod: if format.is_some() {
+                crate::report::DebuginfodConfig::from_env(self.offline)?
+            } else {
+                crate::report::DebuginfodConfig::default()
+            },
             format: format.map(|f| (f, self.profile_output)),
             quiet: self.quiet,
             notes,
@@ -563,7 +574,12 @@ pub fn run(plan: RecordPlan) -> Result<u8> {
             .files
             .last()
             .map_or(plan.config.output.clone(), |f| f.path.clone());
-        crate::report::write_profile_after_record(&data, *format, out.as_deref())?;
+        crate::report::write_profile_after_record(
+            &data,
+            *format,
+            out.as_deref(),
+            &plan.debuginfod,
+        )?;
     }
     let code = summary.exit_status.map_or(0, |s| s.code());
     Ok(code.clamp(0, 255) as u8)

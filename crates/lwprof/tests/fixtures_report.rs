@@ -52,12 +52,25 @@ fn perf_files_of_every_variant_report_as_perf_reports_them() {
         "two-events",
         // A --threads directory (data + data.N), read by the report's -i DIR.
         "threads",
+        // --threads -z: each data.N is its own zstd stream.
+        "threads-zstd",
     ] {
         let input = format!("{name}.data");
         let mut args = vec!["report", "-i", &input];
         args.extend(COMM_DSO);
         let (out, err) = ok(&d, &args);
         assert_eq!(entries(&out), golden(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn stats_of_threads_directories_count_every_stream_as_perf_does() {
+    let d = data_dir();
+    for name in ["threads", "threads-zstd"] {
+        let input = format!("{name}.data");
+        let (out, err) = ok(&d, &["report", "--stats", "-i", &input]);
+        let want = std::fs::read_to_string(d.join(format!("golden/{name}.stats"))).expect("golden");
+        assert_eq!(entries(&out), entries(&want), "{name}: {err}");
     }
 }
 

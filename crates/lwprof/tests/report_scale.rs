@@ -234,6 +234,14 @@ fn a_switch_output_series_is_one_profile() {
         samples_line(&ours).starts_with(&format!("# Samples: {want} ")),
         "{ours}"
     );
+    // The same files named one by one with several -i.
+    let mut args = vec!["report"];
+    for f in &files {
+        args.extend(["-i", f.as_str()]);
+    }
+    args.extend(["--no-children", "-g", "none"]);
+    let named = ok(d, &args).0;
+    assert_eq!(samples_line(&named), samples_line(&ours), "{named}");
     // Files after the first carry no mappings of their own: the series
     // still names the hot function.
     assert!(

@@ -96,7 +96,7 @@ impl Columns {
                 columns.push(c);
             }
             first_time = first_time.min(s.time);
-            last_time = last_time.max(s.time);
+            last_time = last_time.max(s.last_time);
         }
         columns.sort();
         if columns.is_empty() {
@@ -200,10 +200,10 @@ impl Rows {
             });
             let col = columns.index(s.kind, s.event.0);
             let v = &mut rows.values[i * width..(i + 1) * width];
-            v[0] += 1;
+            v[0] += i64::from(s.count);
             v[col] = v[col].saturating_add(to_i64(s.weight));
             if col == 1 {
-                *rows.period_counts.entry(s.weight).or_default() += 1;
+                *rows.period_counts.entry(s.period()).or_default() += u64::from(s.count);
             }
         }
         rows

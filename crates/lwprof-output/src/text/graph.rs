@@ -241,7 +241,7 @@ impl EntryGraphs {
                 (0, 0)
             });
             e.0 = e.0.saturating_add(s.weight);
-            e.1 += 1;
+            e.1 += u64::from(s.count);
         }
         let mut srcs = FxHashMap::default();
         // Row of each (context, frame key), looked up once.

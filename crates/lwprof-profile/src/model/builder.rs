@@ -8,8 +8,6 @@
 //! [`Location`] (file offset in a DSO, kernel address, or process address)
 //! the moment it arrives; no record-parsing type is needed.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 
 use super::chains::ChainCache;
@@ -17,7 +15,7 @@ use super::chains::ChainCache;
 use super::{
     AddressSpace, CommChange, DsoId, DsoKind, EventIndex, FrameAddress, FrameMode, Location,
     LocationId, Mapping, Pid, Process, ProcessId, Profile, Sample, SampleKind, StackId, StackNode,
-    Thread, ThreadId, Tid,
+    StrId, Thread, ThreadId, Tid,
 };
 
 /// The pid perf uses for kernel mappings (-1).
@@ -96,15 +94,28 @@ pub struct ProfileBuilder {
     profile: Profile,
     location_index: FxHashMap<Location, LocationId>,
     stack_index: FxHashMap<(Option<StackId>, LocationId), StackId>,
-    live_processes: HashMap<Pid, ProcessId>,
-    live_threads: HashMap<Tid, ThreadId>,
+    live_processes: FxHashMap<Pid, ProcessId>,
+    live_threads: FxHashMap<Tid, ThreadId>,
     /// Current mappings per process (indexed by ProcessId), sorted by start.
     active: Vec<Vec<ActiveMapping>>,
     kernel_mappings: Vec<ActiveMapping>,
     kernel_dso: Option<DsoId>,
     /// Callchains seen since mappings last changed, and their stacks.
     chains: ChainCache,
+    /// With aggregation on: the entry of each sample key.
+    aggregate: Option<FxHashMap<AggregateKey, u32>>,
 }
+
+/// What samples must agree on to share one entry: all but their times and
+/// weights.
+type AggregateKey = (
+    ThreadId,
+    Option<StackId>,
+    Option<StrId>,
+    u32,
+    EventIndex,
+    SampleKind,
+);
 
 impl ProfileBuilder {
     /// An empty builder.
@@ -116,6 +127,17 @@ impl ProfileBuilder {
     pub fn add_event(&mut self, name: &str) -> EventIndex {
         self.profile.events.push(name.to_string());
         EventIndex(self.profile.events.len() as u32 - 1)
+    }
+
+    /// Keep samples that agree on everything but their times (thread,
+    /// stack, thread name, CPU, event, kind) as one [`Sample`] entry with a
+    /// count, a summed weight and the first and last time, so memory grows
+    /// with the number of distinct stacks, not with the file. For reports
+    /// that need no per-sample times (no timeline, no time filter); call it
+    /// before the first sample.
+    pub fn aggregate_samples(&mut self, on: bool) {
+        self.aggregate = on.then(FxHashMap::default);
+        self.profile.aggregated = on;
     }
 
     /// Count samples the kernel reported lost.
@@ -162,6 +184,8 @@ impl ProfileBuilder {
                     time,
                 }));
                 self.active[process.index()] = inherited;
+                let ns = self.profile.processes[parent.index()].mount_namespace;
+                self.profile.processes[process.index()].mount_namespace = ns;
             }
             // Register after copying: a pid can fork a child with its own pid
             // only in a bad trace, and then the parent lookup above wins.
@@ -194,6 +218,14 @@ impl ProfileBuilder {
                 self.profile.processes[p.index()].end_time = Some(time);
             }
         }
+    }
+
+    /// A task's namespaces (`PERF_RECORD_NAMESPACES`, perf record
+    /// `--namespaces`): `mount` is its mount namespace (nsfs device and
+    /// inode), which then holds for its process.
+    pub fn namespaces(&mut self, pid: Pid, time: u64, mount: (u64, u64)) {
+        let p = self.process_for(pid, time);
+        self.profile.processes[p.index()].mount_namespace = Some(mount);
     }
 
     /// A mapping event. Parts of earlier mappings it overlaps are replaced.
@@ -263,16 +295,51 @@ impl ProfileBuilder {
                 let main = self.profile.processes[process.index()].threads.first()?;
                 self.profile.threads[main.index()].comm_at(s.time)
             });
-        self.profile.samples.push(Sample {
+        let sample = Sample {
             thread,
             time: s.time,
+            last_time: s.time,
+            count: 1,
             stack,
             weight: s.weight,
             comm,
             cpu: s.cpu,
             event: s.event,
             kind: s.kind,
-        });
+        };
+        self.push_sample(sample);
+    }
+
+    /// Append a sample, or add it to its entry when aggregating.
+    fn push_sample(&mut self, sample: Sample) {
+        let samples = &mut self.profile.samples;
+        let Some(index) = &mut self.aggregate else {
+            samples.push(sample);
+            return;
+        };
+        let key = (
+            sample.thread,
+            sample.stack,
+            sample.comm,
+            sample.cpu,
+            sample.event,
+            sample.kind,
+        );
+        if let Some(&i) = index.get(&key) {
+            let e = &mut samples[i as usize];
+            if e.count < u32::MAX {
+                e.count += 1;
+                e.weight = e.weight.saturating_add(sample.weight);
+                e.time = e.time.min(sample.time);
+                e.last_time = e.last_time.max(sample.time);
+                return;
+            }
+        }
+        // Past 2^32 entries, samples are appended unindexed.
+        if let Ok(i) = u32::try_from(samples.len()) {
+            index.insert(key, i);
+        }
+        samples.push(sample);
     }
 
     /// The finished profile (unsymbolized: each location has a placeholder
@@ -362,6 +429,7 @@ impl ProfileBuilder {
             end_time: None,
             mappings: Vec::new(),
             threads: Vec::new(),
+            mount_namespace: None,
         });
         self.active.push(Vec::new());
         id

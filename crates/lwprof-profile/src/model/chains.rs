@@ -7,7 +7,7 @@
 //! no more than [`MAX_FRAMES`] addresses: past that it starts over, so a
 //! recording with ever-new chains costs no more than the tables themselves.
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 
 use rustc_hash::{FxHashMap, FxHasher};
 
@@ -39,9 +39,17 @@ pub(crate) struct ChainCache {
 impl ChainCache {
     /// The key hash of `chain` in `process`.
     pub(crate) fn hash(process: ProcessId, chain: &[FrameAddress]) -> u64 {
+        // One word per frame (the mode and return flag folded into the
+        // address's top bits): equal chains hash equal, and `get` compares
+        // whole chains, so a collision costs only a comparison.
         let mut h = FxHasher::default();
-        process.hash(&mut h);
-        chain.hash(&mut h);
+        h.write_u32(process.0);
+        h.write_usize(chain.len());
+        for f in chain {
+            let mode = u64::from(f.mode == super::FrameMode::Kernel) << 63;
+            let ret = u64::from(f.is_return_address) << 62;
+            h.write_u64(f.address ^ mode ^ ret);
+        }
         h.finish()
     }
 

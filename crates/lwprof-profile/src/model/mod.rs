@@ -7,9 +7,13 @@
 //! the aggregate API in [`report`] (top functions, call graph, filters) and
 //! output writers walk [`Profile::stack_frames`] or [`Profile::stack_weights`].
 //!
-//! Memory: a sample is a fixed-size record ([`Sample`], 48 bytes) that points at
+//! Memory: a sample is a fixed-size record ([`Sample`], 64 bytes) that points at
 //! an interned stack; a stack is one node of a prefix tree (parent stack,
 //! location), so millions of samples that share call paths cost little.
+//! Reports that need no per-sample times build the profile with
+//! [`ProfileBuilder::aggregate_samples`]: samples that agree on all but
+//! their times share one entry, so memory follows the distinct stacks and
+//! not the length of the recording.
 //!
 //! What this module does not do: it reads no files and knows nothing of ELF or
 //! DWARF. Symbolization ([`lwprof_symbols`]) fills the frames of each location
@@ -256,6 +260,9 @@ pub struct Process {
     pub mappings: Vec<Mapping>,
     /// The threads of this process, main thread first when it was seen first.
     pub threads: Vec<ThreadId>,
+    /// Its mount namespace (nsfs device and inode), when the recording has
+    /// namespace records: which files its paths name.
+    pub mount_namespace: Option<(u64, u64)>,
 }
 
 /// A thread. A tid reused after exit is a new thread.
@@ -351,13 +358,19 @@ pub struct StackNode {
     pub location: LocationId,
 }
 
-/// One sample.
+/// One sample, or, in a profile built with
+/// [`ProfileBuilder::aggregate_samples`], `count` samples that agree on
+/// everything but their times (thread, stack, name, CPU, event, kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sample {
     /// The thread it was taken in.
     pub thread: ThreadId,
-    /// The time (perf clock, nanoseconds).
+    /// The time (perf clock, nanoseconds); the first one when `count > 1`.
     pub time: u64,
+    /// The last time, when `count > 1`; else `time`.
+    pub last_time: u64,
+    /// How many samples this entry stands for (1 unless aggregated).
+    pub count: u32,
     /// The leaf of its stack, `None` for an empty callchain.
     pub stack: Option<StackId>,
     /// Its weight: the period, or the off-CPU time.
@@ -371,6 +384,14 @@ pub struct Sample {
     pub event: EventIndex,
     /// How to read `weight`.
     pub kind: SampleKind,
+}
+
+impl Sample {
+    /// The mean weight of the samples this entry stands for: the period of
+    /// one sample (the weight itself unless aggregated).
+    pub fn period(&self) -> u64 {
+        self.weight / u64::from(self.count.max(1))
+    }
 }
 
 /// A frame of a stack walk: the frame and the location it came from.
@@ -449,6 +470,8 @@ pub struct Profile {
     /// recorded it (absolute, a return address not moved back), and whether
     /// it was a return address: what perf prints for unresolved frames.
     pub(crate) location_raw: Vec<(u64, bool)>,
+    /// Samples that agree on all but their times are one entry.
+    pub(crate) aggregated: bool,
 }
 
 impl Profile {
@@ -542,9 +565,23 @@ impl Profile {
         &self.stacks[id.index()]
     }
 
-    /// All samples, in arrival order.
+    /// All samples, in arrival order (aggregated entries at their first
+    /// time, see [`Profile::is_aggregated`]).
     pub fn samples(&self) -> &[Sample] {
         &self.samples
+    }
+
+    /// Whether samples that agree on everything but their times were kept
+    /// as one entry ([`ProfileBuilder::aggregate_samples`]): then a sample's
+    /// `count` says how many it stands for, and per-sample times are gone
+    /// (only each entry's first and last remain).
+    pub fn is_aggregated(&self) -> bool {
+        self.aggregated
+    }
+
+    /// How many samples the profile holds (the sum of the entries' counts).
+    pub fn sample_count(&self) -> u64 {
+        self.samples.iter().map(|s| u64::from(s.count)).sum()
     }
 
     /// How far a location is from the start of its function's symbol, when
@@ -608,7 +645,7 @@ impl Profile {
                 out.len() - 1
             });
             out[i].weight = out[i].weight.saturating_add(s.weight);
-            out[i].samples += 1;
+            out[i].samples += u64::from(s.count);
         }
         out
     }

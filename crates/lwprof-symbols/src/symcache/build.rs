@@ -368,3 +368,16 @@ fn line_boundaries(
     }
     Ok(())
 }
+
+/// Set [`FLAG_NO_DEBUG_FILE`](super::FLAG_NO_DEBUG_FILE) in built entry
+/// bytes (and their CRC).
+pub fn mark_no_debug_file(bytes: &mut [u8]) {
+    if bytes.len() < HEADER_LEN {
+        return;
+    }
+    let flags = u32::from_le_bytes([bytes[16], bytes[17], bytes[18], bytes[19]])
+        | super::FLAG_NO_DEBUG_FILE;
+    bytes[16..20].copy_from_slice(&flags.to_le_bytes());
+    let crc = crc32fast::hash(&bytes[16..]);
+    bytes[12..16].copy_from_slice(&crc.to_le_bytes());
+}

@@ -16,7 +16,7 @@
 //! | 0..8 | magic `lwpsymc\0` |
 //! | 8..12 | format version (1) |
 //! | 12..16 | CRC-32 of every byte after this field |
-//! | 16..20 | flags: bit 0, the DSO had DWARF |
+//! | 16..20 | flags: bit 0, the DSO had DWARF; bit 1, no debug file was found for it |
 //! | 20..24 | build-id length (at most 64) |
 //! | 24..44 | counts: segments, symbols, ranges, frame nodes; string bytes |
 //! | 44..48 | zero |
@@ -69,6 +69,9 @@ const NODE_LEN: usize = 20;
 const NONE: u32 = u32::MAX;
 /// Flag bit: the entry was built with DWARF.
 pub const FLAG_DWARF: u32 = 1;
+/// Flag bit: the load looked for a separate debug file and found none (a
+/// debug file that appears later makes the entry out of date).
+pub const FLAG_NO_DEBUG_FILE: u32 = 2;
 /// Range kinds.
 const KIND_NOTHING: u32 = 0;
 const KIND_FRAMES: u32 = 1;
@@ -205,6 +208,12 @@ impl<'a> SymbolCacheView<'a> {
     /// True when the entry was built with DWARF.
     pub fn has_dwarf(&self) -> bool {
         self.layout.flags & FLAG_DWARF != 0
+    }
+
+    /// True when the load that built the entry looked for a separate debug
+    /// file and found none.
+    pub fn lacks_debug_file(&self) -> bool {
+        self.layout.flags & FLAG_NO_DEBUG_FILE != 0
     }
 
     /// The number of address ranges (DWARF answers) in the entry.

@@ -41,17 +41,22 @@ impl SymbolCache {
 
     /// The entry of a build id, when there is a whole, valid one for it.
     ///
-    /// An entry built without DWARF (none was found) is not used for a report
-    /// with DWARF when a debug file for the build id is now under one of
-    /// `debug_roots` (`ROOT/.build-id/xx/yyyy.debug`): it was installed since.
-    pub fn open(&self, build_id: &[u8], dwarf: bool, debug_roots: &[PathBuf]) -> Option<CachedDso> {
+    /// An entry whose load found no separate debug file is not used when
+    /// `debug_file_now` says there is one for the build id now (installed or
+    /// fetched since).
+    pub fn open(
+        &self,
+        build_id: &[u8],
+        dwarf: bool,
+        debug_file_now: impl FnOnce() -> bool,
+    ) -> Option<CachedDso> {
         let map = MappedFile::open(&self.entry_path(build_id, dwarf)).ok()?;
         let layout = Layout::parse(map.bytes()).ok()?;
         let view = SymbolCacheView::with_layout(map.bytes(), layout);
         if view.build_id() != build_id {
             return None;
         }
-        if dwarf && !view.has_dwarf() && debug_file_installed(build_id, debug_roots) {
+        if view.lacks_debug_file() && debug_file_now() {
             return None;
         }
         Some(CachedDso {
@@ -94,10 +99,21 @@ impl SymbolCache {
     /// Build and write the entry of a loaded DSO, then map it: the mapped
     /// entry answers as the DSO does, from less memory. `None` when it could
     /// not be built or written (the DSO is then used as loaded).
-    pub fn store(&self, build_id: &[u8], dwarf: bool, dso: &DsoSymbols) -> Option<CachedDso> {
-        let bytes = super::build(build_id, dso.elf(), dso.dwarf()).ok()?;
+    /// `no_debug_file`: the load looked for a separate debug file and found
+    /// none.
+    pub fn store(
+        &self,
+        build_id: &[u8],
+        dwarf: bool,
+        dso: &DsoSymbols,
+        no_debug_file: bool,
+    ) -> Option<CachedDso> {
+        let mut bytes = super::build(build_id, dso.elf(), dso.dwarf()).ok()?;
+        if no_debug_file {
+            super::build::mark_no_debug_file(&mut bytes);
+        }
         self.write(build_id, dwarf, &bytes).ok()?;
-        self.open(build_id, dwarf, &[])
+        self.open(build_id, dwarf, || false)
     }
 }
 
@@ -147,39 +163,6 @@ impl CachedKernelSymbols {
             )
         })
     }
-}
-
-/// The kernel's symbols as the symbolizer holds them.
-#[derive(Debug)]
-pub(crate) enum LoadedKernel {
-    /// Parsed from kallsyms text.
-    Parsed(KernelSymbols),
-    /// Mapped from the symbol cache.
-    Cached(CachedKernelSymbols),
-}
-
-impl LoadedKernel {
-    /// The symbol an address is in: start, name and module.
-    pub(crate) fn lookup(&self, address: u64) -> Option<(u64, String, Option<String>)> {
-        match self {
-            Self::Parsed(k) => k
-                .lookup(address)
-                .map(|s| (s.address, s.name.clone(), s.module.clone())),
-            Self::Cached(c) => c.lookup(address),
-        }
-    }
-}
-
-/// A debug file for the build id under one of the roots.
-fn debug_file_installed(build_id: &[u8], roots: &[PathBuf]) -> bool {
-    let hex = hex(build_id);
-    hex.len() > 2
-        && roots.iter().any(|root| {
-            root.join(".build-id")
-                .join(&hex[..2])
-                .join(format!("{}.debug", &hex[2..]))
-                .is_file()
-        })
 }
 
 /// One DSO's symbols from a mapped cache entry, with a per-address cache of
@@ -233,7 +216,7 @@ impl CachedDso {
 #[derive(Debug)]
 pub(crate) enum LoadedDso {
     /// Read and parsed.
-    Parsed(DsoSymbols),
+    Parsed(Box<DsoSymbols>),
     /// Mapped from the symbol cache.
     Cached(CachedDso),
 }
@@ -248,6 +231,15 @@ impl LoadedDso {
         match self {
             Self::Parsed(d) => d.resolve_file_offset(file_offset, opts),
             Self::Cached(c) => c.resolve_file_offset(file_offset, opts),
+        }
+    }
+
+    /// The `.dwo` files that look-ups needed and could not use, since the
+    /// last call (entries are never built from split DWARF: none).
+    pub(crate) fn take_split_dwarf_misses(&self) -> Vec<crate::SplitDwarfMiss> {
+        match self {
+            Self::Parsed(d) => d.take_split_dwarf_misses(),
+            Self::Cached(_) => Vec::new(),
         }
     }
 }

@@ -18,9 +18,11 @@ use std::path::PathBuf;
     after_help = "Examples:\n  lwprof report\n  lwprof report --no-children --sort dso,sym\n  lwprof report --format flamegraph -o flame.svg\n  lwprof report --comm myprog --time 10%/2 -g caller,1"
 )]
 pub struct ReportArgs {
-    /// The perf.data file to read [default: perf.data].
+    /// The perf.data file to read [default: perf.data]; `-` is standard
+    /// input. Several -i (or a glob such as 'perf.data.*', a
+    /// --switch-output series) are reported as one profile.
     #[arg(short = 'i', long = "input", value_name = "FILE")]
-    input: Option<PathBuf>,
+    input: Vec<PathBuf>,
     /// Output format: text, folded, flamegraph, pprof, firefox, json.
     #[arg(long = "format", value_name = "FORMAT", default_value = "text")]
     format: String,
@@ -129,6 +131,10 @@ pub struct ReportArgs {
     /// --header-only does, and no profile.
     #[arg(long = "header", visible_alias = "header-only")]
     header: bool,
+    /// Use no network: fetch no debug files from the DEBUGINFOD_URLS servers
+    /// (files already in the debuginfod cache are still read).
+    #[arg(long = "offline")]
+    offline: bool,
 }
 
 /// The largest pid Linux hands out (`PID_MAX_LIMIT` on 64-bit).
@@ -293,7 +299,12 @@ impl ReportArgs {
         };
         let _ = self.stdio;
         Ok(ReportConfig {
-            input: self.input.unwrap_or_else(|| PathBuf::from("perf.data")),
+            input: self
+                .input
+                .first()
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("perf.data")),
+            more_inputs: self.input.iter().skip(1).cloned().collect(),
             format,
             output: self.output,
             keys,
@@ -335,6 +346,7 @@ impl ReportArgs {
             thread_tid: self.thread_tid,
             stats: self.stats,
             header: self.header,
+            debuginfod: super::DebuginfodConfig::from_env(self.offline)?,
         })
     }
 }

@@ -10,12 +10,14 @@
 
 mod args;
 mod callgraph;
+mod debuginfod;
 mod header;
 mod inputs;
 mod stats;
 mod time;
 
 pub use args::ReportArgs;
+pub use debuginfod::DebuginfodConfig;
 
 use anyhow::{bail, Context, Result};
 use lwprof_output::{
@@ -35,8 +37,10 @@ use time::TimeSpec;
 /// What `lwprof report` will do.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
-    /// The perf.data file.
+    /// The perf.data file (the first, when there are several).
     pub input: PathBuf,
+    /// More files given with -i, reported with `input` as one profile.
+    pub more_inputs: Vec<PathBuf>,
     /// The format.
     pub format: Format,
     /// Output file; stdout when `None`.
@@ -88,6 +92,8 @@ pub struct ReportConfig {
     pub stats: bool,
     /// `--header`: the file's header instead of a profile.
     pub header: bool,
+    /// Debug files from debuginfod (none fetched with `--offline`).
+    pub debuginfod: DebuginfodConfig,
 }
 
 /// What a report needs loaded.
@@ -141,22 +147,22 @@ fn needs(config: &ReportConfig) -> Needs {
 
 /// Reads, symbolizes and writes; returns the exit code.
 pub fn run(config: ReportConfig) -> Result<u8> {
-    let inputs = inputs::expand(&config.input)?;
-    if inputs.len() == 1 && !inputs::is_threads_dir(&inputs[0]) {
-        check_input(&config.input)?;
+    let mut inputs = Vec::new();
+    for given in std::iter::once(&config.input).chain(&config.more_inputs) {
+        let expanded = inputs::expand(given)?;
+        if expanded.len() == 1 && !inputs::is_threads_dir(&expanded[0]) {
+            check_input(given)?;
+        }
+        inputs.extend(expanded);
+    }
+    if inputs.len() > 1 && inputs.iter().any(|p| p == Path::new("-")) {
+        bail!("-i -: standard input cannot be read with other inputs (give the files alone, or the stream alone)");
     }
     if inputs.len() > 1 && (config.header || config.stats) {
         bail!(
             "{}: --header and --stats read one file; {} match",
             config.input.display(),
             inputs.len()
-        );
-    }
-    if inputs::is_threads_dir(&inputs[0]) && config.stats {
-        bail!(
-            "{}: --stats of a --threads directory is not supported yet (try -i {}/data for its main file)",
-            config.input.display(),
-            config.input.display()
         );
     }
     if config.header {
@@ -176,8 +182,17 @@ pub fn run(config: ReportConfig) -> Result<u8> {
         disabled: config.no_demangle,
         ..DemangleOptions::default()
     };
-    let (imported, warnings) = load(&inputs, need, demangle, !config.no_cache)
-        .with_context(|| format!("reading {}", config.input.display()))?;
+    // Only a timeline and a time filter need each sample's own time.
+    let aggregate = config.format != Format::Firefox && config.time.is_none();
+    let (imported, warnings) = load(
+        &inputs,
+        need,
+        aggregate,
+        demangle,
+        &config.debuginfod,
+        !config.no_cache,
+    )
+    .with_context(|| format!("reading {}", config.input.display()))?;
     report_reader_notes(&imported, &config);
     let shown = if config.verbose { usize::MAX } else { 5 };
     for w in warnings.iter().take(shown) {
@@ -409,13 +424,16 @@ fn write_out(
 fn load(
     paths: &[PathBuf],
     need: Needs,
+    aggregate_samples: bool,
     demangle: DemangleOptions,
+    fetch: &DebuginfodConfig,
     symbol_cache: bool,
 ) -> Result<(ImportedProfile, Vec<SymbolWarning>)> {
     let mut imported = import_all(
         paths,
         ImportOptions {
             dwarf: need.stacks.then(UnwinderConfig::default),
+            aggregate_samples,
             ..ImportOptions::default()
         },
     )?;
@@ -431,15 +449,24 @@ fn load(
             .filter(|_| symbol_cache)
             .map(lwprof_symbols::symbol_cache_dir),
         cache_dir,
+        debuginfod_cache: fetch.cache.clone(),
         ..SymbolizerConfig::default()
     });
+    if let Some(client) = &fetch.client {
+        debuginfod::fetch_missing(&symbolizer, &imported.profile, client);
+    }
     symbolizer.symbolize_profile(&mut imported.profile);
     let warnings = symbolizer.warnings().to_vec();
     Ok((imported, warnings))
 }
 
 /// `lwprof record --format F`: write the just-recorded profile.
-pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path>) -> Result<()> {
+pub fn write_profile_after_record(
+    data: &Path,
+    format: Format,
+    out: Option<&Path>,
+    fetch: &DebuginfodConfig,
+) -> Result<()> {
     let default_name;
     let out = match out {
         Some(p) => Some(p),
@@ -457,7 +484,9 @@ pub fn write_profile_after_record(data: &Path, format: Format, out: Option<&Path
     let (imported, _) = load(
         &[data.to_path_buf()],
         need,
+        format != Format::Firefox,
         DemangleOptions::default(),
+        fetch,
         true,
     )?;
     let opts = OutputOptions {

@@ -5,10 +5,11 @@
 //! It counts what the file holds; it deliberately builds no profile and
 //! reads no symbols. Records inside PERF_RECORD_COMPRESSED are counted
 //! under their own type, and the compressed records once each, as perf
-//! counts them.
+//! counts them. A `--threads` directory is counted as one file: its `data`
+//! and every `data.N` stream.
 
 use anyhow::Result;
-use lwprof_perfdata::{PerfDataError, PerfDataFile};
+use lwprof_perfdata::{PerfDataError, PerfDataFile, PerfDataInput};
 use lwprof_records::abi::record_type;
 use std::io::Write;
 use std::path::Path;
@@ -26,8 +27,44 @@ pub struct RecordCounts {
     pub damage: Option<PerfDataError>,
 }
 
-/// Walks `path` and counts its records.
+/// Walks `path` (a perf.data file, or a `--threads` directory) and counts
+/// its records.
 pub fn count_records(path: &Path) -> Result<RecordCounts, PerfDataError> {
+    if !super::inputs::is_threads_dir(path) {
+        return count_file_records(path);
+    }
+    let data = path.join("data");
+    let mut counts = count_file_records(&data)?;
+    let streams = lwprof_profile::streams::thread_streams(path)?;
+    let locator = lwprof_profile::import::record_locator(PerfDataInput::open(&data)?)?;
+    let walk = lwprof_profile::streams::merge_streams(&streams, &locator, |type_, _, attr, _| {
+        counts.count(type_, attr);
+    });
+    counts.by_type[record_type::COMPRESSED as usize] += walk.compressed;
+    if counts.damage.is_none() {
+        counts.damage = walk.damage;
+    }
+    Ok(counts)
+}
+
+impl RecordCounts {
+    /// Counts one record: by type (past the table, in TOTAL only, as perf
+    /// does not count them) and, for a sample, by event.
+    fn count(&mut self, type_: u32, attr_index: Option<usize>) {
+        match self.by_type.get_mut(type_ as usize) {
+            Some(n) => *n += 1,
+            None => self.by_type[0] += 1,
+        }
+        if type_ == record_type::SAMPLE {
+            if let Some(n) = attr_index.and_then(|i| self.samples_by_event.get_mut(i)) {
+                *n += 1;
+            }
+        }
+    }
+}
+
+/// Walks one perf.data file and counts its records.
+fn count_file_records(path: &Path) -> Result<RecordCounts, PerfDataError> {
     let file = match PerfDataFile::open(path) {
         Ok(f) => f,
         Err(PerfDataError::Unfinished { .. }) => PerfDataFile::open_unfinished(path)?,
@@ -39,24 +76,8 @@ pub fn count_records(path: &Path) -> Result<RecordCounts, PerfDataError> {
         event_names: file.attrs().iter().map(|a| a.name.clone()).collect(),
         damage: None,
     };
-    let mut unknown = 0u64;
-    let walk = file.for_each_record(|r| {
-        match counts.by_type.get_mut(r.type_ as usize) {
-            Some(n) => *n += 1,
-            None => unknown += 1,
-        }
-        if r.type_ == record_type::SAMPLE {
-            if let Some(n) = r
-                .attr_index
-                .and_then(|i| counts.samples_by_event.get_mut(i))
-            {
-                *n += 1;
-            }
-        }
-    });
+    let walk = file.for_each_record(|r| counts.count(r.type_, r.attr_index));
     counts.by_type[record_type::COMPRESSED as usize] += walk.compressed;
-    // Types past the table are counted as perf does not: in TOTAL only.
-    counts.by_type[0] += unknown;
     counts.damage = walk.error;
     Ok(counts)
 }

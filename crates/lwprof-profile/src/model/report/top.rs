@@ -256,9 +256,9 @@ pub(crate) fn aggregate<K: std::hash::Hash + Eq + Copy>(
     {
         let e = map.entry((s.stack, key(s))).or_default();
         e.0 = e.0.saturating_add(s.weight);
-        e.1 += 1;
+        e.1 += u64::from(s.count);
         total = total.saturating_add(s.weight);
-        count += 1;
+        count += u64::from(s.count);
     }
     (map, total, count)
 }
@@ -271,7 +271,7 @@ fn totals(profile: &Profile, filter: &SampleFilter) -> (u64, u64) {
         .iter()
         .filter(|s| compiled.accepts(profile, s))
         .fold((0u64, 0u64), |(w, n), s| {
-            (w.saturating_add(s.weight), n + 1)
+            (w.saturating_add(s.weight), n + u64::from(s.count))
         })
 }
 
