@@ -108,21 +108,11 @@ impl KernelSymbols {
     pub fn lookup(&self, address: u64) -> Option<&KernelSymbol> {
         let i = self.symbols.partition_point(|s| s.address <= address);
         let sym = self.symbols.get(i.checked_sub(1)?)?;
-        if address - sym.address >= MAX_SYMBOL_SPAN {
-            return None;
-        }
-        let in_module = self.modules.module_at(address);
-        match (in_module, sym.module.as_deref()) {
-            // In a module: that module's symbol, inside the same range.
-            (Some(m), Some(sm)) if m == sm => {
-                let start = self.modules.range_start(m, address)?;
-                (sym.address >= start).then_some(sym)
-            }
-            (Some(_), _) => None,
-            // Past the end of the symbol's module.
-            (None, Some(sm)) if self.modules.knows(sm) => None,
-            (None, _) => Some(sym),
-        }
+        (address - sym.address < MAX_SYMBOL_SPAN
+            && self
+                .modules
+                .admits(address, sym.address, sym.module.as_deref()))
+        .then_some(sym)
     }
 
     /// Use these module ranges (from `/sys/module/*/sections`).

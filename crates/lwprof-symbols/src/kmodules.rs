@@ -133,6 +133,20 @@ impl ModuleMap {
         (address < r.end && r.module == module).then_some(r.start)
     }
 
+    /// Whether the nearest symbol at or below `address` (at `symbol`, in
+    /// `symbol_module`) may name it: in a module, only that module's symbol
+    /// inside the same range; past the end of a known module, none.
+    pub fn admits(&self, address: u64, symbol: u64, symbol_module: Option<&str>) -> bool {
+        match (self.module_at(address), symbol_module) {
+            (Some(m), Some(sm)) if m == sm => self
+                .range_start(m, address)
+                .is_some_and(|start| symbol >= start),
+            (Some(_), _) => false,
+            (None, Some(sm)) => !self.knows(sm),
+            (None, None) => true,
+        }
+    }
+
     /// True when some range of `module` is known.
     pub fn knows(&self, module: &str) -> bool {
         self.ranges.iter().any(|r| r.module == module)

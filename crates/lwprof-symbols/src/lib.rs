@@ -54,6 +54,7 @@ mod intervals;
 pub mod jitdump;
 mod jitdump_writer;
 pub mod kallsyms;
+mod kernel_table;
 pub mod kmodules;
 pub mod minidebuginfo;
 pub mod perfmap;

@@ -8,6 +8,7 @@
 //! It does not know the profile model: `lwprof-profile` walks a profile's
 //! locations and asks it.
 
+use crate::kernel_table::KernelTable;
 use crate::symcache::store::LoadedDso;
 use crate::{
     debug_file_candidates, hex, BuildIdCache, DebugFileSource, DsoSymbols, DwarfInfo, ElfSymbols,
@@ -28,7 +29,7 @@ enum JitSource {
 pub struct Symbolizer {
     config: SymbolizerConfig,
     dsos: HashMap<(String, Option<Vec<u8>>), Option<LoadedDso>>,
-    kernel: Option<Option<KernelSymbols>>,
+    kernel: Option<Option<KernelTable>>,
     jit_files: HashMap<Pid, Vec<PathBuf>>,
     jit: HashMap<PathBuf, Option<JitSource>>,
     /// Other roots a recorded path may be under (`/proc/PID/root`).
@@ -193,10 +194,10 @@ impl Symbolizer {
             return Vec::new();
         };
         let frame = match k.lookup(address) {
-            Some(s) => ResolvedFrame {
-                function: s.name.clone(),
-                dso: s.module.as_ref().map(|m| format!("[{m}]")),
-                symbol_offset: Some(address - s.address),
+            Some((start, name, module)) => ResolvedFrame {
+                function: name,
+                dso: module.map(|m| format!("[{m}]")),
+                symbol_offset: Some(address - start),
                 ..ResolvedFrame::default()
             },
             // Module code without a symbol: the module's, as an address.
@@ -304,15 +305,31 @@ impl Symbolizer {
     }
 
     /// kallsyms, with the running kernel's module ranges when it is
-    /// `/proc/kallsyms`.
-    fn load_kallsyms(&mut self) -> Option<KernelSymbols> {
-        let mut k = self.load_kallsyms_table()?;
-        if self.config.kallsyms.as_deref() == Some(Path::new("/proc/kallsyms")) {
-            let sections = kmodules::read_sections(Path::new("/sys/module"));
-            let modules = std::fs::read_to_string("/proc/modules").unwrap_or_default();
-            k.set_modules(kmodules::ModuleMap::new(&sections, &modules));
+    /// `/proc/kallsyms`; then its symbol-cache entry (keyed by the kernel's
+    /// build id and loaded modules) is used, or written for the next report.
+    fn load_kallsyms(&mut self) -> Option<KernelTable> {
+        let running = self.config.kallsyms.as_deref() == Some(Path::new("/proc/kallsyms"));
+        if !running {
+            return self.load_kallsyms_table().map(KernelTable::Parsed);
         }
-        Some(k)
+        let sections = kmodules::read_sections(Path::new("/sys/module"));
+        let proc_modules = std::fs::read_to_string("/proc/modules").unwrap_or_default();
+        let modules = kmodules::ModuleMap::new(&sections, &proc_modules);
+        let entry = self
+            .config
+            .symbol_cache
+            .clone()
+            .zip(kallsyms::running_kernel_cache_name())
+            .map(|(dir, key)| (SymbolCache::new(dir), key));
+        if let Some(table) = entry.as_ref().and_then(|(c, key)| c.open_kernel(key)) {
+            return Some(KernelTable::Mapped { table, modules });
+        }
+        let mut k = self.load_kallsyms_table()?;
+        if let Some(table) = entry.as_ref().and_then(|(c, key)| c.store_kernel(key, &k)) {
+            return Some(KernelTable::Mapped { table, modules });
+        }
+        k.set_modules(modules);
+        Some(KernelTable::Parsed(k))
     }
 
     fn load_kallsyms_table(&mut self) -> Option<KernelSymbols> {
