@@ -29,6 +29,21 @@ pub struct ElfSymbol {
     pub size: u64,
     /// Its raw (mangled) name.
     pub name: String,
+    /// Its binding, which decides between symbols at one address.
+    pub binding: SymbolBinding,
+}
+
+/// A symbol's ELF binding (`STB_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SymbolBinding {
+    /// `STB_LOCAL` (and anything not global or weak, synthesized PLT
+    /// stubs included).
+    #[default]
+    Local,
+    /// `STB_GLOBAL`.
+    Global,
+    /// `STB_WEAK`.
+    Weak,
 }
 
 /// A `PT_LOAD` program header.
@@ -217,6 +232,11 @@ fn elf_symbols<Elf: FileHeader<Endian = Endianness>>(file: &ElfFile<'_, Elf>) ->
             address,
             size: s.size(),
             name: name.to_string(),
+            binding: match s.elf_symbol().st_bind() {
+                elf::STB_GLOBAL | elf::STB_GNU_UNIQUE => SymbolBinding::Global,
+                elf::STB_WEAK => SymbolBinding::Weak,
+                _ => SymbolBinding::Local,
+            },
         });
     }
     sort_symbols(&mut symbols);
@@ -259,14 +279,25 @@ fn symbol_ends(symbols: &[ElfSymbol]) -> Vec<u64> {
         .collect()
 }
 
-/// Sort by address; at one address keep one symbol, preferring a sized one
-/// and then the shortest name (`memcpy` over `__memcpy_avx_unaligned`).
+/// Sort by address; at one address keep the symbol perf keeps
+/// (`choose_best_symbol`): a sized one, then not weak, then global, then
+/// the one with fewer leading underscores (`memcpy` over `__memcpy`), then
+/// the longest name (so the vDSO's `__vdso_clock_gettime`, global, over
+/// its weak alias `clock_gettime`).
 fn sort_symbols(symbols: &mut Vec<ElfSymbol>) {
+    let underscores = |s: &ElfSymbol| s.name.bytes().take_while(|&b| b == b'_').count();
     symbols.sort_by(|a, b| {
         a.address
             .cmp(&b.address)
             .then_with(|| (b.size != 0).cmp(&(a.size != 0)))
-            .then_with(|| a.name.len().cmp(&b.name.len()))
+            .then_with(|| {
+                (a.binding == SymbolBinding::Weak).cmp(&(b.binding == SymbolBinding::Weak))
+            })
+            .then_with(|| {
+                (b.binding == SymbolBinding::Global).cmp(&(a.binding == SymbolBinding::Global))
+            })
+            .then_with(|| underscores(a).cmp(&underscores(b)))
+            .then_with(|| b.name.len().cmp(&a.name.len()))
             .then_with(|| a.name.cmp(&b.name))
     });
     symbols.dedup_by(|later, first| later.address == first.address);
@@ -316,11 +347,12 @@ mod tests {
             address,
             size,
             name: name.into(),
+            binding: SymbolBinding::Global,
         };
         let e = elf_with(
             vec![
                 sym(0x2000, 0x10, "b"),
-                sym(0x1000, 0x20, "alias_of_a_long"),
+                sym(0x1000, 0x20, "__a"),
                 sym(0x1000, 0x20, "a"),
                 sym(0x3000, 0, "c"),
             ],
@@ -347,6 +379,7 @@ mod tests {
             address,
             size,
             name: name.into(),
+            binding: SymbolBinding::Global,
         };
         let e = elf_with(
             vec![

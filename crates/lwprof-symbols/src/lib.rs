@@ -70,7 +70,7 @@ pub use buildid_cache::{read_build_id, BuildIdCache};
 pub use demangle::{demangle, DemangleOptions};
 pub use dso::DsoSymbols;
 pub use dwarf::{DwarfInfo, SplitDwarfMiss, SplitDwarfReader};
-pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment};
+pub use elf::{build_id_from_notes, DebugLink, ElfSymbol, ElfSymbols, LoadSegment, SymbolBinding};
 pub use fetchable::{debuginfod_file, MissingFiles};
 pub use jitdump::{JitDump, JitDumpError, JitSymbols};
 pub use jitdump_writer::JitDumpWriter;

@@ -28,7 +28,7 @@ use object::elf;
 use object::read::elf::{ElfFile, FileHeader, Rel, Rela, SectionHeader, SectionTable, SymbolTable};
 use object::{Endianness, SymbolIndex};
 
-use super::elf::ElfSymbol;
+use super::elf::{ElfSymbol, SymbolBinding};
 
 /// A symbol table of a file parsed from bytes.
 type Symbols<'d, Elf> = SymbolTable<'d, Elf, &'d [u8]>;
@@ -137,6 +137,7 @@ pub(super) fn plt_symbols<'d, Elf: FileHeader<Endian = Endianness>>(
         address: cx.addr(plt),
         size: header_size,
         name: ".plt".into(),
+        binding: SymbolBinding::Local,
     }];
     if cx.is_x86() {
         out.extend(plt_got_symbols(&cx));
@@ -180,6 +181,7 @@ pub(super) fn plt_symbols<'d, Elf: FileHeader<Endian = Endianness>>(
             address,
             size: entry_size,
             name: format!("{name}@plt"),
+            binding: SymbolBinding::Local,
         });
         match address.checked_add(entry_size) {
             Some(a) => address = a,
@@ -267,6 +269,7 @@ fn plt_got_symbols<Elf: FileHeader<Endian = Endianness>>(cx: &Cx<'_, '_, Elf>) -
             address,
             size: entsize,
             name: format!("{name}@plt"),
+            binding: SymbolBinding::Local,
         });
         i = match i.checked_add(entsize) {
             Some(n) => n,

@@ -59,8 +59,23 @@ fn rust_workload_is_demangled_with_inline_frames() {
         .copied()
         .unwrap_or(0.0);
     assert!(hot > 0.0 && warm > 0.0, "demangled names missing: {ours:?}");
+    // The 70/30 is by iteration count: the time split moves with the CPU
+    // and its load (61-66% was seen on a loaded machine, 70% on a quiet
+    // one). perf's report of the same file is the reference.
     let split = 100.0 * hot / (hot + warm);
-    assert!((split - 70.0).abs() <= 3.0, "split {split:.1}%");
+    assert!((50.0..=85.0).contains(&split), "split {split:.1}%");
+    let (theirs, _) = perf_shares_and_stderr(dir, "perf.data");
+    let perf_split = |h: f64, w: f64| 100.0 * h / (h + w);
+    let (ph, pw) = (
+        share(&theirs, "lwprof_shares::hot_seventy"),
+        share(&theirs, "lwprof_shares::warm_thirty"),
+    );
+    assert!(ph > 0.0 && pw > 0.0, "perf's names: {theirs:?}");
+    assert!(
+        (split - perf_split(ph, pw)).abs() <= 1.0,
+        "split {split:.1}% against perf's {:.1}%",
+        perf_split(ph, pw)
+    );
     // The call graph shows the inlined `mix` under hot_seventy, and
     // --no-inline removes it.
     let o = lwprof(dir, &["report", "--sort", "sym"]);

@@ -48,7 +48,7 @@ fn reports_write_entries_and_no_cache_bypasses_them() {
     assert!(
         entries
             .iter()
-            .any(|e| e.ends_with(".v1") && !e.starts_with("kallsyms")),
+            .any(|e| e.ends_with(".v2") && !e.starts_with("kallsyms")),
         "{entries:?}"
     );
     let warm = report(&[], &cache);

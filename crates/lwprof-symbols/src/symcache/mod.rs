@@ -56,7 +56,7 @@ pub use store::{CachedDso, SymbolCache};
 /// The file magic.
 pub const MAGIC: [u8; 8] = *b"lwpsymc\0";
 /// The format version this build reads and writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The header's size.
 pub const HEADER_LEN: usize = 112;
 /// The longest build id a header holds.

@@ -1,5 +1,5 @@
-//! Symbol cache files: where an entry lives (`DIR/HEX.v1`, one per build id;
-//! `DIR/HEX.nodwarf.v1` for reports without DWARF, whose symbol tables can
+//! Symbol cache files: where an entry lives (`DIR/HEX.v2`, one per build id;
+//! `DIR/HEX.nodwarf.v2` for reports without DWARF, whose symbol tables can
 //! differ), how it is written (a temp file in the same directory, then
 //! rename(2): readers and concurrent writers see a whole file or none; a file
 //! is never modified in place) and read (memory-mapped with
