@@ -150,6 +150,41 @@ pub struct Converter {
     /// Build ids by path, from the file's build-id table, for mappings whose
     /// record carries none.
     build_ids: HashMap<Vec<u8>, Vec<u8>>,
+    /// With [`Converter::stream_samples`]: the samples of the last record,
+    /// taken out of the profile.
+    streamed: Option<Vec<StreamedSample>>,
+    /// The sample record being delivered (for [`StreamedSample`]).
+    current: StreamExtra,
+}
+
+/// A sample handed out by a streaming converter
+/// ([`Converter::stream_samples`]) instead of being kept in the profile.
+#[derive(Debug, Clone)]
+pub struct StreamedSample {
+    /// The sample (its stack is in [`Converter::profile`]).
+    pub sample: crate::model::Sample,
+    /// The event index (attr order of the file).
+    pub event: usize,
+    /// The frames as recorded, leaf first, one per location of the stack.
+    pub frames: Vec<FrameAddress>,
+    /// The sample's ip (`PERF_SAMPLE_IP`).
+    pub ip: Option<u64>,
+    /// The sample's data address (`PERF_SAMPLE_ADDR`).
+    pub addr: Option<u64>,
+    /// The pid of the sample.
+    pub pid: u32,
+    /// The tracepoint's raw data (`PERF_SAMPLE_RAW`).
+    pub raw: Option<Vec<u8>>,
+    /// The user frames were unwound with DWARF CFI (from a stack copy).
+    pub dwarf_unwound: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StreamExtra {
+    ip: Option<u64>,
+    addr: Option<u64>,
+    raw: Option<Vec<u8>>,
+    dwarf_unwound: bool,
 }
 
 impl std::fmt::Debug for Converter {
@@ -198,6 +233,52 @@ impl Converter {
             unwind: None,
             read_values: HashMap::new(),
             build_ids: HashMap::new(),
+            streamed: None,
+            current: StreamExtra::default(),
+        }
+    }
+
+    /// Hands samples out ([`Converter::take_streamed`]) instead of keeping
+    /// them in the profile, and treats every event as on-CPU (an off-CPU
+    /// event's samples are handed out as they come). Before the first
+    /// record.
+    pub fn stream_samples(&mut self) {
+        self.streamed = Some(Vec::new());
+        for e in &mut self.events {
+            e.role = EventRole::OnCpu;
+        }
+    }
+
+    /// The samples streamed out since the last call (see
+    /// [`Converter::stream_samples`]).
+    pub fn take_streamed(&mut self) -> Vec<StreamedSample> {
+        self.streamed
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The profile being built: threads, mappings, locations, stacks.
+    pub fn profile(&self) -> &Profile {
+        self.builder.profile()
+    }
+
+    /// Takes the sample just given to the builder out, when streaming.
+    fn capture(&mut self, event: EventIndex, pid: u32) {
+        let Some(out) = self.streamed.as_mut() else {
+            return;
+        };
+        if let Some(sample) = self.builder.take_last_sample() {
+            out.push(StreamedSample {
+                sample,
+                event: event.0 as usize,
+                frames: self.chain.clone(),
+                ip: self.current.ip,
+                addr: self.current.addr,
+                pid,
+                raw: self.current.raw.clone(),
+                dwarf_unwound: self.current.dwarf_unwound,
+            });
         }
     }
 
@@ -435,11 +516,15 @@ impl Converter {
         let dwarf = s.regs_user().is_some() && s.stack_user().is_some();
         match (self.unwind.as_mut(), dwarf) {
             (Some(u), true) => {
+                self.current.dwarf_unwound = true;
                 let mut out = std::mem::take(&mut self.chain);
                 u.sample_frames(s, &mut out);
                 self.chain = out;
             }
-            _ => self.fp_frames(s, mode),
+            _ => {
+                self.current.dwarf_unwound = false;
+                self.fp_frames(s, mode)
+            }
         }
         self.after_frames(s, ev, pid, tid, time, cpu);
     }
@@ -482,6 +567,14 @@ impl Converter {
             );
             return;
         }
+        if self.streamed.is_some() {
+            self.current = StreamExtra {
+                ip: s.ip(),
+                addr: s.addr(),
+                raw: s.raw().map(|r| r.as_contiguous().into_owned()),
+                dwarf_unwound: self.current.dwarf_unwound,
+            };
+        }
         let chain = std::mem::take(&mut self.chain);
         let input = SampleInput {
             pid,
@@ -497,7 +590,11 @@ impl Converter {
             None => {
                 self.stats.samples += 1;
                 self.note_period(input.weight);
+                let event = input.event;
                 self.builder.sample(&input);
+                self.chain = chain;
+                self.capture(event, pid);
+                return;
             }
             Some(ReadValues::Single { value, id, .. }) => {
                 let id = id.or(s.id());
@@ -536,6 +633,11 @@ impl Converter {
             weight: delta,
             ..*input
         });
+        if self.streamed.is_some() {
+            // The chain is the caller's until it returns.
+            self.chain = input.callchain.to_vec();
+            self.capture(self.indices[event], input.pid);
+        }
     }
 
     fn note_period(&mut self, period: u64) {

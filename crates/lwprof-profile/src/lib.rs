@@ -27,6 +27,7 @@ pub mod streams;
 pub mod symbolize;
 pub mod synth;
 pub mod unwind;
+pub mod walk;
 
 pub use model::{Profile, ProfileBuilder};
 pub use symbolize::SymbolizeProfile;
