@@ -223,9 +223,23 @@ fn write_sample(
     }
     let srclines: Vec<Option<String>> = resolved
         .iter()
-        .map(|(r, ..)| {
-            let outer = r.functions.last()?;
-            Some(format!("{}:{}", outer.file.as_deref()?, outer.line?))
+        .map(|(r, address, ..)| {
+            if !f.srcline {
+                return None;
+            }
+            // perf: the innermost `file:line`, else `DSO[address]`.
+            let inner = r.functions.first();
+            Some(
+                match inner.and_then(|i| Some((i.file.as_deref()?, i.line?))) {
+                    Some((file, line)) => {
+                        format!("{}:{line}", file.rsplit('/').next().unwrap_or(file))
+                    }
+                    None => format!(
+                        "{}[{address:x}]",
+                        r.dso.rsplit('/').next().unwrap_or(&r.dso)
+                    ),
+                },
+            )
         })
         .collect();
     let lines: Vec<ScriptLine<'_>> = resolved
