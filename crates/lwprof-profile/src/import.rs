@@ -272,13 +272,16 @@ pub(crate) struct Drove {
     pub(crate) end_time: Option<u64>,
 }
 
+/// What receives records in time order: (time, event index, bytes).
+pub(crate) type RecordSink<'a> = dyn FnMut(u64, Option<usize>, &[u8]) + 'a;
+
 /// Hands every kernel record of `inputs` to `feed` in time order (through
 /// an [`OrderedQueue`]), counting perf's own records it cannot use.
 pub(crate) fn drive(
     inputs: &[Input],
     locator: &RecordLocator,
     budget: Option<usize>,
-    feed: &mut dyn FnMut(u64, Option<usize>, &[u8]),
+    feed: &mut RecordSink<'_>,
 ) -> Drove {
     let mut skipped: std::collections::BTreeMap<u32, u64> = Default::default();
     let mut end_time = None;

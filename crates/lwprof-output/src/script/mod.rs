@@ -361,7 +361,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "              sh 15217 23966.339716:    1001001 cpu-clock:ppp:           16714b __strcmp_evex+0x2b (/usr/lib/x86_64-linux-gnu/libc.so.6)\n"
+            "              sh 15217 23966.339716:    1001001 cpu-clock:ppp:            16714b __strcmp_evex+0x2b (/usr/lib/x86_64-linux-gnu/libc.so.6)\n"
         );
     }
 

@@ -571,7 +571,7 @@ mod tests {
                 field("prev_pid", 24, 4, false),
                 field("prev_state", 28, 8, false),
             ],
-            print_fmt: r#""prev_comm=%s prev_pid=%d prev_state=%s%s", REC->prev_comm, REC->prev_pid, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002) + 1) << 1) - 1)) ? __print_flags(REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002) + 1) << 1) - 1), "|", { 0x00000001, "S" }, { 0x00000002, "D" }) : "R", REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002) + 1) << 1) - 1) ? "+" : """#.into(),
+            print_fmt: r#""prev_comm=%s prev_pid=%d prev_state=%s%s", REC->prev_comm, REC->prev_pid, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002) + 1) << 1) - 1)) ? __print_flags(REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002) + 1) << 1) - 1), "|", { 0x00000001, "S" }, { 0x00000002, "D" }) : "R", REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002) + 1) << 1)) ? "+" : """#.into(),
         };
         let mut raw = vec![0u8; 36];
         raw[8..12].copy_from_slice(b"perf");
@@ -580,6 +580,9 @@ mod tests {
         assert_eq!(fmt.format(&raw), "prev_comm=perf prev_pid=42 prev_state=D");
         raw[28..36].copy_from_slice(&0i64.to_ne_bytes());
         assert_eq!(fmt.format(&raw), "prev_comm=perf prev_pid=42 prev_state=R");
+        // Preempted while runnable: TASK_REPORT_MAX.
+        raw[28..36].copy_from_slice(&8i64.to_ne_bytes());
+        assert_eq!(fmt.format(&raw), "prev_comm=perf prev_pid=42 prev_state=R+");
     }
 
     #[test]

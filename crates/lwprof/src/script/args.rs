@@ -89,7 +89,7 @@ fn seconds(s: &str) -> Result<Option<u64>> {
     let v: f64 = s
         .parse()
         .with_context(|| format!("--time takes START,END in seconds, not `{s}`"))?;
-    if !(v >= 0.0) {
+    if v.is_nan() || v < 0.0 {
         bail!("--time takes START,END in seconds, not `{s}`");
     }
     Ok(Some((v * 1e9).round() as u64))
