@@ -13,6 +13,9 @@
 //!   build-id cache (`~/.debug`), lwprof's symbolizer the same, but when
 //!   two functions were folded into one address the alias perf's copy
 //!   chose may differ;
+//! - `[vdso]` frames: perf reads the vDSO's symbols from the copy in its
+//!   build-id cache and shows vDSO-relative addresses; lwprof treats the
+//!   vDSO as process memory (absolute addresses, `[unknown]`);
 //! - perf 6.1 applies `-F` to a pipe-mode stream only in part;
 //! - `srcline` is best effort (perf mixes the outer file with the inner
 //!   line of inline frames); it is not compared here.

@@ -215,78 +215,127 @@ impl ScriptWriter {
         s: &ScriptSample<'_>,
         frames: &[ScriptLine<'_>],
     ) -> io::Result<()> {
+        let mut rendered = Vec::new();
+        let n = if self.prints_chain(s.event) {
+            frames.len()
+        } else {
+            frames.len().min(1)
+        };
+        for l in &frames[..n] {
+            self.render_frame(&mut rendered, s.event, l);
+        }
+        let mut line = Vec::new();
+        self.write_rendered(&mut line, s, [rendered.as_slice()])?;
+        out.write_all(&line)
+    }
+
+    /// Renders one frame of a sample of `event` as it appears in the
+    /// output (a call-chain line, or the tail of a one-line sample), for
+    /// [`ScriptWriter::write_rendered`]; callers may keep it for frames
+    /// that come again.
+    pub fn render_frame(&self, out: &mut Vec<u8>, event: usize, l: &ScriptLine<'_>) {
+        let f = self.fields(event);
+        if !(f.ip || f.sym || f.dso) {
+            return;
+        }
+        // Writing to a Vec cannot fail.
+        if self.prints_chain(event) {
+            out.push(b'\t');
+            let _ = self.frame(out, &f, l);
+            out.push(b'\n');
+        } else {
+            out.push(b' ');
+            let _ = self.frame(out, &f, l);
+        }
+    }
+
+    /// Appends one sample whose frames are already rendered
+    /// ([`ScriptWriter::render_frame`], leaf first).
+    pub fn write_rendered<'f>(
+        &self,
+        out: &mut Vec<u8>,
+        s: &ScriptSample<'_>,
+        frames: impl IntoIterator<Item = &'f [u8]>,
+    ) -> io::Result<()> {
         let f = self.fields(s.event);
         let chain = self.prints_chain(s.event);
         let event = self.events.get(s.event);
         if f.comm {
             if chain {
-                write!(out, "{} ", s.comm)?;
+                out.extend_from_slice(s.comm.as_bytes());
+                out.push(b' ');
             } else {
-                write!(out, "{:>16} ", s.comm)?;
+                pad_str(out, s.comm, 16);
+                out.push(b' ');
             }
         }
         match (f.pid, f.tid) {
             (true, true) => write!(out, "{:>5}/{:<5} ", s.pid, s.tid)?,
-            (true, false) => write!(out, "{:>5} ", s.pid)?,
-            (false, true) => write!(out, "{:>5} ", s.tid)?,
+            (true, false) => {
+                signed(out, s.pid, 5);
+                out.push(b' ');
+            }
+            (false, true) => {
+                signed(out, s.tid, 5);
+                out.push(b' ');
+            }
             _ => {}
         }
         if f.cpu {
             write!(out, "[{:03}] ", s.cpu as i32)?;
         }
         if f.time {
-            let secs = s.time / 1_000_000_000;
-            let usecs = s.time % 1_000_000_000 / 1000;
-            write!(out, "{secs:>5}.{usecs:06}: ")?;
+            decimal(out, s.time / 1_000_000_000, 5, b' ');
+            out.push(b'.');
+            decimal(out, s.time % 1_000_000_000 / 1000, 6, b'0');
+            out.extend_from_slice(b": ");
         }
         if f.period {
-            write!(out, "{:>10} ", s.period)?;
+            decimal(out, s.period, 10, b' ');
+            out.push(b' ');
         }
         if f.event {
-            let name = event.map_or("", |e| e.name.as_str());
-            write!(out, "{name:>w$}: ", w = self.name_width)?;
+            pad_str(out, event.map_or("", |e| e.name.as_str()), self.name_width);
+            out.extend_from_slice(b": ");
         }
         if f.addr {
             write!(out, "{:>16x} ", s.addr.unwrap_or(0))?;
         }
         if f.trace {
             if let (Some(raw), Some(fmt)) = (s.raw, event.and_then(|e| e.trace.as_ref())) {
-                out.write_all(fmt.format(raw).as_bytes())?;
+                out.extend_from_slice(fmt.format(raw).as_bytes());
             }
         }
-        if f.ip || f.sym || f.dso {
-            if chain {
-                out.write_all(b"\n")?;
-                for l in frames {
-                    out.write_all(b"\t")?;
-                    self.frame(out, &f, l)?;
-                    out.write_all(b"\n")?;
-                }
-            } else if let Some(l) = frames.first() {
-                out.write_all(b" ")?;
-                self.frame(out, &f, l)?;
-            }
+        if (f.ip || f.sym || f.dso) && chain {
+            out.push(b'\n');
         }
-        out.write_all(b"\n")
+        for frame in frames {
+            out.extend_from_slice(frame);
+        }
+        out.push(b'\n');
+        Ok(())
     }
 
-    fn frame(&self, out: &mut impl Write, f: &ScriptFields, l: &ScriptLine<'_>) -> io::Result<()> {
+    fn frame(&self, out: &mut Vec<u8>, f: &ScriptFields, l: &ScriptLine<'_>) -> io::Result<()> {
         if f.ip {
             write!(out, "{:>16x}", l.address)?;
         }
         if f.sym {
             match l.symbol {
                 Some(sym) => {
-                    write!(out, " {sym}")?;
+                    out.push(b' ');
+                    out.extend_from_slice(sym.as_bytes());
                     if f.symoff {
                         write!(out, "+0x{:x}", l.offset.unwrap_or(0))?;
                     }
                 }
-                None => out.write_all(b" [unknown]")?,
+                None => out.extend_from_slice(b" [unknown]"),
             }
         }
         if f.dso {
-            write!(out, " ({})", l.dso)?;
+            out.extend_from_slice(b" (");
+            out.extend_from_slice(l.dso.as_bytes());
+            out.push(b')');
         }
         if f.srcline {
             if let Some(src) = l.srcline {
@@ -294,6 +343,40 @@ impl ScriptWriter {
             }
         }
         Ok(())
+    }
+}
+
+/// `s` right-aligned in `width` columns (`%*s`).
+fn pad_str(out: &mut Vec<u8>, s: &str, width: usize) {
+    let n = s.chars().count();
+    out.resize(out.len() + width.saturating_sub(n), b' ');
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `v` in decimal, right-aligned in `width` columns filled with `fill`.
+fn decimal(out: &mut Vec<u8>, mut v: u64, width: usize, fill: u8) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let n = digits.len() - i;
+    out.resize(out.len() + width.saturating_sub(n), fill);
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// A signed `%*d`.
+fn signed(out: &mut Vec<u8>, v: i64, width: usize) {
+    if v >= 0 {
+        decimal(out, v as u64, width, b' ');
+    } else {
+        let text = v.to_string();
+        pad_str(out, &text, width);
     }
 }
 
