@@ -114,6 +114,7 @@ impl TraceFormat {
             i: 0,
             fmt: self,
             raw,
+            depth: 0,
         };
         let fmt = match p.primary()? {
             Val::Str(s) => s,
@@ -162,7 +163,7 @@ fn printf(fmt: &str, args: &[Val]) -> Option<String> {
         }
         let mut width = 0usize;
         while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
-            width = width * 10 + d as usize;
+            width = (width * 10 + d as usize).min(MAX_WIDTH);
             chars.next();
         }
         let mut precision = None;
@@ -170,7 +171,7 @@ fn printf(fmt: &str, args: &[Val]) -> Option<String> {
             chars.next();
             let mut p = 0usize;
             while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
-                p = p * 10 + d as usize;
+                p = (p * 10 + d as usize).min(MAX_WIDTH);
                 chars.next();
             }
             precision = Some(p);
@@ -252,7 +253,16 @@ struct Parser<'a> {
     i: usize,
     fmt: &'a TraceFormat,
     raw: &'a [u8],
+    /// Nesting so far (bounded: a hostile format must not overflow the
+    /// stack).
+    depth: usize,
 }
+
+/// The deepest nesting evaluated; real formats stay far below it.
+const MAX_DEPTH: usize = 64;
+
+/// The widest printf field honoured; real formats stay far below it.
+const MAX_WIDTH: usize = 256;
 
 /// Binary operators by precedence, lowest first.
 const LEVELS: &[&[&str]] = &[
@@ -275,9 +285,13 @@ impl Parser<'_> {
         }
     }
 
+    fn rest(&self) -> &[u8] {
+        self.s.get(self.i..).unwrap_or(&[])
+    }
+
     fn peek(&mut self, t: &[u8]) -> bool {
         self.ws();
-        self.s[self.i..].starts_with(t)
+        self.rest().starts_with(t)
     }
 
     fn eat(&mut self, t: &[u8]) -> bool {
@@ -290,6 +304,17 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self) -> Option<Val> {
+        self.depth += 1;
+        let v = if self.depth > MAX_DEPTH {
+            None
+        } else {
+            self.ternary()
+        };
+        self.depth -= 1;
+        v
+    }
+
+    fn ternary(&mut self) -> Option<Val> {
         let c = self.binary(0)?;
         if self.eat(b"?") {
             let a = self.expr()?;
@@ -309,7 +334,7 @@ impl Parser<'_> {
         let mut left = self.binary(level + 1)?;
         loop {
             self.ws();
-            let rest = &self.s[self.i..];
+            let rest = self.rest();
             let op = LEVELS[level].iter().find(|op| {
                 rest.starts_with(op.as_bytes())
                     // `|` is not `||`, `&` not `&&`, `<` not `<<`.
@@ -348,6 +373,17 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Option<Val> {
+        self.depth += 1;
+        let v = if self.depth > MAX_DEPTH {
+            None
+        } else {
+            self.unary_inner()
+        };
+        self.depth -= 1;
+        v
+    }
+
+    fn unary_inner(&mut self) -> Option<Val> {
         if self.eat(b"!") {
             return Some(Val::Int(i128::from(!self.unary()?.truthy())));
         }
@@ -355,7 +391,7 @@ impl Parser<'_> {
             return Some(Val::Int(!(self.unary()?.int()? as u64) as i128));
         }
         if self.eat(b"-") {
-            return Some(Val::Int(-self.unary()?.int()?));
+            return Some(Val::Int(self.unary()?.int()?.checked_neg()?));
         }
         self.primary()
     }
@@ -599,6 +635,20 @@ mod tests {
             ..fmt
         };
         assert_eq!(fmt.format(&raw), "vec=7 [action=SCHED]");
+    }
+
+    #[test]
+    fn hostile_formats_end_without_a_panic() {
+        let fmt = |print_fmt: String| TraceFormat {
+            fields: vec![field("vec", 8, 4, false)],
+            print_fmt,
+        };
+        let raw = [0u8; 12];
+        let deep = format!("\"%d\", {}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(fmt(deep).format(&raw), "vec=0");
+        let wide = "\"%99999999999999999999d\", REC->vec".to_string();
+        assert_eq!(fmt(wide).format(&raw).len(), MAX_WIDTH);
+        assert_eq!(fmt("\"%d\", 'x".into()).format(&raw), "vec=0");
     }
 
     #[test]
