@@ -16,6 +16,9 @@
 //! - `[vdso]` frames: perf reads the vDSO's symbols from the copy in its
 //!   build-id cache and shows vDSO-relative addresses; lwprof treats the
 //!   vDSO as process memory (absolute addresses, `[unknown]`);
+//! - `--show-mmap-events` on a system-wide recording: perf names the
+//!   thread of the mappings it synthesized at the start after whichever
+//!   thread it last saw; lwprof names it after the record's own thread;
 //! - perf 6.1 applies `-F` to a pipe-mode stream only in part;
 //! - `srcline` is best effort (perf mixes the outer file with the inner
 //!   line of inline frames); it is not compared here.
@@ -108,6 +111,7 @@ fn perf_fixtures_print_as_perf_prints_them() {
     let tmp = scratch("script-fixtures");
     let files: Vec<PathBuf> = FIXTURES.iter().map(|f| fixture(f)).collect();
     assert_agree(tmp.path(), &files, &[]);
+    assert_agree(tmp.path(), &files, &["--show-mmap-events"]);
     // perf 6.1 applies -F to a pipe-mode stream only in part (it keeps
     // the call chain's ip and sym), so those are compared by default only.
     let files: Vec<PathBuf> = files
@@ -193,11 +197,28 @@ fn recordings(dir: &Path) -> Vec<PathBuf> {
             "sleep 0.01; /bin/true",
         ],
     );
+    perf_ok(
+        dir,
+        &[
+            "record",
+            "-q",
+            "--switch-events",
+            "-F",
+            "999",
+            "-g",
+            "-o",
+            "perf-switch.data",
+            "--",
+            exe,
+            "30",
+        ],
+    );
     [
         "lw-fp.data",
         "lw-tp.data",
         "perf-dwarf.data",
         "perf-tp.data",
+        "perf-switch.data",
     ]
     .iter()
     .map(|f| dir.join(f))
@@ -213,6 +234,9 @@ fn recordings_print_as_perf_prints_them_and_fold_the_same() {
     let dir = tmp.path();
     let files = recordings(dir);
     assert_agree(dir, &files, &[]);
+    assert_agree(dir, &files, &["--show-mmap-events", "--show-switch-events"]);
+    let switches = lwprof_script(dir, &files[4], &["--show-switch-events"]);
+    assert!(switches.contains("PERF_RECORD_SWITCH"), "{switches}");
     // The tracepoints print their fields by name, as perf's print fmt says.
     let tp = lwprof_script(dir, &files[1], &[]);
     assert!(

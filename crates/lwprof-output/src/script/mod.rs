@@ -8,6 +8,7 @@
 //! name right-aligned to the longest event name. It writes only: the
 //! caller walks the samples and symbolizes their frames.
 
+pub mod side;
 pub mod trace;
 
 use std::io::{self, Write};
@@ -247,6 +248,53 @@ impl ScriptWriter {
             out.push(b' ');
             let _ = self.frame(out, &f, l);
         }
+    }
+
+    /// Appends a MMAP or SWITCH record (`--show-mmap-events`,
+    /// `--show-switch-events`): the header of `event`'s samples up to the
+    /// time, then `text`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_side(
+        &self,
+        out: &mut Vec<u8>,
+        event: usize,
+        comm: &str,
+        pid: i64,
+        tid: i64,
+        cpu: Option<u32>,
+        time: u64,
+        text: &str,
+    ) {
+        let f = self.fields(event);
+        if f.comm {
+            if self.prints_chain(event) {
+                out.extend_from_slice(comm.as_bytes());
+            } else {
+                pad_str(out, comm, 16);
+            }
+            out.push(b' ');
+        }
+        match (f.pid, f.tid) {
+            (true, true) => {
+                let _ = write!(out, "{pid:>5}/{tid:<5} ");
+            }
+            (true, false) | (false, true) => {
+                signed(out, if f.pid { pid } else { tid }, 5);
+                out.push(b' ');
+            }
+            _ => {}
+        }
+        if let (true, Some(cpu)) = (f.cpu, cpu) {
+            let _ = write!(out, "[{:03}] ", cpu as i32);
+        }
+        if f.time {
+            decimal(out, time / 1_000_000_000, 5, b' ');
+            out.push(b'.');
+            decimal(out, time % 1_000_000_000 / 1000, 6, b'0');
+            out.extend_from_slice(b": ");
+        }
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'\n');
     }
 
     /// Appends one sample whose frames are already rendered

@@ -9,7 +9,7 @@
 //!
 //! It deliberately does not format anything.
 
-use crate::convert::{Converter, StreamedSample};
+use crate::convert::{Converter, SideEvent, StreamedSample};
 use crate::import::{drive, events_of, open_input, Input, SkippedRecords};
 use crate::model::{AddressSpace, DsoKind, FrameAddress, LocationId, Profile};
 use crate::ordered::OrderStats;
@@ -30,6 +30,24 @@ pub struct WalkOptions {
     pub dwarf: Option<crate::unwind::UnwinderConfig>,
     /// Record bytes held while waiting for time order.
     pub queue_budget: Option<usize>,
+    /// Also hand out MMAP/MMAP2 and SWITCH records ([`Walked::Side`]).
+    pub side_records: bool,
+}
+
+/// What the walk hands out, in time order.
+#[derive(Debug)]
+pub enum Walked<'a> {
+    /// A sample.
+    Sample(WalkedSample<'a>),
+    /// A mapping or context-switch record.
+    Side {
+        /// The threads so far (for the thread's name).
+        profile: &'a Profile,
+        /// The record.
+        event: &'a SideEvent,
+        /// Its event index (attr order), when known.
+        attr_index: Option<usize>,
+    },
 }
 
 /// One sample of the walk.
@@ -97,16 +115,21 @@ impl std::fmt::Debug for Input {
     }
 }
 
-/// Calls `f` with every sample of `input`, in time order, as it is read.
+/// Calls `f` with every sample of `input` (and, with
+/// [`WalkOptions::side_records`], every MMAP and SWITCH record), in time
+/// order, as it is read.
 pub fn walk_samples(
     input: &WalkInput,
     options: WalkOptions,
-    mut f: impl FnMut(&WalkedSample<'_>),
+    mut f: impl FnMut(&Walked<'_>),
 ) -> Result<WalkSummary, PerfDataError> {
     let inputs = &input.inputs;
     let file = &inputs[0].file;
     let mut converter = Converter::new(events_of(inputs)?);
     converter.stream_samples();
+    if options.side_records {
+        converter.stream_side_records();
+    }
     let endianness = file.endianness();
     converter.set_endianness(endianness);
     let locator = converter.locator();
@@ -125,15 +148,24 @@ pub fn walk_samples(
             return;
         };
         let _ = converter.feed_record(&raw, attr_index);
+        if options.side_records {
+            for event in converter.take_side_events() {
+                f(&Walked::Side {
+                    profile: converter.profile(),
+                    event: &event,
+                    attr_index,
+                });
+            }
+        }
         for sample in converter.take_streamed() {
             let profile = converter.profile();
             locations.clear();
             locations.extend(profile.stack_locations(sample.sample.stack));
-            f(&WalkedSample {
+            f(&Walked::Sample(WalkedSample {
                 profile,
                 sample: &sample,
                 locations: &locations,
-            });
+            }));
         }
     };
     let drove = drive(inputs, &locator, options.queue_budget, &mut feed);

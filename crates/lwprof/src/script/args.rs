@@ -65,6 +65,10 @@ pub struct ScriptConfig {
     pub time: (Option<u64>, Option<u64>),
     /// Inline frames off.
     pub no_inline: bool,
+    /// Show MMAP/MMAP2 records.
+    pub show_mmap_events: bool,
+    /// Show SWITCH records.
+    pub show_switch_events: bool,
 }
 
 fn ids(flag: &str, list: &Option<String>) -> Result<Vec<u32>> {
@@ -98,11 +102,6 @@ fn seconds(s: &str) -> Result<Option<u64>> {
 impl ScriptArgs {
     /// Checks the arguments.
     pub fn into_config(self) -> Result<ScriptConfig> {
-        if self.show_mmap_events || self.show_switch_events {
-            bail!(
-                "--show-mmap-events and --show-switch-events are not supported yet; leave them out"
-            );
-        }
         let time = match &self.time {
             None => (None, None),
             Some(t) => {
@@ -127,6 +126,8 @@ impl ScriptArgs {
             tids: ids("--tid", &self.tid)?,
             time,
             no_inline: self.no_inline,
+            show_mmap_events: self.show_mmap_events,
+            show_switch_events: self.show_switch_events,
         })
     }
 }

@@ -121,13 +121,14 @@ pub fn run(config: ScriptConfig) -> Result<u8> {
         &input,
         WalkOptions {
             dwarf: Some(UnwinderConfig::default()),
+            side_records: config.show_mmap_events || config.show_switch_events,
             ..WalkOptions::default()
         },
         |w| {
             if failed.is_some() {
                 return;
             }
-            if let Err(e) = printer.sample(&mut out, w) {
+            if let Err(e) = printer.walked(&mut out, w) {
                 if e.kind() == std::io::ErrorKind::BrokenPipe {
                     // `| head` is done: nothing more to say.
                     std::process::exit(0);

@@ -5,8 +5,10 @@
 
 use super::ScriptConfig;
 use lwprof_output::script::{ScriptLine, ScriptSample, ScriptWriter};
+use lwprof_profile::convert::SideEvent;
+use lwprof_profile::model::Profile;
 use lwprof_profile::model::{FrameAddress, FrameMode, LocationId};
-use lwprof_profile::walk::{FrameCache, ScriptFrame, WalkedSample};
+use lwprof_profile::walk::{FrameCache, ScriptFrame, Walked, WalkedSample};
 use rustc_hash::FxHashMap;
 use std::io::Write;
 use std::rc::Rc;
@@ -55,6 +57,59 @@ impl<'a> Printer<'a> {
             && (c.tids.is_empty() || c.tids.contains(&tid))
             && c.time.0.is_none_or(|t| time >= t)
             && c.time.1.is_none_or(|t| time <= t)
+    }
+
+    /// Prints what the walk handed out.
+    pub(super) fn walked(&mut self, out: &mut impl Write, w: &Walked<'_>) -> std::io::Result<()> {
+        match w {
+            Walked::Sample(s) => self.sample(out, s),
+            Walked::Side {
+                profile,
+                event,
+                attr_index,
+            } => {
+                self.side(profile, event, attr_index.unwrap_or(0));
+                if self.pending.len() >= WRITE_SIZE {
+                    self.flush(out)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A MMAP or SWITCH record, when asked for.
+    fn side(&mut self, profile: &Profile, e: &SideEvent, event: usize) {
+        let mmap = lwprof_output::script::side::is_mmap(&e.record);
+        if (mmap && !self.config.show_mmap_events) || (!mmap && !self.config.show_switch_events) {
+            return;
+        }
+        let comm = profile
+            .threads()
+            .iter()
+            .rev()
+            .find(|t| t.tid == e.tid && t.pid == e.pid)
+            .and_then(|t| t.comm_at(e.time))
+            .map(|c| profile.string(c).to_string())
+            .unwrap_or_else(|| match e.tid {
+                // The idle task (and perf's kernel thread, -1) has no COMM
+                // record; perf names it.
+                0 | u32::MAX => "swapper".to_string(),
+                tid => format!(":{}", tid as i32),
+            });
+        if !self.keep(&comm, e.pid, e.tid, e.time) {
+            return;
+        }
+        let text = lwprof_output::script::side::side_text(&e.record);
+        self.writer.write_side(
+            &mut self.pending,
+            event,
+            &comm,
+            i64::from(e.pid as i32),
+            i64::from(e.tid as i32),
+            e.cpu,
+            e.time,
+            &text,
+        );
     }
 
     /// Prints one sample (nothing when a filter drops it).
