@@ -28,6 +28,7 @@ use crate::model::{
     callchain_from_perf, EventIndex, FrameAddress, FrameMode, MappingInput, Profile,
     ProfileBuilder, SampleInput, SampleKind,
 };
+pub use crate::stream::{Mmap2FileId, SideEvent, SideRecord, StreamedSample};
 use crate::unwind::{UnwindState, UnwindStats, UnwinderConfig};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
@@ -159,81 +160,6 @@ pub struct Converter {
     side: Option<Vec<SideEvent>>,
 }
 
-pub use lwprof_events::record::Mmap2FileId;
-
-/// A mapping or context-switch record handed out by a streaming converter
-/// ([`Converter::stream_side_records`]), for `perf script
-/// --show-mmap-events --show-switch-events`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SideEvent {
-    /// The pid of the sample id (else of the record).
-    pub pid: u32,
-    /// The tid of the sample id (else of the record).
-    pub tid: u32,
-    /// Its time.
-    pub time: u64,
-    /// Its CPU, when the sample id has it.
-    pub cpu: Option<u32>,
-    /// What it says.
-    pub record: SideRecord,
-}
-
-/// The content of a [`SideEvent`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SideRecord {
-    /// `PERF_RECORD_MMAP` or `MMAP2`.
-    Mmap {
-        /// The record's pid and tid.
-        pid: u32,
-        /// The record's tid.
-        tid: u32,
-        /// First address.
-        start: u64,
-        /// Length.
-        len: u64,
-        /// File offset.
-        pgoff: u64,
-        /// Not a data mapping.
-        exec: bool,
-        /// The path.
-        filename: Vec<u8>,
-        /// MMAP2's (maj, min, ino, generation, prot, flags), or its build id.
-        mmap2: Option<(Mmap2FileId, u32, u32)>,
-    },
-    /// `PERF_RECORD_SWITCH` or `SWITCH_CPU_WIDE` (with the other task's
-    /// pid and tid).
-    Switch {
-        /// Switched out.
-        out: bool,
-        /// Preempted (while runnable).
-        preempt: bool,
-        /// The next (out) or previous (in) task, for CPU-wide records.
-        other: Option<(u32, u32)>,
-    },
-}
-
-/// A sample handed out by a streaming converter
-/// ([`Converter::stream_samples`]) instead of being kept in the profile.
-#[derive(Debug, Clone)]
-pub struct StreamedSample {
-    /// The sample (its stack is in [`Converter::profile`]).
-    pub sample: crate::model::Sample,
-    /// The event index (attr order of the file).
-    pub event: usize,
-    /// The frames as recorded, leaf first, one per location of the stack.
-    pub frames: Vec<FrameAddress>,
-    /// The sample's ip (`PERF_SAMPLE_IP`).
-    pub ip: Option<u64>,
-    /// The sample's data address (`PERF_SAMPLE_ADDR`).
-    pub addr: Option<u64>,
-    /// The pid of the sample.
-    pub pid: u32,
-    /// The tracepoint's raw data (`PERF_SAMPLE_RAW`).
-    pub raw: Option<Vec<u8>>,
-    /// The user frames were unwound with DWARF CFI (from a stack copy).
-    pub dwarf_unwound: bool,
-}
-
 #[derive(Debug, Clone, Default)]
 struct StreamExtra {
     ip: Option<u64>,
@@ -303,24 +229,6 @@ impl Converter {
     /// The side records since the last call.
     pub fn take_side_events(&mut self) -> Vec<SideEvent> {
         self.side.as_mut().map(std::mem::take).unwrap_or_default()
-    }
-
-    fn side_event(
-        &mut self,
-        id: &lwprof_events::record::SampleId,
-        pid: u32,
-        tid: u32,
-        record: SideRecord,
-    ) {
-        if let Some(side) = self.side.as_mut() {
-            side.push(SideEvent {
-                pid: id.pid.unwrap_or(pid),
-                tid: id.tid.unwrap_or(tid),
-                time: id.time.unwrap_or(0),
-                cpu: id.cpu,
-                record,
-            });
-        }
     }
 
     /// Hands samples out ([`Converter::take_streamed`]) instead of keeping
@@ -453,6 +361,9 @@ impl Converter {
                 return Err(e);
             }
         };
+        if let Some(side) = self.side.as_mut() {
+            side.extend(crate::stream::side_event(&record));
+        }
         match record {
             Record::Sample(s) => self.sample(&s, ev, event.is_some() || self.events.len() == 1),
             Record::Comm(c) => {
@@ -475,65 +386,13 @@ impl Converter {
                     u.exit(f.pid, f.tid, f.time);
                 }
             }
-            Record::Mmap(ref m) if self.side.is_some() && m.is_data => {
-                let rec = SideRecord::Mmap {
-                    pid: m.pid,
-                    tid: m.tid,
-                    start: m.addr,
-                    len: m.len,
-                    pgoff: m.pgoff,
-                    exec: false,
-                    filename: m.filename.as_contiguous().into_owned(),
-                    mmap2: None,
-                };
-                self.side_event(&m.sample_id, m.pid, m.tid, rec);
-            }
-            Record::Mmap2(ref m) if self.side.is_some() && m.is_data => {
-                let rec = SideRecord::Mmap {
-                    pid: m.pid,
-                    tid: m.tid,
-                    start: m.addr,
-                    len: m.len,
-                    pgoff: m.pgoff,
-                    exec: false,
-                    filename: m.filename.as_contiguous().into_owned(),
-                    mmap2: Some((m.file_id, m.prot, m.flags)),
-                };
-                self.side_event(&m.sample_id, m.pid, m.tid, rec);
-            }
             Record::Mmap(m) if !m.is_data => {
-                if self.side.is_some() {
-                    let rec = SideRecord::Mmap {
-                        pid: m.pid,
-                        tid: m.tid,
-                        start: m.addr,
-                        len: m.len,
-                        pgoff: m.pgoff,
-                        exec: true,
-                        filename: m.filename.as_contiguous().into_owned(),
-                        mmap2: None,
-                    };
-                    self.side_event(&m.sample_id, m.pid, m.tid, rec);
-                }
                 let path = m.filename.as_contiguous();
                 let mode = cpu_mode(raw.header.cpumode());
                 let time = m.sample_id.time.unwrap_or(0);
                 self.mmap(m.pid, time, (m.addr, m.len, m.pgoff), &path, None, mode);
             }
             Record::Mmap2(m) if !m.is_data => {
-                if self.side.is_some() {
-                    let rec = SideRecord::Mmap {
-                        pid: m.pid,
-                        tid: m.tid,
-                        start: m.addr,
-                        len: m.len,
-                        pgoff: m.pgoff,
-                        exec: true,
-                        filename: m.filename.as_contiguous().into_owned(),
-                        mmap2: Some((m.file_id, m.prot, m.flags)),
-                    };
-                    self.side_event(&m.sample_id, m.pid, m.tid, rec);
-                }
                 let path = m.filename.as_contiguous();
                 let mode = cpu_mode(raw.header.cpumode());
                 let time = m.sample_id.time.unwrap_or(0);
@@ -548,12 +407,6 @@ impl Converter {
             }
             Record::Throttle(_) => self.stats.throttles += 1,
             Record::Switch(s) => {
-                let rec = SideRecord::Switch {
-                    out: s.is_out,
-                    preempt: s.is_preempt,
-                    other: None,
-                };
-                self.side_event(&s.sample_id, 0, 0, rec);
                 let (pid, tid, time) = (
                     s.sample_id.pid.unwrap_or(0),
                     s.sample_id.tid.unwrap_or(0),
@@ -562,12 +415,6 @@ impl Converter {
                 self.switch(pid, tid, time, s.is_out, s.is_preempt);
             }
             Record::SwitchCpuWide(s) => {
-                let rec = SideRecord::Switch {
-                    out: s.is_out,
-                    preempt: s.is_preempt,
-                    other: Some((s.next_prev_pid, s.next_prev_tid)),
-                };
-                self.side_event(&s.sample_id, 0, 0, rec);
                 // The record names the other task; it is about the task in
                 // the sample id when it switches.
                 let (pid, tid, time) = (

@@ -23,6 +23,7 @@ pub mod import;
 pub mod model;
 pub mod ordered;
 pub mod recorder;
+pub mod stream;
 pub mod streams;
 pub mod symbolize;
 pub mod synth;

@@ -339,3 +339,29 @@ fn bad_fields_are_one_line_errors() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("unknown field `bogus`"), "{err}");
 }
+
+#[test]
+fn filters_keep_what_perf_keeps() {
+    if !tools::available("perf", "linux-perf") {
+        return;
+    }
+    let tmp = scratch("script-filters");
+    let files = [fixture("callgraph-fp.data")];
+    for args in [
+        &["--comm", "sh"][..],
+        &["--pid", "15217"],
+        &["--tid", "15217"],
+        &["--time", "23966.34,23966.40"],
+    ] {
+        assert_agree(tmp.path(), &files, args);
+    }
+    let all = lwprof_script(tmp.path(), &files[0], &[]).lines().count();
+    let some = lwprof_script(tmp.path(), &files[0], &["--time", "23966.34,23966.40"]);
+    assert!(
+        some.lines().count() < all / 2,
+        "--time kept {} of {all} lines",
+        some.lines().count()
+    );
+    let none = lwprof_script(tmp.path(), &files[0], &["--comm", "nosuchcomm"]);
+    assert!(none.is_empty(), "{none}");
+}
