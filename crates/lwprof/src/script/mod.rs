@@ -90,8 +90,8 @@ fn recorded_kernel_is_running(features: &lwprof_perfdata::Features) -> bool {
 
 /// Runs `lwprof script`.
 pub fn run(config: ScriptConfig) -> Result<u8> {
-    let input = WalkInput::open(&config.inputs)
-        .with_context(|| format!("cannot read {}", config.inputs[0].display()))?;
+    // The error names the file and what is wrong with it.
+    let input = WalkInput::open(&config.inputs)?;
     let events = script_events(&input);
     let fields = events
         .iter()
