@@ -37,7 +37,8 @@ pub struct ScriptArgs {
     /// either may be empty).
     #[arg(long = "time", value_name = "START,END")]
     time: Option<String>,
-    /// Do not show inline frames (perf 6.1 shows none by default either).
+    /// Do not show inline frames (perf 6.1 adds them to DWARF-unwound call
+    /// chains only, and so does lwprof).
     #[arg(long = "no-inline")]
     no_inline: bool,
     /// Also show MMAP/MMAP2 records.
