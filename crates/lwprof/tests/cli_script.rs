@@ -6,16 +6,13 @@
 //! is kept as a golden file for machines without perf.
 //!
 //! Known differences (each is counted against the 1%):
-//! - a mapping of a `memfd:` file (JIT code of some runtimes): perf shows
-//!   its addresses relative to the mapping, lwprof treats the memory as
-//!   anonymous and shows them absolute;
 //! - a binary rebuilt since the recording: perf reads the copy in its
 //!   build-id cache (`~/.debug`), lwprof's symbolizer the same, but when
 //!   two functions were folded into one address the alias perf's copy
 //!   chose may differ;
 //! - `[vdso]` frames: perf reads the vDSO's symbols from the copy in its
-//!   build-id cache and shows vDSO-relative addresses; lwprof treats the
-//!   vDSO as process memory (absolute addresses, `[unknown]`);
+//!   build-id cache; lwprof's symbolizer has no vDSO symbols yet, so their
+//!   functions are `[unknown]` (the addresses agree);
 //! - `--show-mmap-events` on a system-wide recording: perf names the
 //!   thread of the mappings it synthesized at the start after whichever
 //!   thread it last saw; lwprof names it after the record's own thread;

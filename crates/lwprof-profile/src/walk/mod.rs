@@ -205,6 +205,39 @@ pub struct FrameCache {
     dwarf: FxHashMap<String, Option<DsoNames>>,
 }
 
+/// Mappings whose addresses perf shows as they are (anonymous memory, the
+/// heap and stack, SysV shared memory); others (`[vdso]`, `/memfd:...`)
+/// it shows relative to the mapping, as for files.
+fn identity_mapped(path: &str) -> bool {
+    [
+        "//anon",
+        "/dev/zero",
+        "/anon_hugepage",
+        "[stack",
+        "/SYSV",
+        "[heap]",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
+
+/// `address` relative to the latest mapping of `dso` in process `pid` that
+/// holds it, plus the mapping's file offset (perf's `map_ip`).
+fn mapped_offset(
+    profile: &Profile,
+    pid: u32,
+    dso: crate::model::DsoId,
+    address: u64,
+) -> Option<u64> {
+    let process = profile.processes().iter().rev().find(|p| p.pid == pid)?;
+    let m = process
+        .mappings
+        .iter()
+        .rev()
+        .find(|m| m.dso == dso && m.start <= address && address < m.end)?;
+    Some((address - m.start).wrapping_add(m.pgoff))
+}
+
 /// Entries the cache keeps before it starts over.
 const MAX_CACHED: usize = 1 << 20;
 
@@ -345,7 +378,13 @@ impl FrameCache {
             }
             AddressSpace::Process(pid) => {
                 let functions = self.symbolizer.symbolize_jit(pid, addr.address);
-                (addr.address, functions)
+                let shown = match (loc.dso, dso) {
+                    (Some(id), Some(d)) if !identity_mapped(&d.path) => {
+                        mapped_offset(profile, pid, id, addr.address).unwrap_or(addr.address)
+                    }
+                    _ => addr.address,
+                };
+                (shown, functions)
             }
         };
         ScriptFrame {
