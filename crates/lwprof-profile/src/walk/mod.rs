@@ -5,7 +5,9 @@
 //! [`crate::import`], so mappings, threads and names are those a report
 //! sees, but each sample is handed to a callback and dropped: memory grows
 //! with the distinct stacks and locations, not with the samples.
-//! [`FrameCache`] symbolizes each frame once per distinct address.
+//! [`FrameCache`] symbolizes each frame once per distinct address, through
+//! the `lwprof_symbols` symbolizer, then names it as perf does (its choice
+//! among aliases, and the DWARF names of inline frames: `names`).
 //!
 //! It deliberately does not format anything.
 
@@ -17,11 +19,11 @@ use lwprof_events::raw::RawData;
 use lwprof_events::record::RawRecord;
 use lwprof_perfdata::{Features, PerfDataError, PerfDataInput};
 use lwprof_symbols::{ResolvedFrame, Symbolizer};
-
-mod names;
 use names::DsoNames;
 use rustc_hash::FxHashMap;
 use std::path::PathBuf;
+
+mod names;
 
 /// Options for [`walk_samples`].
 #[derive(Debug, Clone, Default)]
