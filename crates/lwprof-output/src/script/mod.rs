@@ -170,6 +170,10 @@ pub struct ScriptSample<'a> {
     pub addr: Option<u64>,
     /// Tracepoint raw data.
     pub raw: Option<&'a [u8]>,
+    /// The tracepoint text, when the caller made it
+    /// ([`TraceFormat::format_with`], to name kernel functions); else it
+    /// is made from `raw`.
+    pub trace: Option<&'a str>,
 }
 
 /// Writes samples as `perf script` does.
@@ -201,6 +205,14 @@ impl ScriptWriter {
     /// Whether samples of `event` print any code address.
     pub fn prints_ip(&self, event: usize) -> bool {
         self.fields.get(event).is_some_and(|f| f.ip)
+    }
+
+    /// The tracepoint format of `event`, when it has one and prints it.
+    pub fn trace_format(&self, event: usize) -> Option<&TraceFormat> {
+        self.fields(event)
+            .trace
+            .then(|| self.events.get(event)?.trace.as_ref())
+            .flatten()
     }
 
     /// The fields of `event`.
@@ -350,7 +362,9 @@ impl ScriptWriter {
             write!(out, "{:>16x} ", s.addr.unwrap_or(0))?;
         }
         if f.trace {
-            if let (Some(raw), Some(fmt)) = (s.raw, event.and_then(|e| e.trace.as_ref())) {
+            if let Some(text) = s.trace {
+                out.extend_from_slice(text.as_bytes());
+            } else if let (Some(raw), Some(fmt)) = (s.raw, event.and_then(|e| e.trace.as_ref())) {
                 out.extend_from_slice(fmt.format(raw).as_bytes());
             }
         }
@@ -454,6 +468,7 @@ mod tests {
             ip: None,
             addr: None,
             raw: None,
+            trace: None,
         }
     }
 

@@ -58,9 +58,17 @@ impl Val {
 }
 
 impl TraceFormat {
-    /// The text `perf script` prints for a sample with raw data `raw`.
+    /// The text `perf script` prints for a sample with raw data `raw`
+    /// (`%ps` code addresses as hex).
     pub fn format(&self, raw: &[u8]) -> String {
-        self.evaluate(raw).unwrap_or_else(|| self.generic(raw))
+        self.format_with(raw, &mut |_| None)
+    }
+
+    /// [`TraceFormat::format`], with `symbol` naming the kernel code
+    /// addresses that `%ps`/`%pS` print.
+    pub fn format_with(&self, raw: &[u8], symbol: &mut dyn FnMut(u64) -> Option<String>) -> String {
+        self.evaluate(raw, symbol)
+            .unwrap_or_else(|| self.generic(raw))
     }
 
     /// `field=value` pairs, for events whose format is not understood.
@@ -107,7 +115,11 @@ impl TraceFormat {
         Some(Val::Int(v))
     }
 
-    fn evaluate(&self, raw: &[u8]) -> Option<String> {
+    fn evaluate(
+        &self,
+        raw: &[u8],
+        symbol: &mut dyn FnMut(u64) -> Option<String>,
+    ) -> Option<String> {
         let text = self.print_fmt.trim();
         let mut p = Parser {
             s: text.as_bytes(),
@@ -128,7 +140,7 @@ impl TraceFormat {
         if p.i != p.s.len() {
             return None;
         }
-        printf(&fmt, &args)
+        printf(&fmt, &args, symbol)
     }
 }
 
@@ -138,7 +150,11 @@ fn c_string(b: &[u8]) -> String {
 }
 
 /// C's printf over the conversions trace formats use.
-fn printf(fmt: &str, args: &[Val]) -> Option<String> {
+fn printf(
+    fmt: &str,
+    args: &[Val],
+    symbol: &mut dyn FnMut(u64) -> Option<String>,
+) -> Option<String> {
     let mut out = String::new();
     let mut args = args.iter();
     let mut chars = fmt.chars().peekable();
@@ -179,7 +195,7 @@ fn printf(fmt: &str, args: &[Val]) -> Option<String> {
         let mut long = 0;
         while let Some(&l) = chars.peek() {
             match l {
-                'l' => long += 1,
+                'l' | 'L' | 'q' => long += 1,
                 'h' | 'z' | 'j' | 't' => {}
                 _ => break,
             }
@@ -211,11 +227,17 @@ fn printf(fmt: &str, args: &[Val]) -> Option<String> {
             'o' => format!("{:o}", truncate(arg.int()?, bits)),
             'c' => char::from(arg.int()? as u8).to_string(),
             'p' => {
-                // %pS and friends: the symbol is not known here.
-                while chars.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                // %ps/%pS: the kernel function; other %p forms as hex.
+                let mut kind = String::new();
+                while let Some(c) = chars.peek().copied().filter(char::is_ascii_alphabetic) {
+                    kind.push(c);
                     chars.next();
                 }
-                format!("0x{:x}", truncate(arg.int()?, 64))
+                let addr = truncate(arg.int()?, 64);
+                let named = matches!(kind.as_str(), "s" | "S" | "f" | "F")
+                    .then(|| symbol(addr))
+                    .flatten();
+                named.unwrap_or_else(|| format!("0x{addr:x}"))
             }
             _ => return None,
         };
@@ -527,7 +549,19 @@ impl Parser<'_> {
             if !self.eat(b"{") {
                 return None;
             }
-            let n = self.expr()?.int()?;
+            // A key the format cannot say (an enum name such as
+            // HRTIMER_MODE_ABS): libtraceevent skips the entry.
+            let save = self.i;
+            let Some(n) = self.expr().and_then(|v| v.int()) else {
+                self.i = save;
+                while self.s.get(self.i).is_some_and(|&c| c != b'}') {
+                    self.i += 1;
+                }
+                if !self.eat(b"}") {
+                    return None;
+                }
+                continue;
+            };
             if !self.eat(b",") {
                 return None;
             }
@@ -638,6 +672,17 @@ mod tests {
     }
 
     #[test]
+    fn timer_start_flags_and_enum_keys() {
+        let fmt = TraceFormat {
+            fields: vec![field("flags", 8, 4, false)],
+            print_fmt: r#""cpu=%u idx=%u flags=%s mode=%s", REC->flags & 0x0003FFFF, REC->flags >> 22, __print_flags(REC->flags & (0x00040000 | 0x00080000 | 0x00100000 | 0x00200000), "|", { 0x00040000, "M" }, { 0x00080000, "D" }, { 0x00100000, "P" }, { 0x00200000, "I" }), __print_symbolic(REC->flags & 1, { HRTIMER_MODE_ABS, "ABS" }, { 1, "one" })"#.into(),
+        };
+        let mut raw = vec![0u8; 12];
+        raw[8..12].copy_from_slice(&0x0238_0001u32.to_ne_bytes());
+        assert_eq!(fmt.format(&raw), "cpu=1 idx=8 flags=D|P|I mode=one");
+    }
+
+    #[test]
     fn hostile_formats_end_without_a_panic() {
         let fmt = |print_fmt: String| TraceFormat {
             fields: vec![field("vec", 8, 4, false)],
@@ -655,7 +700,7 @@ mod tests {
     fn printf_widths_and_zero_padding() {
         let args = [Val::Int(0xffff_ff9c), Val::Int(-3), Val::Str("ab".into())];
         assert_eq!(
-            printf("0x%08lx %5d|%-4s|", &args).as_deref(),
+            printf("0x%08lx %5d|%-4s|", &args, &mut |_| None).as_deref(),
             Some("0xffffff9c    -3|ab  |")
         );
     }

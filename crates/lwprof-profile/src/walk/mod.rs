@@ -203,6 +203,8 @@ pub struct FrameCache {
     symbolizer: Symbolizer,
     cache: FxHashMap<(LocationId, u64, bool), std::rc::Rc<ScriptFrame>>,
     kernel: bool,
+    /// Kernel functions by address, for tracepoint fields.
+    kernel_names: FxHashMap<u64, Option<String>>,
     /// DWARF of each DSO, for inline frames (loaded when first needed).
     dwarf: FxHashMap<String, Option<DsoNames>>,
 }
@@ -250,6 +252,7 @@ impl FrameCache {
             symbolizer,
             cache: FxHashMap::default(),
             kernel: true,
+            kernel_names: FxHashMap::default(),
             dwarf: FxHashMap::default(),
         }
     }
@@ -264,6 +267,24 @@ impl FrameCache {
     /// The symbolizer (for its warnings).
     pub fn symbolizer(&self) -> &Symbolizer {
         &self.symbolizer
+    }
+
+    /// The kernel function at `address` (for tracepoint fields printed
+    /// with `%ps`), cached; `None` when kernel symbols are off or unknown.
+    pub fn kernel_function(&mut self, address: u64) -> Option<String> {
+        if !self.kernel {
+            return None;
+        }
+        if let Some(name) = self.kernel_names.get(&address) {
+            return name.clone();
+        }
+        let name = self
+            .symbolizer
+            .symbolize_kernel(address)
+            .pop()
+            .map(|f| f.function);
+        self.kernel_names.insert(address, name.clone());
+        name
     }
 
     /// The frame of `addr` at `location`.

@@ -158,6 +158,13 @@ impl<'a> Printer<'a> {
             };
             self.chain.push(text);
         }
+        let frames = &mut self.frames;
+        let trace = match (self.writer.trace_format(event), s.raw.as_deref()) {
+            (Some(fmt), Some(raw)) => {
+                Some(fmt.format_with(raw, &mut |a| frames.kernel_function(a)))
+            }
+            _ => None,
+        };
         self.writer.write_rendered(
             &mut self.pending,
             &ScriptSample {
@@ -171,6 +178,7 @@ impl<'a> Printer<'a> {
                 ip: s.ip,
                 addr: s.addr,
                 raw: s.raw.as_deref(),
+                trace: trace.as_deref(),
             },
             self.chain.iter().map(|t| &t[..]),
         )?;
