@@ -9,6 +9,7 @@ pub mod counter;
 pub mod counting_session;
 pub mod error;
 pub mod locale;
+pub mod mapped;
 pub mod pmu;
 pub mod poll;
 pub mod ring;

@@ -118,11 +118,11 @@ impl PerfDataInput {
         }
     }
 
-    /// The byte order of the records (a stream is always this machine's).
+    /// The byte order of the records.
     pub fn endianness(&self) -> lwprof_records::Endianness {
         match self {
             Self::File(f) => f.endianness(),
-            Self::Pipe(_) => lwprof_records::Endianness::NATIVE,
+            Self::Pipe(p) => p.endianness(),
         }
     }
 

@@ -8,17 +8,19 @@
 //! pipe, standard input, a saved stream), and streams the rest once with
 //! [`for_each_record`](PipeDataFile::for_each_record); the leading records
 //! are handed out again first, so a walk sees every record of the stream.
-//! It does not seek, does not apply attributes that arrive after the first
-//! kernel record (they are handed out and counted like any other record), and
-//! does not read the other byte order.
+//! A stream written on a machine of the other byte order (its magic and
+//! header size read swapped) is read in that order, as files are. It does
+//! not seek, and does not apply attributes that arrive after the first
+//! kernel record (they are handed out and counted like any other record).
 
-use super::attr::{attr_from_bytes, default_event_name, ATTR_SIZE_VER0};
+use super::attr::{attr_from_bytes, attr_to_native, default_event_name, ATTR_SIZE_VER0};
 use super::error::PerfDataError;
 use super::features::{decode_event_desc, decode_into, name as feature_name, Bytes, Features};
 use super::layout::AttrResolver;
 use super::reader::{FileRecord, RecordReader, RecordWalk, RECORD_HEADER_TRACING_DATA};
 use super::walk::{resolved_record, Walker};
 use super::{feature, EventAttr, MAGIC};
+use lwprof_records::Endianness;
 use std::cell::RefCell;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -33,11 +35,13 @@ const FINISHED_INIT: u32 = 82;
 /// perf's own record types start here; below are the kernel's.
 const USER_TYPE_START: u32 = 64;
 
-/// Whether the first 16 bytes of a file are a pipe-mode header.
+/// Whether the first 16 bytes of a file are a pipe-mode header (of either
+/// byte order).
 pub fn is_pipe_header(head: &[u8]) -> bool {
     head.len() >= 16
-        && head[..8] == MAGIC.to_ne_bytes()
-        && head[8..16] == PIPE_HEADER_SIZE.to_ne_bytes()
+        && ((head[..8] == MAGIC.to_ne_bytes() && head[8..16] == PIPE_HEADER_SIZE.to_ne_bytes())
+            || (head[..8] == MAGIC.swap_bytes().to_ne_bytes()
+                && head[8..16] == PIPE_HEADER_SIZE.swap_bytes().to_ne_bytes()))
 }
 
 /// A pipe-mode stream: the events and features from its leading records,
@@ -48,6 +52,8 @@ pub struct PipeDataFile<R: Read> {
     features: Features,
     feature_errors: Vec<PerfDataError>,
     resolver: AttrResolver,
+    /// The stream's byte order.
+    endianness: Endianness,
     /// The records read at open (offset, bytes), handed out first.
     leading: Vec<(u64, Vec<u8>)>,
     /// What stopped the reading at open after the events were known.
@@ -77,13 +83,14 @@ impl<R: Read> PipeDataFile<R> {
             .take(PIPE_HEADER_SIZE)
             .read_to_end(&mut head)
             .map_err(|e| PerfDataError::io(&path, "reading the header", e))?;
-        check_header(&head, &path)?;
+        let endianness = check_header(&head, &path)?;
         let mut me = PipeDataFile {
             path: path.clone(),
             attrs: Vec::new(),
             features: Features::default(),
             feature_errors: Vec::new(),
             resolver: AttrResolver::default(),
+            endianness,
             leading: Vec::new(),
             leading_error: RefCell::new(None),
             rest: RefCell::new(None),
@@ -94,14 +101,15 @@ impl<R: Read> PipeDataFile<R> {
             pos: PIPE_HEADER_SIZE,
             end: u64::MAX,
             declared_end: u64::MAX,
-            resolver: AttrResolver::default(),
+            // No events yet: the resolver only reads record headers.
+            resolver: AttrResolver::default().with_endianness(endianness),
             buf: Vec::new(),
             done: false,
             stream: true,
-            endianness: lwprof_records::Endianness::NATIVE,
+            endianness,
         };
         me.read_leading(&mut reader)?;
-        me.resolver = AttrResolver::new(&me.attrs);
+        me.resolver = AttrResolver::new(&me.attrs).with_endianness(endianness);
         reader.resolver = me.resolver.clone();
         *me.rest.get_mut() = Some(reader);
         Ok(me)
@@ -124,9 +132,12 @@ impl<R: Read> PipeDataFile<R> {
                 Err(e) => return Err(e),
             };
             match type_ {
-                HEADER_ATTR => self
-                    .attrs
-                    .push(parse_header_attr(&bytes, offset, &self.path)?),
+                HEADER_ATTR => self.attrs.push(parse_header_attr(
+                    &bytes,
+                    offset,
+                    &self.path,
+                    self.endianness,
+                )?),
                 HEADER_FEATURE => self.feature(&bytes, offset),
                 RECORD_HEADER_TRACING_DATA => self.tracing_data(&bytes, offset),
                 HEADER_BUILD_ID => self.build_id(&bytes, offset),
@@ -157,10 +168,13 @@ impl<R: Read> PipeDataFile<R> {
                 .push(short_record(&self.path, "HEADER_FEATURE", offset));
             return;
         }
-        let bit = u64::from_ne_bytes(bytes[8..16].try_into().unwrap_or([0; 8]));
+        let bit = self
+            .endianness
+            .u64(bytes[8..16].try_into().unwrap_or([0; 8]));
         let bit = u32::try_from(bit).unwrap_or(u32::MAX);
         let name = feature_name(bit);
-        let b = Bytes::new(&bytes[16..], offset + 16, &self.path, name);
+        let b = Bytes::new(&bytes[16..], offset + 16, &self.path, name)
+            .with_endianness(self.endianness);
         let res = if bit == feature::EVENT_DESC {
             decode_event_desc(b).map(|descs| {
                 for (a, d) in self.attrs.iter_mut().zip(descs) {
@@ -180,7 +194,8 @@ impl<R: Read> PipeDataFile<R> {
     fn tracing_data(&mut self, bytes: &[u8], offset: u64) {
         // The record is 16 bytes (header, u32 size, padding); the data follows.
         let data = bytes.get(16..).unwrap_or_default();
-        let b = Bytes::new(data, offset + 16, &self.path, "HEADER_TRACING_DATA");
+        let b = Bytes::new(data, offset + 16, &self.path, "HEADER_TRACING_DATA")
+            .with_endianness(self.endianness);
         if let Err(e) = decode_into(&mut self.features, feature::TRACING_DATA, b) {
             self.feature_errors.push(e);
         }
@@ -189,11 +204,17 @@ impl<R: Read> PipeDataFile<R> {
     fn build_id(&mut self, bytes: &[u8], offset: u64) {
         // The record has the layout of one BUILD_ID section entry.
         let mut one = Features::default();
-        let b = Bytes::new(bytes, offset, &self.path, "HEADER_BUILD_ID");
+        let b = Bytes::new(bytes, offset, &self.path, "HEADER_BUILD_ID")
+            .with_endianness(self.endianness);
         match decode_into(&mut one, feature::BUILD_ID, b) {
             Ok(()) => self.features.build_ids.extend(one.build_ids),
             Err(e) => self.feature_errors.push(e),
         }
+    }
+
+    /// The stream's byte order (this machine's, or the other one).
+    pub fn endianness(&self) -> Endianness {
+        self.endianness
     }
 
     /// The stream's name.
@@ -247,7 +268,8 @@ impl<R: Read> PipeDataFile<R> {
     }
 }
 
-fn check_header(head: &[u8], path: &Path) -> Result<(), PerfDataError> {
+/// The byte order of a pipe-mode header.
+fn check_header(head: &[u8], path: &Path) -> Result<Endianness, PerfDataError> {
     if head.len() < 16 {
         return Err(PerfDataError::Truncated {
             path: path.to_path_buf(),
@@ -258,12 +280,15 @@ fn check_header(head: &[u8], path: &Path) -> Result<(), PerfDataError> {
             hint: " (empty input?)".into(),
         });
     }
-    if is_pipe_header(head) {
-        return Ok(());
+    if head[..8] == MAGIC.to_ne_bytes() && head[8..16] == PIPE_HEADER_SIZE.to_ne_bytes() {
+        return Ok(Endianness::NATIVE);
     }
-    if head[..8] == MAGIC.swap_bytes().to_ne_bytes() {
-        return Err(PerfDataError::ByteSwapped {
-            path: path.to_path_buf(),
+    if head[..8] == MAGIC.swap_bytes().to_ne_bytes()
+        && head[8..16] == PIPE_HEADER_SIZE.swap_bytes().to_ne_bytes()
+    {
+        return Ok(match Endianness::NATIVE {
+            Endianness::Little => Endianness::Big,
+            Endianness::Big => Endianness::Little,
         });
     }
     // Not a pipe header: let the file-header parser say why.
@@ -288,7 +313,12 @@ fn short_record(path: &Path, what: &str, offset: u64) -> PerfDataError {
 }
 
 /// A HEADER_ATTR record: the attribute (its own `size` long), then the ids.
-fn parse_header_attr(bytes: &[u8], offset: u64, path: &Path) -> Result<EventAttr, PerfDataError> {
+fn parse_header_attr(
+    bytes: &[u8],
+    offset: u64,
+    path: &Path,
+    e: Endianness,
+) -> Result<EventAttr, PerfDataError> {
     let body = &bytes[8..];
     let corrupt = |detail: String| PerfDataError::Corrupt {
         path: path.to_path_buf(),
@@ -302,7 +332,7 @@ fn parse_header_attr(bytes: &[u8], offset: u64, path: &Path) -> Result<EventAttr
             body.len()
         )));
     }
-    let size = u32::from_ne_bytes([body[4], body[5], body[6], body[7]]) as usize;
+    let size = e.u32([body[4], body[5], body[6], body[7]]) as usize;
     let size = if size == 0 { ATTR_SIZE_VER0 } else { size };
     if size < ATTR_SIZE_VER0 || size > body.len() || !(body.len() - size).is_multiple_of(8) {
         return Err(corrupt(format!(
@@ -312,11 +342,12 @@ fn parse_header_attr(bytes: &[u8], offset: u64, path: &Path) -> Result<EventAttr
     }
     let ids = body[size..]
         .chunks_exact(8)
-        .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8])))
+        .map(|c| e.u64(c.try_into().unwrap_or([0; 8])))
         .collect();
-    let attr = attr_from_bytes(&body[..size]);
+    let native = attr_to_native(&body[..size], e);
+    let attr = attr_from_bytes(&native);
     Ok(EventAttr::from_bytes(
-        &body[..size],
+        &native,
         default_event_name(&attr),
         ids,
     ))

@@ -5,7 +5,8 @@
 //! original. `tests/data/swapped-two-events.data` is the swapper's output
 //! for `two-events.data`, checked in so the CLI can report it; the test
 //! checks that it is exactly what the swapper makes (`LWPROF_BLESS=1`
-//! rewrites it).
+//! rewrites it). Pipe-mode streams of the other byte order are made the
+//! same way and must read as the original file.
 
 use lwprof_perfdata::{attr_to_native, feature, EventAttr, PerfDataFile, MAGIC};
 use lwprof_records::abi::record_type::{COMM, EXIT, FINISHED_ROUND, FORK, MMAP, MMAP2, SAMPLE};
@@ -378,4 +379,121 @@ fn checked_in_swapped_fixture_is_what_the_swapper_makes() {
         std::fs::write(&path, &made).unwrap();
     }
     assert_eq!(std::fs::read(&path).unwrap(), made);
+}
+
+/// A record of perf's own (type >= 64) in the other byte order: its header,
+/// then `body` (already in that order).
+fn put_user_record(out: &mut Vec<u8>, type_: u32, body: &[u8]) {
+    put_u32(out, type_);
+    out.extend_from_slice(&0u16.swap_bytes().to_ne_bytes());
+    out.extend_from_slice(&((8 + body.len()) as u16).swap_bytes().to_ne_bytes());
+    out.extend_from_slice(body);
+}
+
+/// `src` as the perf of the other byte order would have streamed it with
+/// `-o -`: the pipe header, HEADER_ATTR and HEADER_FEATURE records,
+/// FINISHED_INIT, then the kernel records.
+fn swap_pipe(src: &Path) -> Vec<u8> {
+    let file = PerfDataFile::open(src).unwrap();
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC.swap_bytes().to_ne_bytes());
+    put_u64(&mut out, 16);
+    for a in file.attrs() {
+        let mut native = a.bytes()[..128].to_vec();
+        native[4..8].copy_from_slice(&128u32.to_ne_bytes());
+        let mut body = attr_to_native(&native, other());
+        for &id in &a.ids {
+            put_u64(&mut body, id);
+        }
+        put_user_record(&mut out, 64, &body);
+    }
+    for (bit, section) in swapped_features(&file) {
+        if bit == feature::BUILD_ID {
+            // Streamed as HEADER_BUILD_ID records, one per entry.
+            let mut at = 0;
+            while at + 8 <= section.len() {
+                let size = u16::from_ne_bytes([section[at + 6], section[at + 7]]).swap_bytes();
+                let entry = &section[at..at + size as usize];
+                let mut e = entry.to_vec();
+                e[..4].copy_from_slice(&other_u32(67));
+                out.extend_from_slice(&e);
+                at += size as usize;
+            }
+            continue;
+        }
+        let mut body = Vec::new();
+        put_u64(&mut body, u64::from(bit));
+        body.extend_from_slice(&section);
+        put_user_record(&mut out, 80, &body);
+    }
+    put_user_record(&mut out, 82, &[]);
+    let attrs = file.attrs();
+    file.for_each_record(|r| {
+        if r.type_ < 64 || r.type_ == FINISHED_ROUND {
+            out.extend(swap_record(r.bytes, &attrs[r.attr_index.unwrap_or(0)]));
+        }
+    });
+    out
+}
+
+#[test]
+fn byte_swapped_pipe_streams_read_as_their_originals() {
+    for name in ["callgraph-fp", "two-events"] {
+        let path = data(&format!("{name}.data"));
+        let original = PerfDataFile::open(&path).unwrap();
+        let stream = swap_pipe(&path);
+        assert!(lwprof_perfdata::is_pipe_header(&stream[..16]));
+        let pipe = lwprof_perfdata::PipeDataFile::from_reader(Cursor::new(stream), "swapped")
+            .expect("a swapped stream opens");
+        assert_eq!(pipe.endianness(), other());
+        assert!(
+            pipe.feature_errors().is_empty(),
+            "{:?}",
+            pipe.feature_errors()
+        );
+        let names = |a: &[EventAttr]| {
+            a.iter()
+                .map(|a| (a.name.clone(), a.ids.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(original.attrs()), names(pipe.attrs()), "{name}");
+        for (a, b) in original.attrs().iter().zip(pipe.attrs()) {
+            assert_eq!(&a.bytes()[8..], &b.bytes()[8..], "{name}");
+        }
+        let (f, g) = (original.features(), pipe.features());
+        assert_eq!(
+            (&f.hostname, &f.cmdline, f.sample_time, &f.build_ids),
+            (&g.hostname, &g.cmdline, g.sample_time, &g.build_ids),
+            "{name}"
+        );
+        let e = pipe.endianness();
+        let infos: Vec<_> = pipe
+            .attrs()
+            .iter()
+            .map(|a| a.parse_info().with_endianness(e))
+            .collect();
+        let mut samples = Vec::new();
+        let walk = pipe.for_each_record(|r| {
+            if r.type_ == 9 {
+                let raw = RawRecord::from_data(RawData::Single(r.bytes), e).unwrap();
+                if let Ok(Record::Sample(s)) = raw.parse(&infos[r.attr_index.unwrap_or(0)]) {
+                    samples.push((s.time(), s.ip(), s.callchain().map(|c| c.to_vec())));
+                }
+            }
+        });
+        assert!(walk.error.is_none(), "{:?}", walk.error);
+        let mut want = Vec::new();
+        let infos: Vec<_> = original.attrs().iter().map(|a| a.parse_info()).collect();
+        original.for_each_record(|r| {
+            if r.type_ == 9 {
+                let raw =
+                    RawRecord::from_data(RawData::Single(r.bytes), Endianness::NATIVE).unwrap();
+                if let Ok(Record::Sample(s)) = raw.parse(&infos[r.attr_index.unwrap_or(0)]) {
+                    want.push((s.time(), s.ip(), s.callchain().map(|c| c.to_vec())));
+                }
+            }
+        });
+        assert!(want.len() > 100, "{name}: {}", want.len());
+        assert_eq!(samples, want, "{name}");
+    }
 }

@@ -399,6 +399,13 @@ impl Converter {
                 let range = (m.addr, m.len, m.pgoff);
                 self.mmap(m.pid, time, range, &path, m.file_id.build_id(), mode);
             }
+            Record::Namespaces(n) => {
+                // MNT_NS_INDEX: net, uts, ipc, pid, user, mnt, cgroup.
+                if let Some(mnt) = n.namespaces.iter().nth(5) {
+                    let time = n.sample_id.time.unwrap_or(0);
+                    self.builder.namespaces(n.pid, time, (mnt.dev, mnt.inode));
+                }
+            }
             Record::Lost(l) => {
                 self.stats.lost_records = self.stats.lost_records.saturating_add(l.lost);
             }

@@ -1,13 +1,15 @@
 //! Symbolizing a profile: every location of a [`Profile`] resolved through
 //! a [`Symbolizer`] (file offsets through ELF and DWARF, kernel addresses
-//! through kallsyms, process addresses through perf maps and jitdumps).
+//! through kallsyms, process addresses through perf maps and jitdumps, the
+//! `[vdso]` through its image).
 //!
 //! The symbolizer itself (`lwprof-symbols`) does not know the profile
 //! model; this is the one place the two meet. DSOs are resolved on two
 //! threads when there are two CPUs: loading symbols and DWARF is most of
 //! the cost, and DSOs are independent.
 
-use crate::model::{AddressSpace, DsoKind, Location, Pid, Profile};
+use crate::model::{AddressSpace, DsoKind, Location, Mapping, Pid, Profile};
+use lwprof_symbols::vdso::VDSO_NAME;
 use lwprof_symbols::{ResolvedFrame, Symbolizer};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -35,6 +37,11 @@ impl SymbolizeProfile for Symbolizer {
             }
         }
         let helper_share = helper_share(profile);
+        let vdso = vdso_mappings(profile);
+        let roots = live_foreign_roots(profile);
+        for (path, root) in &roots {
+            self.add_root(path, root.clone());
+        }
         let mut results: Vec<Vec<ResolvedFrame>> = Vec::new();
         results.resize_with(profile.locations().len(), Vec::new);
         let mut left: Vec<usize> = (0..results.len()).collect();
@@ -46,12 +53,17 @@ impl SymbolizeProfile for Symbolizer {
             let helper = std::thread::scope(|scope| {
                 let worker = scope.spawn(|| {
                     let mut s = Symbolizer::new(config);
-                    let frames: Vec<Vec<ResolvedFrame>> =
-                        theirs.iter().map(|&i| resolve(&mut s, shared, i)).collect();
+                    for (path, root) in &roots {
+                        s.add_root(path, root.clone());
+                    }
+                    let frames: Vec<Vec<ResolvedFrame>> = theirs
+                        .iter()
+                        .map(|&i| resolve(&mut s, shared, &vdso, i))
+                        .collect();
                     (s, frames)
                 });
                 for &i in &mine {
-                    results[i] = resolve(self, shared, i);
+                    results[i] = resolve(self, shared, &vdso, i);
                 }
                 worker.join()
             });
@@ -68,7 +80,7 @@ impl SymbolizeProfile for Symbolizer {
             }
         }
         for i in left {
-            results[i] = resolve(self, profile, i);
+            results[i] = resolve(self, profile, &vdso, i);
         }
         let mut results = results.into_iter();
         profile.resolve_locations(|_, _| results.next().unwrap_or_default());
@@ -76,7 +88,7 @@ impl SymbolizeProfile for Symbolizer {
 }
 
 /// The frames of location `i`.
-fn resolve(s: &mut Symbolizer, profile: &Profile, i: usize) -> Vec<ResolvedFrame> {
+fn resolve(s: &mut Symbolizer, profile: &Profile, vdso: &VdsoMaps, i: usize) -> Vec<ResolvedFrame> {
     let loc = &profile.locations()[i];
     let dso = loc.dso.map(|d| profile.dso(d));
     match loc.space {
@@ -87,8 +99,82 @@ fn resolve(s: &mut Symbolizer, profile: &Profile, i: usize) -> Vec<ResolvedFrame
             _ => Vec::new(),
         },
         AddressSpace::Kernel => s.symbolize_kernel(loc.address),
-        AddressSpace::Process(pid) => s.symbolize_jit(pid, loc.address),
+        AddressSpace::Process(pid) => match dso {
+            Some(d) if d.kind == DsoKind::Special && d.path == VDSO_NAME => {
+                match vdso_offset(vdso, pid, loc) {
+                    Some(offset) => s.symbolize_vdso(d.build_id.as_deref(), offset),
+                    None => Vec::new(),
+                }
+            }
+            _ => s.symbolize_jit(pid, loc.address),
+        },
     }
+}
+
+/// For the processes of another mount namespace that still run in it (the
+/// recorded namespace is `/proc/PID/ns/mnt`'s, so the pid was not reused),
+/// each file they mapped with `/proc/PID/root`, where their paths are.
+fn live_foreign_roots(profile: &Profile) -> Vec<(String, PathBuf)> {
+    use std::os::unix::fs::MetadataExt;
+    let ns_of = |proc_dir: &str| {
+        std::fs::metadata(format!("{proc_dir}/ns/mnt"))
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    };
+    let Some(own) = ns_of("/proc/self") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for p in profile.processes() {
+        let Some(ns) = p.mount_namespace.filter(|ns| ns.1 != own.1) else {
+            continue;
+        };
+        let proc_dir = format!("/proc/{}", p.pid);
+        if ns_of(&proc_dir).is_none_or(|live| live.1 != ns.1) {
+            continue;
+        }
+        let root = PathBuf::from(proc_dir).join("root");
+        let mut paths: Vec<&str> = p
+            .mappings
+            .iter()
+            .map(|m| profile.dso(m.dso))
+            .filter(|d| d.kind == DsoKind::File && d.path.starts_with('/'))
+            .map(|d| d.path.as_str())
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        out.extend(
+            paths
+                .into_iter()
+                .map(|path| (path.to_string(), root.clone())),
+        );
+    }
+    out
+}
+
+/// The `[vdso]` mappings of each process, by pid.
+type VdsoMaps = HashMap<Pid, Vec<Mapping>>;
+
+fn vdso_mappings(profile: &Profile) -> VdsoMaps {
+    let mut out = VdsoMaps::new();
+    for p in profile.processes() {
+        for m in &p.mappings {
+            let d = profile.dso(m.dso);
+            if d.kind == DsoKind::Special && d.path == VDSO_NAME {
+                out.entry(p.pid).or_default().push(*m);
+            }
+        }
+    }
+    out
+}
+
+/// The offset in the vDSO image of an absolute address in it: the image is
+/// mapped whole (pgoff 0), so its file offsets are mapping offsets.
+fn vdso_offset(maps: &VdsoMaps, pid: Pid, loc: &Location) -> Option<u64> {
+    maps.get(&pid)?
+        .iter()
+        .find(|m| Some(m.dso) == loc.dso && m.start <= loc.address && loc.address < m.end)
+        .map(|m| loc.address - m.start + m.pgoff)
 }
 
 /// Which locations a second thread resolves: the DSOs (the kernel counts as

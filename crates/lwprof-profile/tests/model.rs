@@ -651,3 +651,22 @@ fn aggregated_samples_give_the_same_reports_in_fewer_entries() {
         aggregated.stack_weights(&SampleFilter::default())
     );
 }
+
+#[test]
+fn a_mount_namespace_holds_for_its_process_and_is_inherited_at_fork() {
+    let mut b = ProfileBuilder::new();
+    b.comm(10, 10, 0, b"sh", true);
+    b.fork(11, 10, 11, 10, 1);
+    b.namespaces(10, 2, (4, 0xf000_0001));
+    b.fork(12, 10, 12, 10, 3);
+    let p = b.finish();
+    let ns = |pid: u32| {
+        p.processes()
+            .iter()
+            .find(|x| x.pid == pid)
+            .and_then(|x| x.mount_namespace)
+    };
+    assert_eq!(ns(10), Some((4, 0xf000_0001)));
+    assert_eq!(ns(11), None, "forked before the namespace record");
+    assert_eq!(ns(12), Some((4, 0xf000_0001)));
+}

@@ -69,8 +69,7 @@ impl BuildIdCache {
 
     /// The cached binary with this build id, if the cache has it.
     pub fn find(&self, build_id: &[u8]) -> Option<PathBuf> {
-        let elf = self.link_path(build_id)?.join("elf");
-        elf.is_file().then_some(elf)
+        self.find_named(build_id, "elf")
     }
 
     /// The cached separate debug file of this build id, if the cache has it.
@@ -107,14 +106,7 @@ impl BuildIdCache {
         if self.find(build_id).is_some() {
             return Ok(Added::AlreadyThere);
         }
-        let link = self.link_path(build_id).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "build id shorter than 2 bytes")
-        })?;
-        let relative = path
-            .strip_prefix("/")
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "not an absolute path"))?;
-        let dir = self.root.join(relative).join(hex(build_id));
-        std::fs::create_dir_all(&dir)?;
+        let dir = self.entry_dir(path, build_id)?;
         let elf = dir.join("elf");
         // A leftover from an interrupted add is replaced.
         let _ = std::fs::remove_file(&elf);
@@ -127,23 +119,103 @@ impl BuildIdCache {
                 Added::Copied
             }
         };
+        self.link(path, build_id)?;
+        Ok(added)
+    }
+
+    /// Files the bytes `read` gives (a binary read through
+    /// `/proc/PID/map_files`, or a vDSO image) as `NAME/<build id>/FILE`,
+    /// where NAME is the recorded path (`/usr/bin/app`, `[vdso]`) and FILE
+    /// perf's name for it (`elf`, or `vdso` for a vDSO), unless that build
+    /// id is there already.
+    pub fn add_from(
+        &self,
+        name: &Path,
+        file: &str,
+        read: &mut impl io::Read,
+        build_id: &[u8],
+    ) -> io::Result<Added> {
+        if self.find_named(build_id, file).is_some() {
+            return Ok(Added::AlreadyThere);
+        }
+        let dir = self.entry_dir(name, build_id)?;
+        let tmp = dir.join(format!(".{file}.tmp"));
+        let mut out = File::create(&tmp)?;
+        io::copy(read, &mut out)?;
+        out.sync_all()?;
+        std::fs::rename(&tmp, dir.join(file))?;
+        self.link(name, build_id)?;
+        Ok(Added::Copied)
+    }
+
+    /// The cached file `FILE` (`elf`, `vdso`) with this build id, if the
+    /// cache has it.
+    pub fn find_named(&self, build_id: &[u8], file: &str) -> Option<PathBuf> {
+        let found = self.link_path(build_id)?.join(file);
+        found.is_file().then_some(found)
+    }
+
+    /// `ROOT/<name without its leading slash>/<build id>`, created.
+    fn entry_dir(&self, name: &Path, build_id: &[u8]) -> io::Result<PathBuf> {
+        if hex(build_id).len() <= 2 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "build id shorter than 2 bytes",
+            ));
+        }
+        let relative = relative_name(name)?;
+        let dir = self.root.join(relative).join(hex(build_id));
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    /// `ROOT/.build-id/xx/yyyy` -> `../../<name>/<build id>`, relative as
+    /// perf writes it, so the cache can be moved as a whole.
+    fn link(&self, name: &Path, build_id: &[u8]) -> io::Result<()> {
+        let link = self.link_path(build_id).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "build id shorter than 2 bytes")
+        })?;
         if let Some(parent) = link.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        // `../../<path>/<build id>`, relative as perf writes it, so the cache
-        // can be moved as a whole.
-        let target = Path::new("../..").join(relative).join(hex(build_id));
+        let target = Path::new("../..")
+            .join(relative_name(name)?)
+            .join(hex(build_id));
         let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(target, &link)?;
-        Ok(added)
+        std::os::unix::fs::symlink(target, &link)
+    }
+}
+
+/// A recorded name as a path under the cache root: an absolute path without
+/// its `/`, or a kernel pseudo name such as `[vdso]` as it is.
+fn relative_name(name: &Path) -> io::Result<&Path> {
+    if let Ok(r) = name.strip_prefix("/") {
+        return Ok(r);
+    }
+    let pseudo = name
+        .to_str()
+        .is_some_and(|n| n.starts_with('[') && n.ends_with(']') && !n.contains('/'));
+    if pseudo {
+        Ok(name)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not an absolute path",
+        ))
     }
 }
 
 /// The GNU build id of an ELF file, read from its PT_NOTE segments only (a
 /// few hundred bytes, not the whole file: recording stays fast to finish).
 pub fn read_build_id(path: &std::path::Path) -> Option<Vec<u8>> {
+    read_build_id_from(&mut File::open(path).ok()?)
+}
+
+/// [`read_build_id`] of an open file (one opened through
+/// `/proc/PID/map_files`, say); reads from the start whatever the position.
+pub fn read_build_id_from(f: &mut File) -> Option<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = File::open(path).ok()?;
+    f.seek(SeekFrom::Start(0)).ok()?;
     let mut eh = [0u8; 64];
     f.read_exact(&mut eh).ok()?;
     // 64-bit little-endian ELF only (the machines lwprof records on).
@@ -207,5 +279,28 @@ mod tests {
         let rel = bin.strip_prefix("/").expect("absolute");
         assert_eq!(target, Path::new("../..").join(rel).join("abcdef01"));
         assert!(cache.add(Path::new("relative"), &[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn a_vdso_image_is_kept_as_perf_keeps_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = BuildIdCache::new(dir.path());
+        let id = [0xc0, 0x0c, 0x1c, 0xc9];
+        let image = b"\x7fELF image".to_vec();
+        let add = |bytes: &[u8]| cache.add_from(Path::new("[vdso]"), "vdso", &mut &bytes[..], &id);
+        assert_eq!(add(&image).expect("add"), Added::Copied);
+        assert_eq!(add(b"other").expect("again"), Added::AlreadyThere);
+        let kept = dir.path().join("[vdso]/c00c1cc9/vdso");
+        assert_eq!(std::fs::read(&kept).expect("kept"), image);
+        assert_eq!(
+            cache.find_named(&id, "vdso"),
+            Some(dir.path().join(".build-id/c0/0c1cc9/vdso"))
+        );
+        assert_eq!(cache.find(&id), None, "not an `elf` entry");
+        let link = std::fs::read_link(dir.path().join(".build-id/c0/0c1cc9")).expect("link");
+        assert_eq!(link, Path::new("../../[vdso]/c00c1cc9"));
+        // A name that is neither absolute nor a pseudo name is refused.
+        let err = cache.add_from(Path::new("../x"), "elf", &mut &image[..], &[1, 2, 3]);
+        assert!(err.is_err());
     }
 }

@@ -7,6 +7,7 @@
 //! build-id checks and debug-file search of [`super::Symbolizer`], which
 //! builds its `DsoSymbols` with [`DsoSymbols::new`]. No I/O here.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::demangle::{demangle, DemangleOptions};
@@ -83,57 +84,79 @@ impl DsoSymbols {
         }
     }
 
+    /// The DWARF, when loaded.
+    pub fn dwarf(&self) -> Option<&DwarfInfo> {
+        self.dwarf.as_ref()
+    }
+
     /// Frames (innermost first) at an address as the file was linked.
     /// Empty when nothing resolves.
     pub fn resolve_address(&mut self, address: u64, opts: DemangleOptions) -> Vec<ResolvedFrame> {
         if let Some(hit) = self.cache.get(&address) {
             return hit.clone();
         }
-        let found = self.elf.symbol_at(address);
-        let offset = found.and_then(|s| address.checked_sub(s.address));
-        let symbol = found.map(|s| demangle(&s.name, opts).into_owned());
-        let mut frames = self
-            .dwarf
-            .as_ref()
-            .map(|d| d.frames(address, opts))
-            .unwrap_or_default();
-        if frames.is_empty() {
-            if let Some(name) = symbol {
-                let (file, line) = self
-                    .dwarf
-                    .as_ref()
-                    .and_then(|d| d.location(address))
-                    .unwrap_or_default();
-                frames.push(ResolvedFrame {
-                    function: name,
-                    file,
-                    line,
-                    ..ResolvedFrame::default()
-                });
-            }
-        } else {
-            let last = frames.len() - 1;
-            // The outermost frame is the real function: its symbol-table name
-            // is the full demangled path (`crate::module::f`), as perf shows
-            // it; DWARF's name for it may be the short one.
-            if let Some(s) = &symbol {
-                if !s.is_empty() {
-                    frames[last].function = s.clone();
-                }
-            }
-            for (i, f) in frames.iter_mut().enumerate() {
-                if f.function.is_empty() {
-                    f.function = match (&symbol, i == last) {
-                        (Some(s), true) => s.clone(),
-                        _ => format!("{address:#x}"),
-                    };
-                }
-            }
-        }
-        if let Some(last) = frames.last_mut() {
-            last.symbol_offset = offset;
-        }
+        let symbol = self
+            .elf
+            .symbol_at(address)
+            .map(|s| (s.address, Cow::Borrowed(s.name.as_str())));
+        let dwarf = self.dwarf.as_ref();
+        let frames = dwarf.map(|d| d.frames(address, opts)).unwrap_or_default();
+        let frames = assemble_frames(
+            address,
+            symbol,
+            frames,
+            || dwarf.and_then(|d| d.location(address)),
+            opts,
+        );
         self.cache.insert(address, frames.clone());
         frames
     }
+}
+
+/// The frames of an address from its symbol (start and raw name), its DWARF
+/// frames (innermost first, names demangled) and, for an address without
+/// DWARF frames, its line-table location: the one rule for both the parsed
+/// DSOs and the symbol cache's.
+pub(crate) fn assemble_frames(
+    address: u64,
+    symbol: Option<(u64, Cow<'_, str>)>,
+    mut frames: Vec<ResolvedFrame>,
+    location: impl FnOnce() -> Option<(Option<String>, Option<u32>)>,
+    opts: DemangleOptions,
+) -> Vec<ResolvedFrame> {
+    let offset = symbol.as_ref().and_then(|(a, _)| address.checked_sub(*a));
+    let symbol = symbol.map(|(_, name)| demangle(&name, opts).into_owned());
+    if frames.is_empty() {
+        if let Some(name) = symbol {
+            let (file, line) = location().unwrap_or_default();
+            frames.push(ResolvedFrame {
+                function: name,
+                file,
+                line,
+                ..ResolvedFrame::default()
+            });
+        }
+    } else {
+        let last = frames.len() - 1;
+        // The outermost frame is the real function: its symbol-table name
+        // is the full demangled path (`crate::module::f`), as perf shows
+        // it; DWARF's name for it may be the short one.
+        if let Some(s) = &symbol {
+            if !s.is_empty() {
+                frames[last].function = s.clone();
+            }
+        }
+        for (i, f) in frames.iter_mut().enumerate() {
+            if f.function.is_empty() {
+                f.function = match (&symbol, i == last) {
+                    (Some(s), true) => s.clone(),
+                    _ => format!("{address:#x}"),
+                };
+            }
+        }
+    }
+    if let Some(last) = frames.last_mut() {
+        last.symbol_offset = offset;
+    }
+    frames
 }

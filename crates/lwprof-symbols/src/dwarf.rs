@@ -25,6 +25,9 @@ pub(crate) type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;
 /// The DWARF of one file, ready for address lookups.
 pub struct DwarfInfo {
     context: addr2line::Context<Reader>,
+    /// The sections the context reads (shared with it), for the symbol
+    /// cache's walk of every address range (`crate::symcache`).
+    sections: Arc<gimli::Dwarf<Reader>>,
     endian: gimli::RunTimeEndian,
     split: Option<Mutex<SplitDwarf>>,
 }
@@ -52,12 +55,18 @@ impl DwarfInfo {
     pub fn parse(data: &[u8]) -> Result<Self, DwarfError> {
         let file = object::File::parse(data)?;
         let endian = endian_of(&file);
-        let dwarf = gimli::Dwarf::load(section_loader(&file, endian, false))?;
+        let sections = Arc::new(gimli::Dwarf::load(section_loader(&file, endian, false))?);
         Ok(Self {
-            context: addr2line::Context::from_dwarf(dwarf)?,
+            context: addr2line::Context::from_arc_dwarf(sections.clone())?,
+            sections,
             endian,
             split: None,
         })
+    }
+
+    /// The DWARF sections (for the symbol cache's builder).
+    pub(crate) fn sections(&self) -> &gimli::Dwarf<Reader> {
+        &self.sections
     }
 
     /// Follow this file's split DWARF (`gcc -gsplit-dwarf`): `.dwo` files

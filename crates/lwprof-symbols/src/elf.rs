@@ -128,6 +128,12 @@ impl ElfSymbols {
         &self.symbols
     }
 
+    /// Where each symbol of [`Self::symbols`] ends (exclusive), as
+    /// [`Self::symbol_at`] sizes them (for the symbol cache).
+    pub(crate) fn symbol_ends(&self) -> &[u64] {
+        &self.ends
+    }
+
     /// Add the symbols of another file for the same code (a debug file's
     /// full `.symtab` next to a stripped file's `.dynsym`).
     pub fn merge_symbols(&mut self, other: &ElfSymbols) {

@@ -4,7 +4,12 @@
 //! Only code symbols (types `t`, `T`, `w`, `W`) are kept. When
 //! `kptr_restrict` hides addresses every address reads as zero: the table is
 //! then [`KernelSymbols::is_hidden`] and resolves nothing. Parsing takes text
-//! and does no I/O; the path is chosen by the caller.
+//! and does no I/O; the path is chosen by the caller. With the module
+//! ranges of [`super::kmodules`] ([`KernelSymbols::set_modules`]), an
+//! address in a module is only ever attributed to that module's symbols,
+//! or to the module alone ([`KernelSymbols::module_at`]).
+
+use crate::kmodules::ModuleMap;
 
 /// A kernel code symbol.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,11 +28,12 @@ pub struct KernelSymbols {
     symbols: Vec<KernelSymbol>,
     hidden: bool,
     skipped_lines: usize,
+    modules: ModuleMap,
 }
 
 /// Kallsyms has no sizes: an address further than this past the nearest
 /// symbol is not attributed to it (no kernel function is this large).
-const MAX_SYMBOL_SPAN: u64 = 1 << 20;
+pub(crate) const MAX_SYMBOL_SPAN: u64 = 1 << 20;
 
 impl KernelSymbols {
     /// Parse `/proc/kallsyms` text. Malformed lines are skipped and counted.
@@ -68,6 +74,7 @@ impl KernelSymbols {
             symbols,
             hidden: lines > skipped_lines && !nonzero,
             skipped_lines,
+            modules: ModuleMap::default(),
         }
     }
 
@@ -96,11 +103,26 @@ impl KernelSymbols {
         &self.symbols
     }
 
-    /// The symbol an address is in: the nearest one at or below it.
+    /// The symbol an address is in: the nearest one at or below it (in
+    /// the same module's range when module ranges are known).
     pub fn lookup(&self, address: u64) -> Option<&KernelSymbol> {
         let i = self.symbols.partition_point(|s| s.address <= address);
         let sym = self.symbols.get(i.checked_sub(1)?)?;
-        (address - sym.address < MAX_SYMBOL_SPAN).then_some(sym)
+        (address - sym.address < MAX_SYMBOL_SPAN
+            && self
+                .modules
+                .admits(address, sym.address, sym.module.as_deref()))
+        .then_some(sym)
+    }
+
+    /// Use these module ranges (from `/sys/module/*/sections`).
+    pub fn set_modules(&mut self, modules: ModuleMap) {
+        self.modules = modules;
+    }
+
+    /// The module whose code holds `address`, when module ranges are known.
+    pub fn module_at(&self, address: u64) -> Option<&str> {
+        self.modules.module_at(address)
     }
 }
 
@@ -133,6 +155,41 @@ mod tests {
         assert_eq!(m.and_then(|s| s.module.as_deref()), Some("ext4"));
         assert!(k.lookup(0xffffffff80000000).is_none());
         assert!(k.lookup(0xffffffffc0001000 + MAX_SYMBOL_SPAN).is_none());
+    }
+
+    /// Module `beta` has code past its last symbol; `alpha`'s symbols are
+    /// further down. Without ranges the gap went to `alpha_last`.
+    #[test]
+    fn module_ranges_keep_addresses_in_their_module() {
+        use crate::kmodules::{ModuleMap, ModuleSection};
+        let text = "ffffffff81000000 T _text\n\
+                    ffffffffc0001000 t alpha_first\t[alpha]\n\
+                    ffffffffc0001800 t alpha_last\t[alpha]\n\
+                    ffffffffc0020400 t beta_fn\t[beta]\n";
+        let mut k = KernelSymbols::parse(text);
+        let name = |k: &KernelSymbols, a| k.lookup(a).map(|s| s.name.clone());
+        assert_eq!(name(&k, 0xffffffffc0020100).as_deref(), Some("alpha_last"));
+        let sec = |module: &str, address| ModuleSection {
+            module: module.into(),
+            section: ".text".into(),
+            address,
+        };
+        k.set_modules(ModuleMap::new(
+            &[
+                sec("alpha", 0xffffffffc0001000),
+                sec("beta", 0xffffffffc0020000),
+            ],
+            "alpha 8192 0 - Live 0xffffffffc0001000\nbeta 4096 0 - Live 0xffffffffc0020000\n",
+        ));
+        // beta's code before its first symbol: beta's, with no symbol.
+        assert_eq!(name(&k, 0xffffffffc0020100), None);
+        assert_eq!(k.module_at(0xffffffffc0020100), Some("beta"));
+        assert_eq!(name(&k, 0xffffffffc0020404).as_deref(), Some("beta_fn"));
+        assert_eq!(name(&k, 0xffffffffc0001810).as_deref(), Some("alpha_last"));
+        // Past alpha's core, in no module: not alpha's either.
+        assert_eq!(name(&k, 0xffffffffc0003000), None);
+        assert_eq!(k.module_at(0xffffffffc0003000), None);
+        assert_eq!(name(&k, 0xffffffff81000010).as_deref(), Some("_text"));
     }
 
     #[test]

@@ -22,12 +22,20 @@
 //! - [`fetchable`]: what a DSO lacks locally (so a caller can fetch it from
 //!   debuginfod), and the debuginfod cache's files, read only;
 //! - [`mod@demangle`]: Rust (legacy, v0) and C++;
-//! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols.
+//! - [`kallsyms`], [`perfmap`], [`jitdump`]: kernel and JIT symbols;
+//!   [`kmodules`]: kernel modules' code ranges (`/sys/module/*/sections`);
+//! - [`vdso`]: the `[vdso]` image (found in `/proc/PID/maps`, read from
+//!   `/proc/PID/mem`), kept in the build-id cache as perf keeps it;
+//! - [`symcache`]: the persistent symbol cache (a DSO's symbols and DWARF
+//!   answers per build id, memory-mapped by later reports).
 //!
 //! Parsers take bytes or text. [`Symbolizer`] is the thin layer that reads
 //! files (`std::fs::read`; each file is read and parsed once, then cached per
 //! path and build id). Every path it reads (debug roots, kallsyms, perf-map
-//! directory, a `--symfs` root) is a parameter in [`SymbolizerConfig`].
+//! directory, a `--symfs` root) is a parameter in [`SymbolizerConfig`],
+//! but for the running kernel's own: `/sys/module` and `/proc/modules`
+//! with `/proc/kallsyms`, and the running vDSO (`/proc/self/maps`, `mem`);
+//! a root a profile declares ([`Symbolizer::add_root`], `/proc/PID/root`).
 //! Problems are not errors: frames stay unresolved and a warning is kept,
 //! once per cause, in [`Symbolizer::warnings`]. A stripped binary that no
 //! debug file names gets its local functions from its MiniDebugInfo; split
@@ -46,11 +54,15 @@ mod intervals;
 pub mod jitdump;
 mod jitdump_writer;
 pub mod kallsyms;
+mod kernel_table;
+pub mod kmodules;
 pub mod minidebuginfo;
 pub mod perfmap;
 mod plt;
 mod split_dwarf;
 mod symbolizer;
+pub mod symcache;
+pub mod vdso;
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +77,7 @@ pub use jitdump_writer::JitDumpWriter;
 pub use kallsyms::{KernelSymbol, KernelSymbols};
 pub use perfmap::{PerfMap, PerfMapEntry};
 pub use symbolizer::Symbolizer;
+pub use symcache::{CachedDso, SymbolCache};
 
 /// A process id, as perf records carry it.
 pub type Pid = u32;
@@ -119,6 +132,15 @@ pub struct SymbolizerConfig {
     /// candidate, its executable is used when the recorded binary is gone
     /// or holds another build. `None` skips it.
     pub debuginfod_cache: Option<PathBuf>,
+    /// The symbol cache directory ([`symcache`]): DSOs with a build id are
+    /// looked up there before their ELF and DWARF are read, and stored
+    /// after. `None` (the default) turns it off.
+    pub symbol_cache: Option<PathBuf>,
+}
+
+/// The symbol cache's directory under a cache directory (`DIR/symbols`).
+pub fn symbol_cache_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("symbols")
 }
 
 /// `$XDG_CACHE_HOME/lwprof`, or `~/.cache/lwprof`.
@@ -143,6 +165,7 @@ impl Default for SymbolizerConfig {
             cache_dir: None,
             build_id_cache: BuildIdCache::default_root(),
             debuginfod_cache: None,
+            symbol_cache: None,
         }
     }
 }

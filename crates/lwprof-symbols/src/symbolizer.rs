@@ -8,12 +8,14 @@
 //! It does not know the profile model: `lwprof-profile` walks a profile's
 //! locations and asks it.
 
+use crate::kernel_table::KernelTable;
+use crate::symcache::store::LoadedDso;
 use crate::{
     debug_file_candidates, hex, BuildIdCache, DebugFileSource, DsoSymbols, DwarfInfo, ElfSymbols,
-    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SplitDwarfReader,
+    JitDump, JitSymbols, KernelSymbols, PerfMap, Pid, ResolvedFrame, SplitDwarfReader, SymbolCache,
     SymbolWarning, SymbolizerConfig,
 };
-use crate::{kallsyms, minidebuginfo};
+use crate::{kallsyms, kmodules, minidebuginfo, vdso};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -26,10 +28,12 @@ enum JitSource {
 /// Resolves addresses; reads each file once and caches what it parsed.
 pub struct Symbolizer {
     config: SymbolizerConfig,
-    dsos: HashMap<(String, Option<Vec<u8>>), Option<DsoSymbols>>,
-    kernel: Option<Option<KernelSymbols>>,
+    dsos: HashMap<(String, Option<Vec<u8>>), Option<LoadedDso>>,
+    kernel: Option<Option<KernelTable>>,
     jit_files: HashMap<Pid, Vec<PathBuf>>,
     jit: HashMap<PathBuf, Option<JitSource>>,
+    /// Other roots a recorded path may be under (`/proc/PID/root`).
+    roots: HashMap<String, Vec<PathBuf>>,
     warnings: Vec<SymbolWarning>,
     warned: HashSet<SymbolWarning>,
     /// `.dwo` and `.dwp` files read for split DWARF, by path.
@@ -63,6 +67,7 @@ impl Symbolizer {
             kernel: None,
             jit_files: HashMap::new(),
             jit: HashMap::new(),
+            roots: HashMap::new(),
             warnings: Vec::new(),
             warned: HashSet::new(),
             split_files: SplitFiles::default(),
@@ -135,6 +140,49 @@ impl Symbolizer {
         frames
     }
 
+    /// Frames at a file offset of the `[vdso]` image (its mapping offset):
+    /// the build-id cache's image of the recorded build id, else the running
+    /// kernel's when it is that build (or none was recorded).
+    pub fn symbolize_vdso(&mut self, build_id: Option<&[u8]>, offset: u64) -> Vec<ResolvedFrame> {
+        let key = (vdso::VDSO_NAME.to_string(), build_id.map(<[u8]>::to_vec));
+        if !self.dsos.contains_key(&key) {
+            let loaded = self
+                .load_vdso(build_id)
+                .map(|d| LoadedDso::Parsed(Box::new(d)));
+            self.dsos.insert(key.clone(), loaded);
+        }
+        let opts = self.config.demangle;
+        match self.dsos.get_mut(&key) {
+            Some(Some(dso)) => dso.resolve_file_offset(offset, opts),
+            _ => Vec::new(),
+        }
+    }
+
+    fn load_vdso(&mut self, build_id: Option<&[u8]>) -> Option<DsoSymbols> {
+        let cached = build_id
+            .zip(self.config.build_id_cache.clone())
+            .and_then(|(id, root)| BuildIdCache::new(root).find_named(id, vdso::VDSO_CACHE_FILE));
+        let bytes = match cached.and_then(|p| std::fs::read(p).ok()) {
+            Some(b) => b,
+            None => {
+                let running = vdso::read_running(None)?;
+                if build_id.is_some_and(|id| running.build_id() != Some(id)) {
+                    self.warn(SymbolWarning::Unreadable {
+                        path: PathBuf::from(vdso::VDSO_NAME),
+                        error: format!(
+                            "build id {} is neither in the build-id cache nor the running \
+                             kernel's",
+                            hex(build_id.unwrap_or_default())
+                        ),
+                    });
+                    return None;
+                }
+                running.bytes().to_vec()
+            }
+        };
+        DsoSymbols::parse(&bytes).ok()
+    }
+
     /// The frame of a kernel address, from kallsyms (kernel modules named
     /// `[module]`). Empty when kallsyms is hidden, unreadable or has nothing.
     pub fn symbolize_kernel(&mut self, address: u64) -> Vec<ResolvedFrame> {
@@ -145,15 +193,51 @@ impl Symbolizer {
         let Some(Some(k)) = &self.kernel else {
             return Vec::new();
         };
-        k.lookup(address)
-            .map(|s| ResolvedFrame {
-                function: s.name.clone(),
-                dso: s.module.as_ref().map(|m| format!("[{m}]")),
-                symbol_offset: Some(address - s.address),
+        let frame = match k.lookup(address) {
+            Some((start, name, module)) => ResolvedFrame {
+                function: name,
+                dso: module.map(|m| format!("[{m}]")),
+                symbol_offset: Some(address - start),
                 ..ResolvedFrame::default()
-            })
-            .into_iter()
-            .collect()
+            },
+            // Module code without a symbol: the module's, as an address.
+            None => match k.module_at(address) {
+                Some(m) => ResolvedFrame {
+                    function: format!("{address:#x}"),
+                    dso: Some(format!("[{m}]")),
+                    ..ResolvedFrame::default()
+                },
+                None => return Vec::new(),
+            },
+        };
+        vec![frame]
+    }
+
+    /// Declare that `path` (as recorded) was mapped by a process whose
+    /// files are under `root` (`/proc/PID/root` of a live process in another
+    /// mount namespace): the file there is used first when it is the
+    /// recorded build (or none was recorded).
+    pub fn add_root(&mut self, path: &str, root: PathBuf) {
+        let roots = self.roots.entry(path.to_string()).or_default();
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+
+    /// The binary under one of the roots of `recorded_path`, with its path.
+    fn root_binary(
+        &self,
+        recorded_path: &str,
+        recorded_id: Option<&[u8]>,
+    ) -> Option<(PathBuf, (Vec<u8>, ElfSymbols))> {
+        let relative = recorded_path.strip_prefix('/')?;
+        self.roots.get(recorded_path)?.iter().find_map(|root| {
+            let path = root.join(relative);
+            let bytes = std::fs::read(&path).ok()?;
+            let elf = ElfSymbols::parse(&bytes).ok()?;
+            let fits = recorded_id.is_none_or(|id| elf.build_id.as_deref() == Some(id));
+            fits.then_some((path, (bytes, elf)))
+        })
     }
 
     /// Declare a jitdump file for a process (found automatically for the
@@ -220,7 +304,35 @@ impl Symbolizer {
         }
     }
 
-    fn load_kallsyms(&mut self) -> Option<KernelSymbols> {
+    /// kallsyms, with the running kernel's module ranges when it is
+    /// `/proc/kallsyms`; then its symbol-cache entry (keyed by the kernel's
+    /// build id and loaded modules) is used, or written for the next report.
+    fn load_kallsyms(&mut self) -> Option<KernelTable> {
+        let running = self.config.kallsyms.as_deref() == Some(Path::new("/proc/kallsyms"));
+        if !running {
+            return self.load_kallsyms_table().map(KernelTable::Parsed);
+        }
+        let sections = kmodules::read_sections(Path::new("/sys/module"));
+        let proc_modules = std::fs::read_to_string("/proc/modules").unwrap_or_default();
+        let modules = kmodules::ModuleMap::new(&sections, &proc_modules);
+        let entry = self
+            .config
+            .symbol_cache
+            .clone()
+            .zip(kallsyms::running_kernel_cache_name())
+            .map(|(dir, key)| (SymbolCache::new(dir), key));
+        if let Some(table) = entry.as_ref().and_then(|(c, key)| c.open_kernel(key)) {
+            return Some(KernelTable::Mapped { table, modules });
+        }
+        let mut k = self.load_kallsyms_table()?;
+        if let Some(table) = entry.as_ref().and_then(|(c, key)| c.store_kernel(key, &k)) {
+            return Some(KernelTable::Mapped { table, modules });
+        }
+        k.set_modules(modules);
+        Some(KernelTable::Parsed(k))
+    }
+
+    fn load_kallsyms_table(&mut self) -> Option<KernelSymbols> {
         let path = self.config.kallsyms.clone()?;
         let cache = (path == Path::new("/proc/kallsyms"))
             .then(|| {
@@ -388,6 +500,42 @@ impl Symbolizer {
         }
     }
 
+    /// The symbol cache's entry for a build id (keyed by it, so never
+    /// stale). Used only while that build is where the direct load would
+    /// find it (`present`: at its path, or in the build-id cache), so a
+    /// report says what it says without the cache, warnings included.
+    fn cached_dso(
+        &self,
+        build_id: Option<&[u8]>,
+        present: impl FnOnce() -> bool,
+    ) -> Option<LoadedDso> {
+        let cache = SymbolCache::new(self.config.symbol_cache.clone()?);
+        let id = build_id?;
+        if !present() {
+            return None;
+        }
+        let hit = cache.open(id, self.config.dwarf, || self.debug_file_by_build_id(id))?;
+        Some(LoadedDso::Cached(hit))
+    }
+
+    /// A separate debug file found by build id alone (under a debug root, in
+    /// the build-id cache, in the debuginfod cache).
+    fn debug_file_by_build_id(&self, id: &[u8]) -> bool {
+        debug_file_candidates(Path::new("/"), Some(id), None, &self.config.debug_roots)
+            .iter()
+            .any(|(p, _)| p.is_file())
+            || self
+                .config
+                .build_id_cache
+                .as_ref()
+                .is_some_and(|root| BuildIdCache::new(root.clone()).find_debug(id).is_some())
+            || self
+                .config
+                .debuginfod_cache
+                .as_ref()
+                .is_some_and(|c| crate::debuginfod_file(c, id, "debuginfo").is_some())
+    }
+
     /// Reads split DWARF files for a [`DwarfInfo`], each file once.
     fn split_dwarf_reader(&self) -> SplitDwarfReader {
         let files = Arc::clone(&self.split_files);
@@ -418,12 +566,41 @@ impl Symbolizer {
         }
     }
 
-    fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<DsoSymbols> {
+    fn load_dso(&mut self, recorded_path: &str, recorded_id: Option<&[u8]>) -> Option<LoadedDso> {
         let path = self.real_path(recorded_path);
-        let binary = self.recorded_binary(&path, recorded_id);
+        let present = || {
+            let id = recorded_id.unwrap_or_default();
+            crate::read_build_id(&path).as_deref() == Some(id)
+                || self
+                    .config
+                    .build_id_cache
+                    .as_ref()
+                    .is_some_and(|root| BuildIdCache::new(root.clone()).find(id).is_some())
+                || self
+                    .config
+                    .debuginfod_cache
+                    .as_ref()
+                    .is_some_and(|c| crate::debuginfod_file(c, id, "executable").is_some())
+        };
+        if let Some(hit) = self.cached_dso(recorded_id, present) {
+            return Some(hit);
+        }
+        let (path, binary) = match self.root_binary(recorded_path, recorded_id) {
+            Some((path, binary)) => (path, Some(binary)),
+            None => {
+                let path = self.real_path(recorded_path);
+                let binary = self.recorded_binary(&path, recorded_id);
+                (path, binary)
+            }
+        };
         let build_id: Option<Vec<u8>> = recorded_id
             .map(<[u8]>::to_vec)
             .or_else(|| binary.as_ref().and_then(|(_, e)| e.build_id.clone()));
+        if recorded_id.is_none() && binary.is_some() {
+            if let Some(hit) = self.cached_dso(build_id.as_deref(), || true) {
+                return Some(hit);
+            }
+        }
 
         let mut dwarf = None;
         if self.config.dwarf {
@@ -501,6 +678,7 @@ impl Symbolizer {
                 break;
             }
         }
+        let found_debug_file = debug_elf.is_some();
         // MiniDebugInfo names a stripped binary's local functions when no
         // debug file did.
         if stripped && !debug_elf.as_ref().is_some_and(|d| d.has_symtab) {
@@ -517,6 +695,17 @@ impl Symbolizer {
             (None, Some(d)) => d,
             (None, None) => return None,
         };
-        Some(DsoSymbols::new(elf, dwarf))
+        let no_debug_file = needs_debug_file && !found_debug_file;
+        let dso = DsoSymbols::new(elf, dwarf);
+        // Best effort: an entry that cannot be written costs only speed.
+        let cache = self.config.symbol_cache.clone().map(SymbolCache::new);
+        match (cache, &build_id) {
+            (Some(c), Some(id)) => c
+                .store(id, self.config.dwarf, &dso, no_debug_file)
+                .map_or(Some(LoadedDso::Parsed(Box::new(dso))), |c| {
+                    Some(LoadedDso::Cached(c))
+                }),
+            _ => Some(LoadedDso::Parsed(Box::new(dso))),
+        }
     }
 }

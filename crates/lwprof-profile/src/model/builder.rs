@@ -184,6 +184,8 @@ impl ProfileBuilder {
                     time,
                 }));
                 self.active[process.index()] = inherited;
+                let ns = self.profile.processes[parent.index()].mount_namespace;
+                self.profile.processes[process.index()].mount_namespace = ns;
             }
             // Register after copying: a pid can fork a child with its own pid
             // only in a bad trace, and then the parent lookup above wins.
@@ -216,6 +218,14 @@ impl ProfileBuilder {
                 self.profile.processes[p.index()].end_time = Some(time);
             }
         }
+    }
+
+    /// A task's namespaces (`PERF_RECORD_NAMESPACES`, perf record
+    /// `--namespaces`): `mount` is its mount namespace (nsfs device and
+    /// inode), which then holds for its process.
+    pub fn namespaces(&mut self, pid: Pid, time: u64, mount: (u64, u64)) {
+        let p = self.process_for(pid, time);
+        self.profile.processes[p.index()].mount_namespace = Some(mount);
     }
 
     /// A mapping event. Parts of earlier mappings it overlaps are replaced.
@@ -435,6 +445,7 @@ impl ProfileBuilder {
             end_time: None,
             mappings: Vec::new(),
             threads: Vec::new(),
+            mount_namespace: None,
         });
         self.active.push(Vec::new());
         id

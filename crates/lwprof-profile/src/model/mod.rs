@@ -260,6 +260,9 @@ pub struct Process {
     pub mappings: Vec<Mapping>,
     /// The threads of this process, main thread first when it was seen first.
     pub threads: Vec<ThreadId>,
+    /// Its mount namespace (nsfs device and inode), when the recording has
+    /// namespace records: which files its paths name.
+    pub mount_namespace: Option<(u64, u64)>,
 }
 
 /// A thread. A tid reused after exit is a new thread.

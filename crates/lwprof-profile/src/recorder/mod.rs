@@ -34,6 +34,7 @@
 //! callback and returns a summary.
 
 mod flight;
+mod foreign;
 mod output;
 mod recording;
 mod sink;

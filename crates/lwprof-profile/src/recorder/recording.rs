@@ -6,6 +6,7 @@
 //! [`super::output`]'s, what must be remembered across files is
 //! [`super::tracker`]'s, and the flight recorder is [`super::flight`].
 
+use super::foreign::{with_build_id, ForeignBinaries};
 pub(super) use super::sink::{finish_file, new_file, CurrentFile};
 use super::tracker::{Tracker, MISC_KERNEL, MISC_USER};
 use super::{RecordConfig, RecordError, RecordSummary, RecordTarget, SwitchOutput, Update};
@@ -15,12 +16,15 @@ use crate::unwind::CallGraph;
 use lwprof_events::budget::SizePolicy;
 use lwprof_events::command::PreparedCommand;
 use lwprof_events::raw::RawData;
-use lwprof_events::record::{read_format, sample_type, RecordParseInfo};
+use lwprof_events::record::{
+    read_format, sample_type, Endianness, RawRecord, Record, RecordParseInfo,
+};
 use lwprof_events::ring::RingOptions;
 use lwprof_events::sampling::{Period, SampleConfig, Wakeup};
 use lwprof_events::session::{SamplingSession, SessionEvent, SessionOptions, Target};
 use lwprof_events::EventConfig;
 use lwprof_perfdata::{BuildIdEntry, EventAttr, Features, PerfDataError};
+use lwprof_symbols::vdso::{self, VDSO_NAME};
 use lwprof_symbols::{read_build_id, BuildIdCache};
 use perf_event_open_sys::bindings as abi;
 use std::path::Path;
@@ -50,6 +54,8 @@ pub struct Recording<'c> {
     first_id: u64,
     current: Option<CurrentFile>,
     tracker: Tracker,
+    /// Binaries of processes in other mount namespaces, held open.
+    foreign: ForeignBinaries,
     summary: RecordSummary,
     write_error: Option<PerfDataError>,
     start: Instant,
@@ -275,6 +281,7 @@ impl<'c> Recording<'c> {
             first_id,
             current: None,
             tracker: Tracker::new(first_info, keep),
+            foreign: ForeignBinaries::default(),
             write_error: None,
             start: Instant::now(),
             ran: false,
@@ -329,6 +336,8 @@ impl<'c> Recording<'c> {
     }
 
     fn write_tracked(&mut self, record: &[u8]) {
+        let rewritten = foreign_mmap2(&mut self.foreign, &self.first_info, RawData::Single(record));
+        let record = rewritten.as_deref().unwrap_or(record);
         self.tracker.record(RawData::Single(record));
         if let Some(cur) = &mut self.current {
             if let Err(e) = cur.writer.write_record(record) {
@@ -440,6 +449,8 @@ impl<'c> Recording<'c> {
             session,
             current,
             tracker,
+            foreign,
+            first_info,
             summary,
             write_error,
             ..
@@ -458,9 +469,17 @@ impl<'c> Recording<'c> {
                     tracker.record(data);
                 }
                 RECORD_THROTTLE => summary.throttles += 1,
-                RECORD_MMAP | RECORD_MMAP2 | RECORD_COMM | RECORD_FORK | RECORD_EXIT => {
+                RECORD_MMAP2 => {
+                    if let Some(rec) = foreign_mmap2(foreign, first_info, data) {
+                        tracker.record(RawData::Single(&rec));
+                        if let Err(e) = cur.writer.write_record(&rec) {
+                            *write_error = Some(e);
+                        }
+                        return;
+                    }
                     tracker.record(data)
                 }
+                RECORD_MMAP | RECORD_COMM | RECORD_FORK | RECORD_EXIT => tracker.record(data),
                 _ => {}
             }
             if let Err(e) = cur.writer.write_raw(data) {
@@ -519,6 +538,7 @@ impl<'c> Recording<'c> {
         );
         if self.config.build_ids {
             features.build_ids = build_ids(&self.tracker);
+            add_foreign_build_ids(&mut features.build_ids, &self.foreign);
         }
         features
     }
@@ -545,12 +565,50 @@ impl<'c> Recording<'c> {
         if self.config.build_ids {
             if let Some(root) = &self.config.build_id_cache {
                 self.summary.cached_binaries = cache_hit_binaries(&self.tracker, root);
+                let tracker = &self.tracker;
+                self.summary.cached_binaries += self
+                    .foreign
+                    .cache(root, |p| tracker.paths().any(|(q, hit)| hit && q == p));
             }
         }
         match self.write_error.take() {
             Some(e) => Err(e.into()),
             None => Ok(self.summary),
         }
+    }
+}
+
+/// The MMAP2 record `data` with a build id instead of device and inode,
+/// when it maps a binary of another mount namespace ([`ForeignBinaries`]).
+fn foreign_mmap2(
+    foreign: &mut ForeignBinaries,
+    info: &RecordParseInfo,
+    data: RawData<'_>,
+) -> Option<Vec<u8>> {
+    let raw = RawRecord::from_data(data, Endianness::NATIVE).ok()?;
+    let Ok(Record::Mmap2(m)) = raw.parse(info) else {
+        return None;
+    };
+    let id = foreign.mmap2(&m)?;
+    with_build_id(&data.as_contiguous(), &id)
+}
+
+/// BUILD_ID entries for the foreign binaries whose path lwprof cannot see
+/// (a path it sees has its own entry; the MMAP2 records tell them apart).
+fn add_foreign_build_ids(entries: &mut Vec<BuildIdEntry>, foreign: &ForeignBinaries) {
+    for (path, id) in foreign.build_ids() {
+        let Ok(path) = std::str::from_utf8(path) else {
+            continue;
+        };
+        if entries.iter().any(|e| e.path == path) {
+            continue;
+        }
+        entries.push(BuildIdEntry {
+            pid: -1,
+            misc: MISC_USER,
+            build_id: id.to_vec(),
+            path: path.to_string(),
+        });
     }
 }
 
@@ -585,6 +643,20 @@ pub(super) fn build_ids(tracker: &Tracker) -> Vec<BuildIdEntry> {
         let Ok(path) = std::str::from_utf8(path) else {
             continue;
         };
+        if path == VDSO_NAME {
+            // As perf: the image is named by its build id, kept in the cache.
+            if let Some(id) =
+                vdso::read_running(None).and_then(|v| v.build_id().map(<[u8]>::to_vec))
+            {
+                out.push(BuildIdEntry {
+                    pid: -1,
+                    misc: MISC_USER,
+                    build_id: id,
+                    path: path.to_string(),
+                });
+            }
+            continue;
+        }
         if !path.starts_with('/') {
             continue;
         }
@@ -618,6 +690,10 @@ pub(super) fn cache_hit_binaries(tracker: &Tracker, root: &Path) -> usize {
         let Ok(path) = std::str::from_utf8(path) else {
             continue;
         };
+        if hit && path == VDSO_NAME {
+            added += usize::from(cache_vdso(&cache));
+            continue;
+        }
         let path = Path::new(path);
         if !hit || !path.is_absolute() || path.starts_with(root) || !path.is_file() {
             continue;
@@ -636,6 +712,25 @@ pub(super) fn cache_hit_binaries(tracker: &Tracker, root: &Path) -> usize {
         }
     }
     added
+}
+
+/// Keeps the running vDSO image as perf does (`ROOT/[vdso]/ID/vdso`);
+/// true when it was added.
+fn cache_vdso(cache: &BuildIdCache) -> bool {
+    use lwprof_symbols::buildid_cache::Added;
+    let Some(image) = vdso::read_running(None) else {
+        return false;
+    };
+    let Some(id) = image.build_id() else {
+        return false;
+    };
+    let added = cache.add_from(
+        Path::new(VDSO_NAME),
+        vdso::VDSO_CACHE_FILE,
+        &mut image.bytes(),
+        id,
+    );
+    matches!(added, Ok(Added::Copied | Added::Linked))
 }
 
 /// Keeps the separate debug file of a cached binary that has no DWARF of

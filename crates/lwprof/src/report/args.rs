@@ -105,6 +105,10 @@ pub struct ReportArgs {
     /// Show symbol names as they are in the binary.
     #[arg(long = "no-demangle")]
     no_demangle: bool,
+    /// Read every binary's symbols and DWARF afresh: do not use (or write)
+    /// the symbol cache in ~/.cache/lwprof/symbols.
+    #[arg(long = "no-cache")]
+    no_cache: bool,
     /// Accepted for perf compatibility (text output is always stdio).
     #[arg(long = "stdio", hide = true)]
     stdio: bool,
@@ -335,6 +339,7 @@ impl ReportArgs {
             quiet: self.quiet,
             verbose: self.verbose,
             no_demangle: self.no_demangle,
+            no_cache: self.no_cache,
             parent,
             icicle: self.icicle,
             colors: self.colors,

@@ -78,6 +78,8 @@ pub struct ReportConfig {
     pub verbose: bool,
     /// `--no-demangle`.
     pub no_demangle: bool,
+    /// `--no-cache`: bypass the symbol cache.
+    pub no_cache: bool,
     /// `--parent` pattern.
     pub parent: Regex,
     /// Flame graph icicle.
@@ -182,8 +184,15 @@ pub fn run(config: ReportConfig) -> Result<u8> {
     };
     // Only a timeline and a time filter need each sample's own time.
     let aggregate = config.format != Format::Firefox && config.time.is_none();
-    let (imported, warnings) = load(&inputs, need, aggregate, demangle, &config.debuginfod)
-        .with_context(|| format!("reading {}", config.input.display()))?;
+    let (imported, warnings) = load(
+        &inputs,
+        need,
+        aggregate,
+        demangle,
+        &config.debuginfod,
+        !config.no_cache,
+    )
+    .with_context(|| format!("reading {}", config.input.display()))?;
     report_reader_notes(&imported, &config);
     let shown = if config.verbose { usize::MAX } else { 5 };
     for w in warnings.iter().take(shown) {
@@ -418,6 +427,7 @@ fn load(
     aggregate_samples: bool,
     demangle: DemangleOptions,
     fetch: &DebuginfodConfig,
+    symbol_cache: bool,
 ) -> Result<(ImportedProfile, Vec<SymbolWarning>)> {
     let mut imported = import_all(
         paths,
@@ -430,10 +440,15 @@ fn load(
     if !need.symbols {
         return Ok((imported, Vec::new()));
     }
+    let cache_dir = lwprof_symbols::default_cache_dir();
     let mut symbolizer = Symbolizer::new(SymbolizerConfig {
         dwarf: need.dwarf,
         demangle,
-        cache_dir: lwprof_symbols::default_cache_dir(),
+        symbol_cache: cache_dir
+            .as_deref()
+            .filter(|_| symbol_cache)
+            .map(lwprof_symbols::symbol_cache_dir),
+        cache_dir,
         debuginfod_cache: fetch.cache.clone(),
         ..SymbolizerConfig::default()
     });
@@ -472,6 +487,7 @@ pub fn write_profile_after_record(
         format != Format::Firefox,
         DemangleOptions::default(),
         fetch,
+        true,
     )?;
     let opts = OutputOptions {
         command: profiled_command(imported.features.cmdline.as_deref()),
