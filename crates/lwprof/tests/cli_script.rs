@@ -10,9 +10,10 @@
 //!   build-id cache (`~/.debug`), lwprof's symbolizer the same, but when
 //!   two functions were folded into one address the alias perf's copy
 //!   chose may differ;
-//! - `[vdso]` frames: perf reads the vDSO's symbols from the copy in its
-//!   build-id cache; lwprof's symbolizer has no vDSO symbols yet, so their
-//!   functions are `[unknown]` (the addresses agree);
+//! - `[vdso]` frames: lwprof symbolizes the vDSO from the kernel's image
+//!   of it, but names a function by the symbolizer's alias
+//!   (`clock_gettime`), where perf prefers the global one
+//!   (`__vdso_clock_gettime`);
 //! - `--show-mmap-events` on a system-wide recording: perf names the
 //!   thread of the mappings it synthesized at the start after whichever
 //!   thread it last saw; lwprof names it after the record's own thread;

@@ -400,14 +400,24 @@ impl FrameCache {
                 (addr.address, functions)
             }
             AddressSpace::Process(pid) => {
-                let functions = self.symbolizer.symbolize_jit(pid, addr.address);
                 let shown = match (loc.dso, dso) {
                     (Some(id), Some(d)) if !identity_mapped(&d.path) => {
-                        mapped_offset(profile, pid, id, addr.address).unwrap_or(addr.address)
+                        mapped_offset(profile, pid, id, addr.address)
                     }
-                    _ => addr.address,
+                    _ => None,
                 };
-                (shown, functions)
+                let functions = match (dso, shown) {
+                    // The vDSO, from the kernel's image of it.
+                    (Some(d), Some(offset))
+                        if d.kind == DsoKind::Special
+                            && d.path == lwprof_symbols::vdso::VDSO_NAME =>
+                    {
+                        self.symbolizer
+                            .symbolize_vdso(d.build_id.as_deref(), offset)
+                    }
+                    _ => self.symbolizer.symbolize_jit(pid, addr.address),
+                };
+                (shown.unwrap_or(addr.address), functions)
             }
         };
         ScriptFrame {
