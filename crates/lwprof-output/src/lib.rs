@@ -51,6 +51,7 @@ mod folded;
 pub mod json;
 #[cfg(feature = "pprof")]
 mod pprof;
+pub mod script;
 #[cfg(feature = "text")]
 mod text;
 

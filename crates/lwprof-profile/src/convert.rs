@@ -28,6 +28,7 @@ use crate::model::{
     callchain_from_perf, EventIndex, FrameAddress, FrameMode, MappingInput, Profile,
     ProfileBuilder, SampleInput, SampleKind,
 };
+pub use crate::stream::{Mmap2FileId, SideEvent, SideRecord, StreamedSample};
 use crate::unwind::{UnwindState, UnwindStats, UnwinderConfig};
 use lwprof_events::raw::RawData;
 use lwprof_events::record::{
@@ -150,6 +151,21 @@ pub struct Converter {
     /// Build ids by path, from the file's build-id table, for mappings whose
     /// record carries none.
     build_ids: HashMap<Vec<u8>, Vec<u8>>,
+    /// With [`Converter::stream_samples`]: the samples of the last record,
+    /// taken out of the profile.
+    streamed: Option<Vec<StreamedSample>>,
+    /// The sample record being delivered (for [`StreamedSample`]).
+    current: StreamExtra,
+    /// With [`Converter::stream_side_records`]: MMAP and SWITCH records.
+    side: Option<Vec<SideEvent>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StreamExtra {
+    ip: Option<u64>,
+    addr: Option<u64>,
+    raw: Option<Vec<u8>>,
+    dwarf_unwound: bool,
 }
 
 impl std::fmt::Debug for Converter {
@@ -198,6 +214,64 @@ impl Converter {
             unwind: None,
             read_values: HashMap::new(),
             build_ids: HashMap::new(),
+            streamed: None,
+            current: StreamExtra::default(),
+            side: None,
+        }
+    }
+
+    /// Also hands out MMAP/MMAP2 and SWITCH records
+    /// ([`Converter::take_side_events`]).
+    pub fn stream_side_records(&mut self) {
+        self.side = Some(Vec::new());
+    }
+
+    /// The side records since the last call.
+    pub fn take_side_events(&mut self) -> Vec<SideEvent> {
+        self.side.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Hands samples out ([`Converter::take_streamed`]) instead of keeping
+    /// them in the profile, and treats every event as on-CPU (an off-CPU
+    /// event's samples are handed out as they come). Before the first
+    /// record.
+    pub fn stream_samples(&mut self) {
+        self.streamed = Some(Vec::new());
+        for e in &mut self.events {
+            e.role = EventRole::OnCpu;
+        }
+    }
+
+    /// The samples streamed out since the last call (see
+    /// [`Converter::stream_samples`]).
+    pub fn take_streamed(&mut self) -> Vec<StreamedSample> {
+        self.streamed
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The profile being built: threads, mappings, locations, stacks.
+    pub fn profile(&self) -> &Profile {
+        self.builder.profile()
+    }
+
+    /// Takes the sample just given to the builder out, when streaming.
+    fn capture(&mut self, event: EventIndex, pid: u32) {
+        let Some(out) = self.streamed.as_mut() else {
+            return;
+        };
+        if let Some(sample) = self.builder.take_last_sample() {
+            out.push(StreamedSample {
+                sample,
+                event: event.0 as usize,
+                frames: self.chain.clone(),
+                ip: self.current.ip,
+                addr: self.current.addr,
+                pid,
+                raw: self.current.raw.clone(),
+                dwarf_unwound: self.current.dwarf_unwound,
+            });
         }
     }
 
@@ -287,6 +361,9 @@ impl Converter {
                 return Err(e);
             }
         };
+        if let Some(side) = self.side.as_mut() {
+            side.extend(crate::stream::side_event(&record));
+        }
         match record {
             Record::Sample(s) => self.sample(&s, ev, event.is_some() || self.events.len() == 1),
             Record::Comm(c) => {
@@ -442,11 +519,15 @@ impl Converter {
         let dwarf = s.regs_user().is_some() && s.stack_user().is_some();
         match (self.unwind.as_mut(), dwarf) {
             (Some(u), true) => {
+                self.current.dwarf_unwound = true;
                 let mut out = std::mem::take(&mut self.chain);
                 u.sample_frames(s, &mut out);
                 self.chain = out;
             }
-            _ => self.fp_frames(s, mode),
+            _ => {
+                self.current.dwarf_unwound = false;
+                self.fp_frames(s, mode)
+            }
         }
         self.after_frames(s, ev, pid, tid, time, cpu);
     }
@@ -489,6 +570,14 @@ impl Converter {
             );
             return;
         }
+        if self.streamed.is_some() {
+            self.current = StreamExtra {
+                ip: s.ip(),
+                addr: s.addr(),
+                raw: s.raw().map(|r| r.as_contiguous().into_owned()),
+                dwarf_unwound: self.current.dwarf_unwound,
+            };
+        }
         let chain = std::mem::take(&mut self.chain);
         let input = SampleInput {
             pid,
@@ -504,7 +593,11 @@ impl Converter {
             None => {
                 self.stats.samples += 1;
                 self.note_period(input.weight);
+                let event = input.event;
                 self.builder.sample(&input);
+                self.chain = chain;
+                self.capture(event, pid);
+                return;
             }
             Some(ReadValues::Single { value, id, .. }) => {
                 let id = id.or(s.id());
@@ -543,6 +636,11 @@ impl Converter {
             weight: delta,
             ..*input
         });
+        if self.streamed.is_some() {
+            // The chain is the caller's until it returns.
+            self.chain = input.callchain.to_vec();
+            self.capture(self.indices[event], input.pid);
+        }
     }
 
     fn note_period(&mut self, period: u64) {

@@ -128,12 +128,12 @@ fn open(path: &Path) -> Result<PerfDataInput, PerfDataError> {
 
 /// One input: a perf.data file, plus the `data.N` streams when it is the
 /// `data` file of a `--threads` directory.
-struct Input {
-    file: PerfDataInput,
-    streams: Vec<PathBuf>,
+pub(crate) struct Input {
+    pub(crate) file: PerfDataInput,
+    pub(crate) streams: Vec<PathBuf>,
 }
 
-fn open_input(path: &Path) -> Result<Input, PerfDataError> {
+pub(crate) fn open_input(path: &Path) -> Result<Input, PerfDataError> {
     if path.is_dir() {
         return Ok(Input {
             file: open(&path.join("data"))?,
@@ -161,7 +161,7 @@ pub fn record_locator(file: PerfDataInput) -> Result<RecordLocator, PerfDataErro
 /// The events of `first`, with the ids every input gives them; fails when
 /// an input recorded other events (then it is not part of the same
 /// recording).
-fn events_of(inputs: &[Input]) -> Result<Vec<ConverterEvent>, PerfDataError> {
+pub(crate) fn events_of(inputs: &[Input]) -> Result<Vec<ConverterEvent>, PerfDataError> {
     let first = &inputs[0].file;
     let names = |f: &PerfDataInput| f.attrs().iter().map(|a| a.name.clone()).collect::<Vec<_>>();
     let mut events: Vec<ConverterEvent> = first
@@ -241,19 +241,57 @@ pub fn import_all(
             .iter()
             .map(|e| (e.path.as_bytes().to_vec(), e.build_id.clone())),
     );
-    let mut skipped: std::collections::BTreeMap<u32, u64> = Default::default();
-    let mut end_time = None;
-    let mut feed = |time: u64, attr_index: Option<usize>, bytes: &[u8]| {
-        end_time = Some(time);
+    let mut feed = |_time: u64, attr_index: Option<usize>, bytes: &[u8]| {
         // A record that does not parse is counted by the converter and
         // skipped; it does not end the import.
         if let Ok(raw) = RawRecord::from_data(RawData::Single(bytes), endianness) {
             let _ = converter.feed_record(&raw, attr_index);
         }
     };
-    let mut queue = OrderedQueue::new(options.queue_budget.unwrap_or(DEFAULT_BUDGET));
+    let drove = drive(&inputs, &locator, options.queue_budget, &mut feed);
+    let (damage, order, skipped, end_time) =
+        (drove.damage, drove.order, drove.skipped, drove.end_time);
+    let (profile, stats) = converter.finish(end_time);
+    Ok(ImportedProfile {
+        profile,
+        stats,
+        features: file.features().clone(),
+        event_names,
+        damage,
+        order,
+        skipped,
+    })
+}
+
+/// What reading the inputs in time order found besides their records.
+pub(crate) struct Drove {
+    pub(crate) damage: Option<PerfDataError>,
+    pub(crate) order: OrderStats,
+    pub(crate) skipped: Vec<SkippedRecords>,
+    /// The last sample time the header gives, else the last record's.
+    pub(crate) end_time: Option<u64>,
+}
+
+/// What receives records in time order: (time, event index, bytes).
+pub(crate) type RecordSink<'a> = dyn FnMut(u64, Option<usize>, &[u8]) + 'a;
+
+/// Hands every kernel record of `inputs` to `feed` in time order (through
+/// an [`OrderedQueue`]), counting perf's own records it cannot use.
+pub(crate) fn drive(
+    inputs: &[Input],
+    locator: &RecordLocator,
+    budget: Option<usize>,
+    feed: &mut RecordSink<'_>,
+) -> Drove {
+    let mut skipped: std::collections::BTreeMap<u32, u64> = Default::default();
+    let mut end_time = None;
+    let mut feed = |time: u64, attr_index: Option<usize>, bytes: &[u8]| {
+        end_time = Some(time);
+        feed(time, attr_index, bytes);
+    };
+    let mut queue = OrderedQueue::new(budget.unwrap_or(DEFAULT_BUDGET));
     let mut damage = None;
-    for input in &inputs {
+    for input in inputs {
         let walk = input.file.for_each_record(|r| {
             // perf's own records (build ids, finished rounds, ...) carry no
             // kernel data for the profile.
@@ -271,7 +309,7 @@ pub fn import_all(
             damage = walk.error;
         }
         let stream_walk =
-            crate::streams::merge_streams(&input.streams, &locator, |type_, time, attr, bytes| {
+            crate::streams::merge_streams(&input.streams, locator, |type_, time, attr, bytes| {
                 if type_ >= 64 {
                     if !is_metadata(type_) {
                         *skipped.entry(type_).or_default() += 1;
@@ -290,12 +328,7 @@ pub fn import_all(
         .filter_map(|i| i.file.features().sample_time.map(|(_, last)| last))
         .max()
         .or(end_time);
-    let (profile, stats) = converter.finish(end_time);
-    Ok(ImportedProfile {
-        profile,
-        stats,
-        features: file.features().clone(),
-        event_names,
+    Drove {
         damage,
         order,
         skipped: skipped
@@ -310,5 +343,6 @@ pub fn import_all(
                 }
             })
             .collect(),
-    })
+        end_time,
+    }
 }

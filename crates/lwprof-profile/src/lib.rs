@@ -15,6 +15,9 @@
 //! - [`unwind`]: call stacks from frame pointers or, with `--call-graph
 //!   dwarf`, from DWARF CFI over a copy of the user stack (framehop).
 //! - [`symbolize`]: a profile's frames from `lwprof_symbols`.
+//! - [`walk`]: the samples of a file streamed one by one in time order
+//!   (`lwprof script`), each frame symbolized once per distinct address;
+//!   [`stream`] holds what a streaming converter hands out.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -23,10 +26,12 @@ pub mod import;
 pub mod model;
 pub mod ordered;
 pub mod recorder;
+pub mod stream;
 pub mod streams;
 pub mod symbolize;
 pub mod synth;
 pub mod unwind;
+pub mod walk;
 
 pub use model::{Profile, ProfileBuilder};
 pub use symbolize::SymbolizeProfile;

@@ -11,6 +11,7 @@ mod args;
 mod list;
 mod record;
 mod report;
+mod script;
 mod stat;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Record(record::RecordArgs),
     /// Show where the time went in a perf.data file (lwprof's or perf's).
     Report(report::ReportArgs),
+    /// Print every sample of a perf.data file as `perf script` does.
+    Script(script::ScriptArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Stat(args) => args.into_config().and_then(stat::run),
         Command::Record(args) => args.into_plan().and_then(record::run),
         Command::Report(args) => args.into_config().and_then(report::run),
+        Command::Script(args) => args.into_config().and_then(script::run),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -77,7 +81,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     let first = first.strip_prefix("error: ").unwrap_or(first);
     let sub = std::env::args()
         .nth(1)
-        .filter(|a| ["list", "stat", "record", "report"].contains(&a.as_str()));
+        .filter(|a| ["list", "stat", "record", "report", "script"].contains(&a.as_str()));
     let help = match sub {
         Some(s) => format!("lwprof {s} --help"),
         None => "lwprof --help".to_string(),

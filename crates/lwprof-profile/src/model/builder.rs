@@ -342,6 +342,22 @@ impl ProfileBuilder {
         samples.push(sample);
     }
 
+    /// Takes back the sample just fed (for a caller that streams samples
+    /// out instead of keeping them: memory then grows with the distinct
+    /// stacks, not with the samples). `None` when aggregating.
+    pub fn take_last_sample(&mut self) -> Option<Sample> {
+        if self.aggregate.is_some() {
+            return None;
+        }
+        self.profile.samples.pop()
+    }
+
+    /// The profile so far: threads, mappings, locations and stacks of the
+    /// samples fed.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
     /// The finished profile (unsymbolized: each location has a placeholder
     /// frame until [`lwprof_symbols::Symbolizer::symbolize_profile`] runs).
     pub fn finish(self) -> Profile {
