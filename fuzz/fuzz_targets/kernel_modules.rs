@@ -35,10 +35,18 @@ fuzz_target!(|input: &[u8]| {
     k.set_modules(modules);
     let mut probes = vec![0, 1, u64::MAX - 1, u64::MAX];
     for s in k.symbols().iter().take(64) {
-        probes.extend([s.address, s.address.wrapping_sub(1), s.address.wrapping_add(1)]);
+        probes.extend([
+            s.address,
+            s.address.wrapping_sub(1),
+            s.address.wrapping_add(1),
+        ]);
     }
     for s in sections.iter().take(64) {
-        probes.extend([s.address, s.address.wrapping_sub(1), s.address.wrapping_add(1)]);
+        probes.extend([
+            s.address,
+            s.address.wrapping_sub(1),
+            s.address.wrapping_add(1),
+        ]);
     }
     for a in probes {
         let module = k.module_at(a).map(str::to_string);

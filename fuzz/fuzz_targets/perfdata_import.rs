@@ -23,6 +23,8 @@ fuzz_target!(|input: &[u8]| {
         }),
         // A small ordering window, so that its bounded sort is fuzzed too.
         queue_budget: Some(4096),
+        // Half the inputs build an aggregated profile, as reports do.
+        aggregate_samples: input.first().is_some_and(|b| b & 1 == 1),
     };
     if let Ok(imported) = import(&path, options) {
         let mut out = Vec::new();

@@ -8,7 +8,14 @@
 use libfuzzer_sys::fuzz_target;
 use lwprof_output::script::{TraceField, TraceFormat};
 
-fn field(name: &str, offset: u32, size: u32, signed: bool, is_string: bool, dynamic: bool) -> TraceField {
+fn field(
+    name: &str,
+    offset: u32,
+    size: u32,
+    signed: bool,
+    is_string: bool,
+    dynamic: bool,
+) -> TraceField {
     TraceField {
         name: name.into(),
         offset,
@@ -20,7 +27,10 @@ fn field(name: &str, offset: u32, size: u32, signed: bool, is_string: bool, dyna
 }
 
 fuzz_target!(|input: &[u8]| {
-    let split = input.iter().position(|&b| b == b'\n').unwrap_or(input.len());
+    let split = input
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(input.len());
     let print_fmt = String::from_utf8_lossy(&input[..split]).into_owned();
     let raw = input.get(split + 1..).unwrap_or(&[]);
     let format = TraceFormat {
