@@ -91,7 +91,7 @@ impl ModuleMap {
                 .iter()
                 .find(|(m, b, size)| *m == s.module && s.address >= *b && s.address - b < *size);
             if let Some((_, base, size)) = core {
-                end = end.min(base + size);
+                end = end.min(base.saturating_add(*size));
             }
             ranges.push(Range {
                 start: s.address,
@@ -264,5 +264,24 @@ mod tests {
             ]
         );
         assert!(read_sections(&dir.path().join("missing")).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+
+    /// A `/proc/modules` core that ends past the top of the address space
+    /// (found by the `kernel_modules` fuzz target) clips instead of
+    /// overflowing.
+    #[test]
+    fn a_core_past_the_end_of_the_address_space_clips() {
+        let sections = [ModuleSection {
+            module: "alpha".into(),
+            section: ".text".into(),
+            address: 0xffff_ffff_ffff_f000,
+        }];
+        let map = ModuleMap::new(&sections, "alpha 8192 0 - Live 0xfffffffffffff000\n");
+        assert_eq!(map.module_at(0xffff_ffff_ffff_f010), Some("alpha"));
     }
 }
